@@ -1,0 +1,105 @@
+"""Signed, expiring tokens and password hashing; the acting principal always comes from the token."""
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from subgraphs._common.db import utcnow
+from subgraphs._common.errors import Forbidden, Unauthenticated
+
+_ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+    SERVICE = "SERVICE"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user (customer or admin) or another subgraph."""
+
+    subject: str
+    role: Role
+
+    @property
+    def user_id(self) -> int:
+        if self.role is Role.SERVICE:
+            raise Forbidden("A service token does not act as a user")
+        return int(self.subject)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """What the request carried: a principal, or why there is none."""
+
+    principal: Principal | None
+    problem: str | None = None
+
+    def require(self, *roles: Role) -> Principal:
+        """The principal, if it holds one of `roles` (any role when none are given)."""
+        if self.principal is None:
+            raise Unauthenticated(self.problem or "Authentication required")
+        if roles and self.principal.role not in roles:
+            raise Forbidden("Not allowed for your role")
+        return self.principal
+
+
+def issue_token(*, secret: str, subject: str, role: Role, ttl_seconds: int) -> tuple[str, datetime]:
+    """A signed token for `subject` with `role`, and when it expires."""
+    now = utcnow()
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    claims = {"sub": subject, "role": role.value, "iat": now, "exp": expires_at}
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM), expires_at.replace(microsecond=0)
+
+
+def service_token(*, secret: str, service: str) -> str:
+    """A short-lived token one subgraph presents to another."""
+    token, _ = issue_token(secret=secret, subject=f"service:{service}", role=Role.SERVICE, ttl_seconds=300)
+    return token
+
+
+def authenticate(authorization: str | None, *, secret: str) -> Auth:
+    """Read `Authorization: Bearer <token>`; a missing or bad token leaves the caller anonymous."""
+    if not authorization:
+        return Auth(None)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return Auth(None, "Authorization must be 'Bearer <token>'")
+    try:
+        claims = jwt.decode(
+            token.strip(), secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+        return Auth(Principal(subject=str(claims["sub"]), role=Role(claims["role"])))
+    except jwt.ExpiredSignatureError:
+        return Auth(None, "Token expired")
+    except (jwt.InvalidTokenError, KeyError, ValueError):
+        return Auth(None, "Invalid token")
+
+
+async def hash_password(password: str) -> str:
+    """Argon2 hash, computed off the event loop."""
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    """True when `password` matches; computed off the event loop."""
+
+    def _verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(_verify)

@@ -1,0 +1,24 @@
+"""A DataLoader factory: one SQL statement per batch of keys."""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from subgraphs._common.db import Database
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def batched(
+    db: Database, fetch: Callable[[Any, list[K]], Awaitable[Mapping[K, Any]]], default: V
+) -> DataLoader[K, V]:
+    """A DataLoader over `fetch(session, keys) -> {key: value}`, answering `default` for missing keys."""
+
+    async def load(keys: Sequence[K]) -> list[V]:
+        async with db.read() as session:
+            found = await fetch(session, list(keys))
+        return [found.get(key, default) for key in keys]
+
+    return DataLoader(load_fn=load)

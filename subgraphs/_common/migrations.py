@@ -1,0 +1,63 @@
+"""Alembic glue: each subgraph's env.py calls `run_env`; tools call `upgrade`."""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from subgraphs._common.db import async_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config(subgraph: str, database_url: str | None = None) -> Config:
+    """The alembic config of `subgraph`, optionally pointed at `database_url`."""
+    cfg = Config(str(ROOT / "alembic.ini"), ini_section=subgraph)
+    cfg.set_main_option("script_location", str(ROOT / "subgraphs" / subgraph / "migrations"))
+    if database_url:
+        cfg.set_main_option("sqlalchemy.url", database_url)
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def upgrade(subgraph: str, database_url: str) -> None:
+    """Migrate `subgraph`'s database to the newest revision (creating a SQLite file's folder if needed)."""
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(config(subgraph, database_url), "head")
+
+
+def _migrate(connection: Connection, metadata: MetaData) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online(url: str, metadata: MetaData) -> None:
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_migrate, metadata)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_env(metadata: MetaData, default_url: str) -> None:
+    """Body of every subgraph's migrations/env.py."""
+    url = context.config.get_main_option("sqlalchemy.url") or default_url
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, render_as_batch=True, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    asyncio.run(_run_online(url, metadata))

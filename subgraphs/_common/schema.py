@@ -1,0 +1,34 @@
+"""The federation schema every subgraph builds: Federation 2.9, the shared limits, error codes."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from subgraphs._common.errors import ErrorCodes
+
+MAX_DEPTH = 15
+MAX_ALIASES = 100
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    """Pinned to Federation 2.9, the newest version the gateway's composition knows."""
+
+    def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
+        extensions: list[Any] = [
+            QueryDepthLimiter(max_depth=MAX_DEPTH),
+            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            ErrorCodes,
+        ]
+        super().__init__(
+            query=query, mutation=mutation, types=types, federation_version="2.9", extensions=extensions
+        )
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Client errors are answers, not incidents; ErrorCodes logs the unexpected ones before masking them.
+        return None

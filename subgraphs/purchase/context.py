@@ -1,0 +1,28 @@
+"""Per-request context of the purchase subgraph."""
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from subgraphs._common.auth import Auth, authenticate
+from subgraphs._common.db import Database
+from subgraphs.purchase.loaders import Loaders
+from subgraphs.purchase.settings import Settings
+
+
+@dataclass
+class Context:
+    auth: Auth
+    db: Database
+    settings: Settings
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.db)
+
+
+async def build_context(request: Request) -> Context:
+    """The acting principal from the Authorization header, and fresh DataLoaders."""
+    settings: Settings = request.app.state.settings
+    auth = authenticate(request.headers.get("authorization"), secret=settings.jwt_secret)
+    return Context(auth=auth, db=request.app.state.db, settings=settings)

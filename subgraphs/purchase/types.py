@@ -1,0 +1,214 @@
+"""GraphQL types of the purchase subgraph (tables never double as GraphQL types)."""
+
+import enum
+from datetime import datetime
+from typing import Annotated, Self
+
+import strawberry
+
+from subgraphs._common.db import as_utc
+from subgraphs._common.errors import Forbidden
+from subgraphs._common.ids import parse_id
+from subgraphs.purchase import models, services
+from subgraphs.purchase.context import Context
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum
+class Role(enum.Enum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+
+
+@strawberry.enum
+class Payment(enum.Enum):
+    CASH = "CASH"
+    CARD = "CARD"
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class UserCategory:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_row(cls, row: models.UserCategory) -> Self:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name)
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+    login: str
+    first_name: str
+    second_name: str
+    role: Role
+    registered_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.User) -> Self:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            login=row.login,
+            first_name=row.first_name,
+            second_name=row.second_name,
+            role=Role(row.role),
+            registered_at=as_utc(row.registered_at),
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        actor = info.context.auth.require()
+        user_id = parse_id(id, field="id")
+        if not services.can_see_user(actor, user_id):
+            raise Forbidden("You can only read your own user")
+        row = await info.context.loaders.user.load(user_id)
+        return cls.from_row(row) if row else None
+
+    @strawberry.field
+    async def categories(self, info: Info) -> list[UserCategory]:
+        rows = await info.context.loaders.categories_of_user.load(int(self.id))
+        return [UserCategory.from_row(row) for row in rows]
+
+    @strawberry.field(description="Newest first.")
+    async def purchases(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> "PurchaseConnection":
+        actor = info.context.auth.require()
+        async with info.context.db.read() as session:
+            page = await services.list_purchases(
+                session, actor=actor, user_id=int(self.id), first=first, after=after
+            )
+        return PurchaseConnection(
+            nodes=[Purchase.from_row(row) for row in page.rows],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            total_count=page.total,
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class Check:
+    """A shop's check; the purchase subgraph contributes the purchase it records."""
+
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Self:
+        return cls(id=id)
+
+    @strawberry.field
+    async def purchase(self, info: Info) -> "Purchase | None":
+        actor = info.context.auth.principal
+        row = await info.context.loaders.purchase_by_check.load(parse_id(self.id, field="id"))
+        if row is None or not services.can_see_purchase(actor, row):
+            return None
+        return Purchase.from_row(row)
+
+
+@strawberry.federation.type(keys=["id"])
+class Purchase:
+    id: strawberry.ID
+    name: str = strawberry.field(description="The purchaseName given at buy time.")
+    payment: Payment
+    total: int
+    created_at: datetime
+    user_id: strawberry.Private[int]
+    check_id: strawberry.Private[int]
+    category_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.Purchase) -> Self:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            payment=Payment(row.payment),
+            total=row.total,
+            created_at=as_utc(row.created_at),
+            user_id=row.user_id,
+            check_id=row.check_id,
+            category_id=row.user_category_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        actor = info.context.auth.require()
+        row = await info.context.loaders.purchase.load(parse_id(id, field="id"))
+        if row is None or not services.can_see_purchase(actor, row):
+            return None
+        return cls.from_row(row)
+
+    @strawberry.field
+    async def user_category(self, info: Info) -> UserCategory | None:
+        if self.category_id is None:
+            return None
+        row = await info.context.loaders.category.load(self.category_id)
+        return UserCategory.from_row(row) if row else None
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        row = await info.context.loaders.user.load(self.user_id)
+        if row is None:  # the foreign key makes this impossible short of a corrupted database
+            raise LookupError(f"purchase {self.id} has no user")
+        return User.from_row(row)
+
+    @strawberry.field
+    def check(self) -> Check:
+        return Check(id=strawberry.ID(str(self.check_id)))
+
+
+@strawberry.type
+class PurchaseConnection:
+    nodes: list[Purchase]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class AuthPayload:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+@strawberry.input
+class RegisterInput:
+    login: str
+    password: str
+    first_name: str
+    second_name: str
+
+
+@strawberry.input
+class UpdateMeInput:
+    first_name: str | None = None
+    second_name: str | None = None
+
+
+@strawberry.input
+class UpdatePurchaseInput:
+    id: strawberry.ID
+    name: str | None = None
+    payment: Payment | None = None
+    user_category_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="An explicit null clears the category."
+    )
+
+
+@strawberry.input
+class RecordPurchaseInput:
+    check_id: strawberry.ID
+    user_id: strawberry.ID
+    name: str
+    payment: Payment
+    total: int
+    created_at: datetime | None = None
+
+
+RecordPurchaseArgument = Annotated[RecordPurchaseInput, strawberry.federation.argument(inaccessible=True)]

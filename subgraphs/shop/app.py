@@ -1,0 +1,54 @@
+"""The shop subgraph's ASGI app, with its outbox relay running beside it."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+
+from subgraphs._common.app import create_subgraph_app
+from subgraphs._common.db import Database
+from subgraphs.shop.clients import PurchaseClient
+from subgraphs.shop.context import build_context
+from subgraphs.shop.outbox import OutboxRelay
+from subgraphs.shop.schema import schema
+from subgraphs.shop.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None, purchase_transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """Build the app; the database, the purchase client and the relay start in the lifespan."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        client = PurchaseClient(
+            url=settings.purchase_url,
+            secret=settings.jwt_secret,
+            timeout=settings.purchase_timeout_seconds,
+            transport=purchase_transport,
+        )
+        relay = OutboxRelay(
+            db=db,
+            client=client,
+            interval=settings.outbox_interval_seconds,
+            max_backoff=settings.outbox_max_backoff_seconds,
+        )
+        app.state.settings, app.state.db, app.state.relay = settings, db, relay
+        task = asyncio.create_task(relay.run(), name="outbox-relay")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await client.aclose()
+            await db.dispose()
+
+    return create_subgraph_app(
+        schema=schema, settings=settings, build_context=build_context, lifespan=lifespan
+    )

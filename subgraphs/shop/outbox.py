@@ -1,0 +1,72 @@
+"""Relays the outbox: every check's purchase is recorded in the purchase subgraph exactly once."""
+
+import asyncio
+import contextlib
+import logging
+
+from subgraphs._common.db import Database
+from subgraphs.shop import sales
+from subgraphs.shop.clients import PurchaseClient, RecordFailed
+from subgraphs.shop.sales import PurchaseRecord
+
+logger = logging.getLogger(__name__)
+_BATCH = 50
+
+
+class OutboxRelay:
+    """Sends due outbox rows, right after a buy and then on a timer with backoff until confirmed.
+
+    Sending twice is harmless (the purchase subgraph records a check once), so a buy's immediate attempt
+    and the timer never need to coordinate.
+    """
+
+    def __init__(self, *, db: Database, client: PurchaseClient, interval: float, max_backoff: float) -> None:
+        self._db = db
+        self._client = client
+        self._interval = interval
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+
+    async def record_now(self, check_id: int) -> bool:
+        """Try to record one check's purchase at once; False leaves it to the timer."""
+        async with self._db.read() as session:
+            records = await sales.due_records(session, limit=1, check_id=check_id)
+        return all([await self._send(record) for record in records])
+
+    async def drain(self) -> int:
+        """Send every due record once; how many were confirmed."""
+        async with self._db.read() as session:
+            records = await sales.due_records(session, limit=_BATCH)
+        sent = 0
+        for record in records:
+            sent += await self._send(record)
+        return sent
+
+    async def run(self) -> None:
+        """Drain forever: on the timer, and sooner when woken."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # a broken round must not stop the relay; the next one retries
+                logger.exception("outbox round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """Make the next round start now."""
+        self._wake.set()
+
+    async def _send(self, record: PurchaseRecord) -> bool:
+        try:
+            await self._client.record(record)
+        except RecordFailed as error:
+            logger.warning("purchase for check %s not recorded yet: %s", record.check_id, error)
+            async with self._db.write() as session:
+                await sales.mark_failed(
+                    session, check_id=record.check_id, error=str(error), max_backoff=self._max_backoff
+                )
+            return False
+        async with self._db.write() as session:
+            await sales.mark_recorded(session, check_id=record.check_id)
+        return True

@@ -1,0 +1,18 @@
+"""Shop subgraph settings, from SHOP_* environment variables."""
+
+from pydantic_settings import SettingsConfigDict
+
+from subgraphs._common.settings import SubgraphSettings
+
+
+class Settings(SubgraphSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOP_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite:///var/shop.db"
+    port: int = 4002
+    # The purchase subgraph, called directly (not through the router) to record purchases.
+    purchase_url: str = "http://127.0.0.1:4001/graphql"
+    purchase_timeout_seconds: float = 5.0
+    # How often the outbox relay looks for purchases that are still to be recorded, and its backoff cap.
+    outbox_interval_seconds: float = 1.0
+    outbox_max_backoff_seconds: float = 30.0

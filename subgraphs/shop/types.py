@@ -1,0 +1,327 @@
+"""GraphQL types of the shop subgraph (tables never double as GraphQL types)."""
+
+import enum
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+
+from subgraphs._common.db import as_utc
+from subgraphs._common.errors import Forbidden
+from subgraphs._common.ids import parse_id, parse_ids
+from subgraphs.shop import models, sales, services
+from subgraphs.shop.context import Context
+
+Info = strawberry.Info[Context, None]
+
+
+def _id(value: int | None) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+async def _required(loader: Any, key: int, what: str) -> Any:
+    row = await loader.load(key)
+    if row is None:  # foreign keys make this impossible short of a corrupted database
+        raise LookupError(f"{what} {key} is missing")
+    return row
+
+
+@strawberry.enum
+class Payment(enum.Enum):
+    CASH = "CASH"
+    CARD = "CARD"
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: services.Page[Any]) -> Self:
+        return cls(has_next_page=page.has_next, end_cursor=page.end_cursor)
+
+
+@strawberry.federation.type(directives=[Key(fields=FieldSet("id"), resolvable=False)])
+class User:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=["id"])
+class Shop:
+    id: strawberry.ID
+    name: str
+    address: str
+    phone: str
+
+    @classmethod
+    def from_row(cls, row: models.Shop) -> Self:
+        return cls(id=_id(row.id), name=row.name, address=row.address, phone=row.phone)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        row = await info.context.loaders.shop.load(parse_id(id, field="id"))
+        return cls.from_row(row) if row else None
+
+    @strawberry.field
+    async def categories(self, info: Info) -> list["Category"]:
+        rows = await info.context.loaders.categories_of_shop.load(int(self.id))
+        return [Category.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def products(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        category_ids: list[strawberry.ID] | None = None,
+    ) -> "ProductConnection":
+        query = services.product_query(
+            shop_ids=[int(self.id)],
+            category_ids=parse_ids(category_ids, field="categoryIds") if category_ids is not None else None,
+        )
+        async with info.context.db.read() as session:
+            page = await services.paginate(session, query, models.Product, first=first, after=after)
+        return ProductConnection.of(page)
+
+    @strawberry.field(description="ADMIN only.")
+    async def checks(self, info: Info, first: int | None = 20, after: str | None = None) -> "CheckConnection":
+        actor = info.context.auth.require()
+        async with info.context.db.read() as session:
+            page = await sales.shop_checks(
+                session, actor=actor, shop_id=int(self.id), first=first, after=after
+            )
+        return CheckConnection(
+            nodes=[Check.from_row(row) for row in page.rows],
+            page_info=PageInfo.of(page),
+            total_count=page.total,
+        )
+
+
+@strawberry.type
+class Category:
+    id: strawberry.ID
+    name: str
+    shop_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Category) -> Self:
+        return cls(id=_id(row.id), name=row.name, shop_id=row.shop_id)
+
+    @strawberry.field
+    async def shop(self, info: Info) -> Shop:
+        return Shop.from_row(await _required(info.context.loaders.shop, self.shop_id, "shop"))
+
+
+@strawberry.federation.type(keys=["id"])
+class Product:
+    id: strawberry.ID
+    name: str
+    description: str
+    price: int
+    stock: int
+    shop_id: strawberry.Private[int]
+    category_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.Product) -> Self:
+        return cls(
+            id=_id(row.id),
+            name=row.name,
+            description=row.description,
+            price=row.price,
+            stock=row.stock,
+            shop_id=row.shop_id,
+            category_id=row.category_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        row = await info.context.loaders.product.load(parse_id(id, field="id"))
+        return cls.from_row(row) if row else None
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.category_id is None:
+            return None
+        row = await info.context.loaders.category.load(self.category_id)
+        return Category.from_row(row) if row else None
+
+    @strawberry.field
+    async def shop(self, info: Info) -> Shop:
+        return Shop.from_row(await _required(info.context.loaders.shop, self.shop_id, "shop"))
+
+
+@strawberry.type
+class CheckLine:
+    quantity: int
+    unit_price: int
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    def total(self) -> int:
+        return self.quantity * self.unit_price
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await _required(info.context.loaders.product, self.product_id, "product"))
+
+
+@strawberry.federation.type(keys=["id"], description="Visible to its buyer and to ADMIN.")
+class Check:
+    id: strawberry.ID
+    number: int = strawberry.field(description="1, 2, 3 ... per shop, never repeated.")
+    payment: Payment
+    total: int
+    created_at: datetime
+    shop_id: strawberry.Private[int]
+    user_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Check) -> Self:
+        return cls(
+            id=_id(row.id),
+            number=row.number,
+            payment=Payment(row.payment),
+            total=row.total,
+            created_at=as_utc(row.created_at),
+            shop_id=row.shop_id,
+            user_id=row.user_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        actor = info.context.auth.require()
+        row = await info.context.loaders.check.load(parse_id(id, field="id"))
+        if row is None:
+            return None
+        if not sales.can_see_check(actor, row):
+            raise Forbidden("That check is not yours")
+        return cls.from_row(row)
+
+    @strawberry.field
+    async def shop(self, info: Info) -> Shop:
+        return Shop.from_row(await _required(info.context.loaders.shop, self.shop_id, "shop"))
+
+    @strawberry.field
+    def user(self) -> User:
+        return User(id=_id(self.user_id))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[CheckLine]:
+        rows = await info.context.loaders.lines_of_check.load(int(self.id))
+        return [
+            CheckLine(quantity=r.quantity, unit_price=r.unit_price, product_id=r.product_id) for r in rows
+        ]
+
+
+@strawberry.type
+class Delivery:
+    id: strawberry.ID
+    key: str
+    count: int
+    delivered_at: datetime
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Delivery) -> Self:
+        return cls(
+            id=_id(row.id),
+            key=row.key,
+            count=row.count,
+            delivered_at=as_utc(row.delivered_at),
+            product_id=row.product_id,
+        )
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_row(await _required(info.context.loaders.product, self.product_id, "product"))
+
+
+@strawberry.type
+class ShopConnection:
+    nodes: list[Shop]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ProductConnection:
+    nodes: list[Product]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def of(cls, page: services.Page[models.Product]) -> Self:
+        return cls(
+            nodes=[Product.from_row(row) for row in page.rows],
+            page_info=PageInfo.of(page),
+            total_count=page.total,
+        )
+
+
+@strawberry.type
+class CheckConnection:
+    nodes: list[Check]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.input
+class CreateShopInput:
+    name: str
+    address: str
+    phone: str
+
+
+@strawberry.input
+class UpdateShopInput:
+    id: strawberry.ID
+    name: str | None = None
+    address: str | None = None
+    phone: str | None = None
+
+
+@strawberry.input
+class AddProductInput:
+    shop_id: strawberry.ID
+    name: str
+    price: int
+    description: str = ""
+    category_id: strawberry.ID | None = None
+    stock: int = strawberry.field(default=0, description="Starts at 0 unless given.")
+
+
+@strawberry.input
+class UpdateProductInput:
+    id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    price: int | None = None
+    category_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class BuyItem:
+    product_id: strawberry.ID
+    quantity: int = strawberry.field(description="1..10000")
+
+
+@strawberry.input
+class BuyInput:
+    shop_id: strawberry.ID
+    items: list[BuyItem] = strawberry.field(description="1..100 distinct products, all of this shop.")
+    payment: Payment
+    purchase_name: str
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Repeating a buy with the same key returns the first check."
+    )
+
+
+@strawberry.input
+class DeliverInput:
+    product_id: strawberry.ID
+    count: int = strawberry.field(description="1..1000000")
+    key: str = strawberry.field(description="1..200 characters; the same key twice delivers once.")
