@@ -201,7 +201,7 @@ class UpdatePurchaseInput:
     )
 
 
-@strawberry.input
+@strawberry.federation.input(inaccessible=True)
 class RecordPurchaseInput:
     check_id: strawberry.ID
     user_id: strawberry.ID

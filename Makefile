@@ -1,0 +1,60 @@
+# The project's interface: CI calls these same targets.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+SUBGRAPHS := purchase shop
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test test-fast lint schema schema-check admin bench clean
+
+install: $(VENV)/.synced router/node_modules/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+router/node_modules/.installed: router/package.json router/package-lock.json
+	npm ci --prefix router --no-audit --no-fund --loglevel=error
+	touch $@
+
+## run: the whole system with demo data; Ctrl-C stops it
+run: install
+	$(BIN)/python -m tools.run
+
+## test: lint, type-check and every test, end-to-end ones included
+test: install lint
+	$(BIN)/pytest
+
+## test-fast: unit and resolver tests only
+test-fast: install
+	$(BIN)/pytest -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy subgraphs tools tests
+
+## schema: export each subgraph's SDL and compose schema/supergraph.graphql
+schema: install
+	for name in $(SUBGRAPHS); do \
+		$(BIN)/strawberry export-schema subgraphs.$$name.schema:schema --output schema/$$name.graphql || exit 1; \
+	done
+	node router/compose.mjs --config supergraph.yaml --out schema/supergraph.graphql
+
+## admin: create an ADMIN user (asks for the password): make admin LOGIN=boss
+admin: install
+	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
+
+bench: install
+	$(BIN)/python -m bench.flagship
+
+clean:
+	rm -rf var $(VENV) $(TOOLS) router/node_modules

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// Compose the federation supergraph from a rover-format supergraph.yaml.
+//
+//   node compose.mjs [--config PATH] [--out PATH] [--check]
+//
+// Defaults (relative to the repository root, whatever the current directory):
+//   --config supergraph.yaml   --out schema/supergraph.graphql
+// Flag paths are relative to the current directory.
+// --check writes nothing; it exits 1 when the output file is missing or differs
+// from what composition produces (the drift test uses it).
+// Exit codes: 0 ok, 1 composition error / drift, 2 bad usage or unreadable config.
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { composeServices } from '@theguild/federation-composition';
+import { parse } from 'graphql';
+import YAML from 'yaml';
+
+const ROUTER_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(ROUTER_DIR, '..');
+const DEFAULT_CONFIG = path.join(REPO_ROOT, 'supergraph.yaml');
+const DEFAULT_OUT = path.join(REPO_ROOT, 'schema', 'supergraph.graphql');
+// Federation versions The Guild's composition understands (see ARCHITECTURE.md).
+const MAX_SUPPORTED_MINOR = 9;
+
+class UsageError extends Error {}
+
+function fail(message, code = 1) {
+  process.stderr.write(`compose: ${message}\n`);
+  process.exit(code);
+}
+
+function parseCli(argv) {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        out: { type: 'string' },
+        check: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    return values;
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+}
+
+function checkFederationVersion(raw, configPath) {
+  if (raw === undefined) return;
+  const match = /^=?\s*(\d+)\.(\d+)(?:\.\d+)?$/.exec(String(raw).trim());
+  if (!match) {
+    throw new UsageError(`${configPath}: unrecognised federation_version ${JSON.stringify(raw)}`);
+  }
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  if (major !== 2 || minor > MAX_SUPPORTED_MINOR) {
+    throw new UsageError(
+      `${configPath}: federation_version ${raw} is not supported (Federation 2.0 - 2.${MAX_SUPPORTED_MINOR})`,
+    );
+  }
+}
+
+async function loadServices(configPath) {
+  let text;
+  try {
+    text = await readFile(configPath, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${configPath}: ${err.message}`);
+  }
+  const config = YAML.parse(text);
+  if (!config || typeof config !== 'object' || !config.subgraphs || typeof config.subgraphs !== 'object') {
+    throw new UsageError(`${configPath}: expected a "subgraphs" mapping`);
+  }
+  checkFederationVersion(config.federation_version, configPath);
+
+  const baseDir = path.dirname(configPath);
+  // Sorted by name so the output does not depend on the order of the yaml.
+  const names = Object.keys(config.subgraphs).sort();
+  if (names.length === 0) throw new UsageError(`${configPath}: no subgraphs`);
+
+  const services = [];
+  for (const name of names) {
+    const entry = config.subgraphs[name] ?? {};
+    const file = entry.schema?.file;
+    if (typeof file !== 'string') {
+      throw new UsageError(`${configPath}: subgraph "${name}" needs schema.file (only file schemas are supported)`);
+    }
+    if (typeof entry.routing_url !== 'string') {
+      throw new UsageError(`${configPath}: subgraph "${name}" needs a routing_url`);
+    }
+    const schemaPath = path.resolve(baseDir, file);
+    let sdl;
+    try {
+      sdl = await readFile(schemaPath, 'utf8');
+    } catch (err) {
+      throw new UsageError(`subgraph "${name}": cannot read ${schemaPath}: ${err.message}`);
+    }
+    let typeDefs;
+    try {
+      typeDefs = parse(sdl);
+    } catch (err) {
+      throw new UsageError(`subgraph "${name}": ${schemaPath}: ${err.message}`);
+    }
+    services.push({ name, url: entry.routing_url, typeDefs });
+  }
+  return services;
+}
+
+function firstDifference(a, b) {
+  const left = a.split('\n');
+  const right = b.split('\n');
+  for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
+    if (left[i] !== right[i]) {
+      return `line ${i + 1}:\n  committed: ${left[i] ?? '<end of file>'}\n  composed:  ${right[i] ?? '<end of file>'}`;
+    }
+  }
+  return '';
+}
+
+async function main() {
+  const args = parseCli(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write('usage: node compose.mjs [--config supergraph.yaml] [--out schema/supergraph.graphql] [--check]\n');
+    return;
+  }
+  const configPath = args.config ? path.resolve(args.config) : DEFAULT_CONFIG;
+  const outPath = args.out ? path.resolve(args.out) : DEFAULT_OUT;
+
+  const services = await loadServices(configPath);
+  const result = composeServices(services);
+  if (result.errors && result.errors.length > 0) {
+    process.stderr.write(`compose: composition of ${configPath} failed with ${result.errors.length} error(s):\n`);
+    for (const error of result.errors) {
+      const code = error.extensions?.code ? `[${error.extensions.code}] ` : '';
+      process.stderr.write(`  - ${code}${error.message}\n`);
+    }
+    process.exit(1);
+  }
+  const supergraph = result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${result.supergraphSdl}\n`;
+
+  if (args.check) {
+    let current;
+    try {
+      current = await readFile(outPath, 'utf8');
+    } catch {
+      fail(`${outPath} does not exist; run \`npm run compose\` (or \`make schema\`) to create it`);
+    }
+    if (current !== supergraph) {
+      fail(
+        `${outPath} is out of date with ${configPath}; run \`npm run compose\` (or \`make schema\`) and commit it.\n` +
+          `first difference at ${firstDifference(current, supergraph)}`,
+      );
+    }
+    process.stdout.write(`compose: ${path.relative(process.cwd(), outPath) || outPath} is up to date\n`);
+    return;
+  }
+
+  await mkdir(path.dirname(outPath), { recursive: true });
+  await writeFile(outPath, supergraph, 'utf8');
+  process.stdout.write(
+    `compose: wrote ${outPath} (${services.map((s) => s.name).join(', ')})\n`,
+  );
+}
+
+main().catch((err) => {
+  if (err instanceof UsageError) fail(err.message, 2);
+  fail(err?.stack ?? String(err), 2);
+});

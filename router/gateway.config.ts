@@ -1,0 +1,191 @@
+// Hive Gateway configuration for the Service Tree router.
+// Loaded by `hive-gateway supergraph` from the current directory (run it from router/,
+// e.g. `npm start`) or explicitly with `hive-gateway supergraph -c router/gateway.config.ts`.
+// Everything is configured from the environment; see README.md.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
+import { GraphQLError } from 'graphql';
+
+const env = process.env;
+const routerDir = path.dirname(fileURLToPath(import.meta.url));
+
+/** Limits from the API contract (API.md, Conventions). */
+const MAX_DEPTH = 15;
+const MAX_ALIASES = 100;
+const MAX_BODY_BYTES = 1_000_000; // 1 MB
+
+/** Subgraph name in the supergraph -> env var overriding its routing_url. */
+const SUBGRAPH_URL_ENV: Record<string, string> = {
+  purchase: 'PURCHASE_URL',
+  shop: 'SHOP_URL',
+  factory: 'FACTORY_URL',
+};
+
+function envInt(name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new Error(`${name} must be a port number, got "${raw}"`);
+  }
+  return value;
+}
+
+function envFlag(name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  return !['0', 'false', 'no', 'off'].includes(raw);
+}
+
+function envUrl(name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  try {
+    return new URL(raw).toString();
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+}
+
+// Per-subgraph transport overrides: merged over what the supergraph's @join__graph says.
+const transportEntries: Record<string, { location?: string; options?: Record<string, unknown> }> = {};
+for (const [subgraph, envName] of Object.entries(SUBGRAPH_URL_ENV)) {
+  const location = envUrl(envName);
+  if (location) transportEntries[subgraph] = { location };
+}
+// Identical in-flight subgraph queries are deduplicated by default (the key includes the
+// forwarded headers, so users never share a response); benchmarks switch it off.
+if (!envFlag('ROUTER_DEDUPE', true)) {
+  transportEntries['*.http'] = { options: { deduplicateInflightRequests: false } };
+}
+
+function requestError(message: string, status: number, code: string): GraphQLError {
+  // spec: false -> the status is used whatever media type the client accepts.
+  return new GraphQLError(message, { extensions: { code, http: { status, spec: false } } });
+}
+
+/**
+ * Refuses request bodies over `limit` bytes with 413, by Content-Length when present and
+ * by counting while reading otherwise (chunked uploads). Hive Gateway does not expose
+ * Yoga's `maxRequestBodySize`, whose 25 MB default still applies behind this.
+ */
+function useRequestBodyLimit(limit: number): GatewayPlugin {
+  const tooLarge = () =>
+    requestError(`Request body is larger than the limit of ${limit} bytes`, 413, 'REQUEST_ENTITY_TOO_LARGE');
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const declared = request.headers.get('content-length');
+      if (declared !== null) {
+        if (!/^\d+$/.test(declared)) throw requestError('Invalid Content-Length header', 400, 'BAD_REQUEST');
+        if (Number(declared) > limit) throw tooLarge();
+      }
+      if (!requestParser || !request.body) return;
+      const parse = requestParser;
+      setRequestParser(async (req) => {
+        if (!req.body) return parse(req);
+        const reader = req.body.getReader();
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (size > limit) {
+            await reader.cancel().catch(() => undefined);
+            throw tooLarge();
+          }
+          chunks.push(value);
+        }
+        const headers = new fetchAPI.Headers(req.headers);
+        headers.delete('transfer-encoding');
+        headers.set('content-length', String(size));
+        return parse(
+          new fetchAPI.Request(req.url, { method: req.method, headers, body: Buffer.concat(chunks) }),
+        );
+      });
+    },
+  };
+}
+
+/**
+ * Every refused request gets a 4xx status and every error an `extensions.code`.
+ * Yoga marks its own 4xx errors (bad JSON, validation) as "spec" statuses that are dropped
+ * to 200 for `Accept: application/json`; the API promises a 4xx for them, so they are kept.
+ */
+function useErrorContract(): GatewayPlugin {
+  const fix = (error: GraphQLError) => {
+    const extensions = error.extensions as Record<string, any>;
+    if (!extensions || Object.isFrozen(extensions)) return;
+    const http = extensions.http as { status?: number; spec?: boolean } | undefined;
+    const status = http?.status;
+    if (http && status !== undefined && status >= 400 && status < 500) http.spec = false;
+    if (!extensions.code) {
+      extensions.code =
+        status === 413 ? 'REQUEST_ENTITY_TOO_LARGE'
+        : status !== undefined && status >= 400 && status < 500 ? 'BAD_REQUEST'
+        : 'INTERNAL_SERVER_ERROR';
+    }
+  };
+  return {
+    onRequestParse({ request, requestParser }) {
+      // Yoga answers an unknown content type with a bare 415; give it a GraphQL error body.
+      if (!requestParser) {
+        throw requestError(
+          `Unsupported content type "${request.headers.get('content-type') ?? ''}"; send application/json`,
+          415,
+          'BAD_REQUEST',
+        );
+      }
+    },
+    onResultProcess({ result }) {
+      if (!result || typeof result !== 'object' || Symbol.asyncIterator in result) return;
+      for (const single of Array.isArray(result) ? result : [result]) {
+        for (const error of single?.errors ?? []) {
+          if (error instanceof GraphQLError) fix(error);
+        }
+      }
+    },
+  };
+}
+
+/** Armor's limits throw "Syntax Error: ..." from validation; give them a code and a 400. */
+const rejectWithCode = (_ctx: unknown, error: GraphQLError) => {
+  error.message = error.message.replace(/^Syntax Error: /, '');
+  const extensions = error.extensions as Record<string, any>;
+  extensions.code ??= 'GRAPHQL_VALIDATION_FAILED';
+  extensions.http ??= { status: 400, spec: false };
+};
+
+export const gatewayConfig = defineConfig({
+  supergraph: env.ROUTER_SUPERGRAPH
+    ? path.resolve(env.ROUTER_SUPERGRAPH)
+    : path.resolve(routerDir, '../schema/supergraph.graphql'),
+  host: env.ROUTER_HOST || '127.0.0.1',
+  port: envInt('ROUTER_PORT', 4000),
+  logging: (env.ROUTER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) || 'info',
+
+  transportEntries,
+  propagateHeaders: {
+    fromClientToSubgraphs: ({ request }) => ({
+      authorization: request.headers.get('authorization') ?? undefined,
+    }),
+  },
+
+  graphqlEndpoint: '/graphql',
+  graphiql: { title: 'Service Tree' },
+  healthCheckEndpoint: '/healthcheck',
+  readinessCheckEndpoint: '/readiness',
+
+  plugins: () => [
+    useRequestBodyLimit(MAX_BODY_BYTES),
+    // The built-in `maxDepth` option counts fragment spreads as levels; flattening them
+    // matches the subgraphs' depth rule (field nesting only).
+    maxDepthPlugin({ n: MAX_DEPTH, flattenFragments: true, onReject: [rejectWithCode] }),
+    maxAliasesPlugin({ n: MAX_ALIASES, onReject: [rejectWithCode] }),
+    useErrorContract(),
+  ],
+});

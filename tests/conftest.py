@@ -1,0 +1,54 @@
+"""Fixtures: each test gets its own migrated SQLite files and in-process apps."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+
+from subgraphs._common.migrations import upgrade
+from subgraphs.purchase.app import create_app as create_purchase_app
+from subgraphs.purchase.settings import Settings as PurchaseSettings
+from subgraphs.shop.app import create_app as create_shop_app
+from subgraphs.shop.settings import Settings as ShopSettings
+
+
+def migrated(tmp_path: Path, subgraph: str) -> str:
+    url = f"sqlite:///{tmp_path / f'{subgraph}.db'}"
+    upgrade(subgraph, url)
+    return url
+
+
+@pytest.fixture
+async def purchase_app(tmp_path: Path) -> AsyncIterator[Starlette]:
+    app = create_purchase_app(PurchaseSettings(database_url=migrated(tmp_path, "purchase")))
+    async with LifespanManager(app) as manager:
+        yield manager.app  # type: ignore[misc]
+
+
+@pytest.fixture
+async def purchase(purchase_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=purchase_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://purchase") as client:
+        yield client
+
+
+@pytest.fixture
+async def shop_app(tmp_path: Path, purchase_app: Starlette) -> AsyncIterator[Starlette]:
+    """The shop, recording purchases in the in-process purchase app."""
+    settings = ShopSettings(
+        database_url=migrated(tmp_path, "shop"), purchase_url="http://purchase/graphql",
+        outbox_interval_seconds=0.05, outbox_max_backoff_seconds=0.2,
+    )
+    app = create_shop_app(settings, purchase_transport=httpx.ASGITransport(app=purchase_app))
+    async with LifespanManager(app) as manager:
+        yield manager.app  # type: ignore[misc]
+
+
+@pytest.fixture
+async def shop(shop_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=shop_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+        yield client

@@ -1,0 +1,118 @@
+"""`make run`: migrate, seed demo data on the first start, start every process, stop them all on Ctrl-C."""
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from subgraphs._common.db import Database
+from subgraphs.purchase import seed as purchase_seed
+from subgraphs.shop import seed as shop_seed
+from tools.stack import DEFAULT_PORTS, ROOT, Stack, free_port, port_is_free
+
+logger = logging.getLogger("run")
+
+_LOGIN = (
+    "mutation($login: String!, $password: String!) { login(login: $login, password: $password) { token } }"
+)
+_BUY = """mutation($input: BuyInput!) { buy(input: $input) { number total } }"""
+
+
+def _ports() -> dict[str, int]:
+    ports = {}
+    for name, default in DEFAULT_PORTS.items():
+        wanted = int(os.environ.get(f"{name.upper()}_PORT", default))
+        if not port_is_free(wanted):
+            chosen = free_port()
+            logger.warning("port %s for %s is taken; using %s", wanted, name, chosen)
+            wanted = chosen
+        ports[name] = wanted
+    return ports
+
+
+async def _seed(stack: Stack) -> bool:
+    created = False
+    for name, module in (("purchase", purchase_seed), ("shop", shop_seed)):
+        db = Database(stack.database_url(name))
+        try:
+            created = await module.seed(db) or created
+        finally:
+            await db.dispose()
+    return created
+
+
+def _graphql(
+    url: str, query: str, variables: dict[str, object], token: str | None = None
+) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = httpx.post(url, json={"query": query, "variables": variables}, headers=headers, timeout=30).json()
+    if body.get("errors"):
+        raise RuntimeError(f"demo request failed: {body['errors']}")
+    data: dict[str, object] = body["data"]
+    return data
+
+
+def _demo_purchase(stack: Stack) -> None:
+    """The demo customer's first purchase, made through the router like any client's."""
+    login = _graphql(
+        stack.router_url, _LOGIN, {"login": purchase_seed.DEMO_LOGIN, "password": purchase_seed.DEMO_PASSWORD}
+    )
+    token = str(login["login"]["token"])  # type: ignore[index]
+    items = [{"productId": "1", "quantity": 2}, {"productId": "3", "quantity": 1}]
+    order = {"shopId": "1", "items": items, "payment": "CARD", "purchaseName": "Breakfast"}
+    _graphql(stack.router_url, _BUY, {"input": order}, token)
+
+
+def main() -> int:
+    """Run until Ctrl-C; the exit code is 0 after a clean stop."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = Stack(data_dir=Path(os.environ.get("SERVICE_TREE_DATA", ROOT / "var")), ports=_ports())
+    stop_requested = False
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack.migrate()
+    seeded = asyncio.run(_seed(stack))
+    try:
+        stack.start()
+        if seeded:
+            _demo_purchase(stack)
+        logger.info(
+            "\nService Tree is up.\n"
+            "  playground + endpoint: %s\n"
+            "  subgraphs: %s\n"
+            "  demo customer: login %r, password %r\n"
+            "  data and logs: %s\n"
+            "Ctrl-C stops everything.",
+            stack.router_url,
+            ", ".join(f"{name} {stack.subgraph_url(name)}" for name in ("purchase", "shop")),
+            purchase_seed.DEMO_LOGIN,
+            purchase_seed.DEMO_PASSWORD,
+            stack.data_dir,
+        )
+        while not stop_requested:
+            dead = [name for name, process in stack.processes.items() if not process.alive()]
+            if dead:
+                logger.error("%s stopped unexpectedly; see %s", ", ".join(dead), stack.data_dir / "logs")
+                return 1
+            time.sleep(0.5)
+        logger.info("stopping...")
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Starts the whole system as real processes: migrated subgraphs on their ports and the router over them.
+
+Used by `make run` and by the end-to-end tests, so both exercise the same wiring.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from subgraphs._common.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBGRAPHS = ("purchase", "shop")
+DEFAULT_PORTS = {"router": 4000, "purchase": 4001, "shop": 4002, "factory": 4003}
+ROUTER_BIN = ROOT / "router" / "node_modules" / ".bin" / "hive-gateway"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+    health_path: str
+    log_path: Path
+    cwd: Path = ROOT
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        # A session of its own: Ctrl-C in the terminal reaches the runner, which stops everything in order.
+        self.popen = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited; see {self.log_path}:\n{self.tail()}")
+            try:
+                if httpx.get(self.url + self.health_path, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"{self.name} not healthy after {timeout:.0f}s; see {self.log_path}:\n{self.tail()}"
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+        """Stop the process (SIGTERM for a clean stop, SIGKILL to simulate a crash)."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.send_signal(sig)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(timeout=timeout)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Stack:
+    """The router and the subgraphs, each on its own port, with their databases under `data_dir`."""
+
+    data_dir: Path
+    ports: dict[str, int]
+    environment: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, **environment: str) -> "Stack":
+        """A stack for tests: every process on a port that is free now."""
+        ports = {name: free_port() for name in ("router", *SUBGRAPHS)}
+        return cls(data_dir=data_dir, ports=ports, environment=environment)
+
+    def database_url(self, subgraph: str) -> str:
+        return f"sqlite:///{self.data_dir / f'{subgraph}.db'}"
+
+    @property
+    def router_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['router']}/graphql"
+
+    def subgraph_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/graphql"
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **self.environment, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        for name in SUBGRAPHS:
+            prefix = name.upper()
+            env[f"{prefix}_DATABASE_URL"] = self.database_url(name)
+            env[f"{prefix}_PORT"] = str(self.ports[name])
+            env[f"{prefix}_URL"] = self.subgraph_url(name)
+        env["SHOP_PURCHASE_URL"] = self.subgraph_url("purchase")
+        env["ROUTER_PORT"] = str(self.ports["router"])
+        env["ROUTER_SUPERGRAPH"] = str(ROOT / "schema" / "supergraph.graphql")
+        return env
+
+    def migrate(self) -> None:
+        """Bring every subgraph's database to the newest migration."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for name in SUBGRAPHS:
+            upgrade(name, self.database_url(name))
+
+    def _process(self, name: str) -> Process:
+        if name in self.processes:
+            return self.processes[name]
+        logs = self.data_dir / "logs"
+        if name == "router":
+            # Started directly, not through npm, so that stopping this PID stops the gateway itself.
+            argv = [str(ROUTER_BIN), "supergraph"]
+            env = {key: value for key, value in self._env().items() if key not in ("PORT", "HOST")}
+            process = Process(
+                name, argv, env, self.ports[name], "/readiness", logs / "router.log", cwd=ROOT / "router"
+            )
+        else:
+            argv = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"subgraphs.{name}.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports[name]),
+            ]
+            process = Process(name, argv, self._env(), self.ports[name], "/health", logs / f"{name}.log")
+        self.processes[name] = process
+        return process
+
+    def start(self, *names: str) -> None:
+        """Start the named processes (all, when none are named) and wait until each is healthy."""
+        wanted = names or (*SUBGRAPHS, "router")
+        for name in wanted:
+            self._process(name).start()
+        for name in wanted:
+            self.processes[name].wait_healthy()
+
+    def stop(self, *names: str, sig: int = signal.SIGTERM) -> None:
+        """Stop the named processes (all, router first, when none are named)."""
+        for name in names or ("router", *reversed(SUBGRAPHS)):
+            if name in self.processes:
+                self.processes[name].stop(sig)
+
+    @contextmanager
+    def running(self) -> Iterator["Stack"]:
+        """Migrated and started for the duration of the block; everything is stopped afterwards."""
+        self.migrate()
+        try:
+            self.start()
+            yield self
+        finally:
+            self.stop()
