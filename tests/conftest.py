@@ -24,8 +24,8 @@ def migrated(tmp_path: Path, subgraph: str) -> str:
 @pytest.fixture
 async def purchase_app(tmp_path: Path) -> AsyncIterator[Starlette]:
     app = create_purchase_app(PurchaseSettings(database_url=migrated(tmp_path, "purchase")))
-    async with LifespanManager(app) as manager:
-        yield manager.app  # type: ignore[misc]
+    async with LifespanManager(app):
+        yield app
 
 
 @pytest.fixture
@@ -39,12 +39,14 @@ async def purchase(purchase_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 async def shop_app(tmp_path: Path, purchase_app: Starlette) -> AsyncIterator[Starlette]:
     """The shop, recording purchases in the in-process purchase app."""
     settings = ShopSettings(
-        database_url=migrated(tmp_path, "shop"), purchase_url="http://purchase/graphql",
-        outbox_interval_seconds=0.05, outbox_max_backoff_seconds=0.2,
+        database_url=migrated(tmp_path, "shop"),
+        purchase_url="http://purchase/graphql",
+        outbox_interval_seconds=0.05,
+        outbox_max_backoff_seconds=0.2,
     )
     app = create_shop_app(settings, purchase_transport=httpx.ASGITransport(app=purchase_app))
-    async with LifespanManager(app) as manager:
-        yield manager.app  # type: ignore[misc]
+    async with LifespanManager(app):
+        yield app
 
 
 @pytest.fixture

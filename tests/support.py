@@ -26,7 +26,9 @@ async def gql(
     client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None
 ) -> dict[str, Any]:
     """POST a GraphQL operation; the whole JSON body (data and errors)."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=auth(as_))
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=auth(as_)
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

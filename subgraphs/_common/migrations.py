@@ -1,6 +1,7 @@
 """Alembic glue: each subgraph's env.py calls `run_env`; tools call `upgrade`."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command, context
@@ -60,4 +61,11 @@ def run_env(metadata: MetaData, default_url: str) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    asyncio.run(_run_online(url, metadata))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_online(url, metadata))
+        return
+    # Called from async code (a test, an app): migrate on a thread with an event loop of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _run_online(url, metadata)).result()

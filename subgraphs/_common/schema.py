@@ -19,8 +19,9 @@ class SubgraphSchema(strawberry.federation.Schema):
 
     def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
         extensions: list[Any] = [
-            QueryDepthLimiter(max_depth=MAX_DEPTH),
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            # Strawberry counts the top-level field as depth 0; the contract counts it as level 1.
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH - 1),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             ErrorCodes,
         ]
         super().__init__(

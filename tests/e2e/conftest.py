@@ -1,0 +1,41 @@
+"""Fixtures of the end-to-end tests: a real stack (subgraph processes and the router), an ADMIN, a client."""
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import Router, admin_token, running_stack
+from tools.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole system for one test module; stopped at the end of the module, even on failure."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Stack) -> str:
+    """A token of an ADMIN created by the operator command, logged in through the router."""
+    return admin_token(stack)
+
+
+@pytest.fixture
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack for one test only: for tests that stop or kill processes."""
+    with running_stack(tmp_path_factory.mktemp("own-stack")) as started:
+        yield started
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as client:
+        yield client
+
+
+@pytest.fixture
+def router(http: httpx.AsyncClient, stack: Stack) -> Router:
+    """GraphQL calls through the router of the module's stack."""
+    return Router(http, stack.router_url)

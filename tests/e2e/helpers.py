@@ -1,0 +1,297 @@
+"""Helpers of the end-to-end tests: GraphQL calls through the router, users, a catalog, buys, log counting."""
+
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from tests.support import auth, codes
+from tools.stack import ROOT, Stack
+
+__all__ = ["codes"]
+
+T = TypeVar("T")
+
+ADMIN_LOGIN = "root"
+ADMIN_PASSWORD = "root-password-0123"
+PASSWORD = "correct-horse-battery"
+
+_serial = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test in this run uses (logins, shop names)."""
+    return f"{prefix}_{next(_serial)}_{uuid.uuid4().hex[:6]}"
+
+
+@contextmanager
+def running_stack(data_dir: Path) -> Iterator[Stack]:
+    """A migrated, started stack on free ports; stopped afterwards whatever happened."""
+    stack = Stack.on_free_ports(data_dir)
+    stack.migrate()
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:
+    """Create an ADMIN with the real operator command, as an operator would."""
+    env = {
+        **os.environ,
+        "PURCHASE_DATABASE_URL": stack.database_url("purchase"),
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "subgraphs.purchase.cli",
+            "create-admin",
+            "--login",
+            login,
+            "--password-stdin",
+        ],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"created ADMIN '{login}'" in result.stdout + result.stderr
+
+
+def admin_token(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> str:
+    """Create the ADMIN and log in as it through the router."""
+    create_admin(stack, login, password)
+    response = httpx.post(
+        stack.router_url,
+        json={
+            "query": "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { role } } }",
+            "variables": {"l": login, "p": password},
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["login"]
+    assert payload["user"]["role"] == "ADMIN"
+    token: str = payload["token"]
+    return token
+
+
+@dataclass
+class Router:
+    """GraphQL over HTTP to the router (or, when a test needs it, to one subgraph)."""
+
+    client: httpx.AsyncClient
+    url: str
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=auth(token)
+        )
+
+    async def call(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        """The whole body (data and errors) of a request answered with 200."""
+        response = await self.post(query, variables, token=token)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        """The data of a request that must succeed without errors."""
+        body = await self.call(query, variables, token=token)
+        assert not body.get("errors"), body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@dataclass
+class Customer:
+    id: str
+    login: str
+    password: str
+    token: str
+
+
+_REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) { token expiresAt user { id login firstName secondName role } }
+}
+"""
+
+
+async def register(router: Router, prefix: str = "cust", *, first_name: str = "Ivan") -> Customer:
+    """A new CUSTOMER, registered through the router."""
+    login = unique(prefix)
+    data = await router.data(
+        _REGISTER,
+        {"input": {"login": login, "password": PASSWORD, "firstName": first_name, "secondName": "Petrov"}},
+    )
+    payload = data["register"]
+    assert payload["user"]["login"] == login
+    assert payload["user"]["role"] == "CUSTOMER"
+    return Customer(id=payload["user"]["id"], login=login, password=PASSWORD, token=payload["token"])
+
+
+_LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { id } } }"
+
+
+async def login(router: Router, login: str, password: str) -> dict[str, Any]:
+    """The login payload (token and user id)."""
+    payload: dict[str, Any] = (await router.data(_LOGIN, {"l": login, "p": password}))["login"]
+    return payload
+
+
+@dataclass
+class Product:
+    id: str
+    name: str
+    price: int
+    category: str | None
+
+
+@dataclass
+class Catalog:
+    shop_id: str
+    name: str
+    address: str
+    phone: str
+    categories: dict[str, str] = field(default_factory=dict)  # name -> id
+    products: dict[str, Product] = field(default_factory=dict)  # name -> product
+
+
+_CREATE_SHOP = "mutation($input: CreateShopInput!) { createShop(input: $input) { id name address phone } }"
+_CREATE_CATEGORY = (
+    "mutation($shop: ID!, $name: String!) { createCategory(shopId: $shop, name: $name) { id name } }"
+)
+_ADD_PRODUCT = """
+mutation($input: AddProductInput!) {
+  addProduct(input: $input) { id name price stock category { id name } shop { id } }
+}
+"""
+
+
+async def create_catalog(
+    router: Router, admin: str, products: dict[str, list[tuple[str, int, int]]], *, prefix: str = "Shop"
+) -> Catalog:
+    """A shop with categories and products, created as ADMIN through the router.
+
+    `products` maps a category name to (product name, price, stock) triples.
+    """
+    name = unique(prefix)
+    address = f"{next(_serial)} Tverskaya St, Moscow"
+    shop = (
+        await router.data(
+            _CREATE_SHOP,
+            {"input": {"name": name, "address": address, "phone": "+7 495 123-45-67"}},
+            token=admin,
+        )
+    )["createShop"]
+    assert (shop["name"], shop["address"]) == (name, address)
+    catalog = Catalog(shop_id=shop["id"], name=name, address=address, phone=shop["phone"])
+    for category_name, items in products.items():
+        category = (
+            await router.data(_CREATE_CATEGORY, {"shop": catalog.shop_id, "name": category_name}, token=admin)
+        )["createCategory"]
+        catalog.categories[category_name] = category["id"]
+        for product_name, price, stock in items:
+            product = (
+                await router.data(
+                    _ADD_PRODUCT,
+                    {
+                        "input": {
+                            "shopId": catalog.shop_id,
+                            "name": product_name,
+                            "description": f"{product_name}, fresh",
+                            "price": price,
+                            "categoryId": category["id"],
+                            "stock": stock,
+                        }
+                    },
+                    token=admin,
+                )
+            )["addProduct"]
+            assert (product["price"], product["stock"]) == (price, stock)
+            assert product["category"] == {"id": category["id"], "name": category_name}
+            catalog.products[product_name] = Product(product["id"], product_name, price, category_name)
+    return catalog
+
+
+BUY = """
+mutation Buy($input: BuyInput!) {
+  buy(input: $input) { id number total payment createdAt shop { id } lines { quantity unitPrice total product { id } } }
+}
+"""
+
+
+async def buy(
+    router: Router,
+    token: str | None,
+    shop_id: str,
+    items: list[tuple[str, int]],
+    *,
+    name: str = "Groceries",
+    payment: str = "CARD",
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """The whole body of a buy (data or errors): `items` are (product id, quantity) pairs."""
+    variables: dict[str, Any] = {
+        "input": {
+            "shopId": shop_id,
+            "items": [{"productId": pid, "quantity": quantity} for pid, quantity in items],
+            "payment": payment,
+            "purchaseName": name,
+        }
+    }
+    if idempotency_key is not None:
+        variables["input"]["idempotencyKey"] = idempotency_key
+    return await router.call(BUY, variables, token=token)
+
+
+async def bought(
+    router: Router, token: str, shop_id: str, items: list[tuple[str, int]], **kwargs: Any
+) -> dict[str, Any]:
+    """The check of a buy that must succeed."""
+    body = await buy(router, token, shop_id, items, **kwargs)
+    assert not body.get("errors"), body
+    check: dict[str, Any] = body["data"]["buy"]
+    return check
+
+
+async def poll(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, timeout: float, interval: float = 0.2
+) -> T:
+    """Call `probe` until `done(result)` or `timeout` seconds pass; the last result either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if done(result) or time.monotonic() >= deadline:
+            return result
+        await asyncio.sleep(interval)
+
+
+def graphql_posts(stack: Stack, subgraph: str) -> int:
+    """How many POST /graphql requests the subgraph has logged (uvicorn's access log)."""
+    log = stack.data_dir / "logs" / f"{subgraph}.log"
+    return sum('"POST /graphql' in line for line in log.read_text(errors="replace").splitlines())

@@ -1,0 +1,71 @@
+"""Many customers racing for the last units of one product, through the router."""
+
+import asyncio
+
+import pytest
+
+from tests.e2e.helpers import Router, buy, codes, create_catalog, poll, register
+
+pytestmark = pytest.mark.e2e
+
+STOCK = 20
+BUYS = 50
+CUSTOMERS = 5
+
+
+async def test_fifty_concurrent_buys_of_twenty_units_sell_exactly_twenty(router: Router, admin: str) -> None:
+    catalog = await create_catalog(router, admin, {"Toys": [("Limited figure", 1500, STOCK)]}, prefix="Race")
+    product = catalog.products["Limited figure"]
+    customers = [await register(router, f"racer{n}") for n in range(CUSTOMERS)]
+
+    bodies = await asyncio.gather(
+        *(
+            buy(
+                router,
+                customers[n % CUSTOMERS].token,
+                catalog.shop_id,
+                [(product.id, 1)],
+                name=f"Race {n}",
+                payment="CASH",
+            )
+            for n in range(BUYS)
+        )
+    )
+
+    succeeded = [body["data"]["buy"] for body in bodies if not body.get("errors")]
+    failed = [body for body in bodies if body.get("errors")]
+    assert len(succeeded) == STOCK
+    assert len(failed) == BUYS - STOCK
+    for body in failed:
+        assert codes(body) == ["INSUFFICIENT_STOCK"], body
+        [error] = body["errors"]
+        assert error["extensions"]["productId"] == product.id
+        assert error["extensions"]["available"] == 0
+        assert body.get("data") is None
+    assert sorted(check["number"] for check in succeeded) == list(range(1, STOCK + 1))
+    assert all(check["total"] == 1500 for check in succeeded)
+
+    data = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product.id})
+    assert data["product"]["stock"] == 0
+
+    data = await router.data(
+        "query($id: ID!) { shop(id: $id) { checks(first: 100) { totalCount nodes { id number total } } } }",
+        {"id": catalog.shop_id},
+        token=admin,
+    )
+    checks = data["shop"]["checks"]
+    assert checks["totalCount"] == STOCK
+    assert sorted(node["number"] for node in checks["nodes"]) == list(range(1, STOCK + 1))
+    assert {node["id"] for node in checks["nodes"]} == {check["id"] for check in succeeded}
+
+    async def purchases_per_customer() -> list[int]:
+        counts = []
+        for customer in customers:
+            me = await router.data("{ me { purchases(first: 100) { totalCount } } }", token=customer.token)
+            counts.append(me["me"]["purchases"]["totalCount"])
+        return counts
+
+    counts = await poll(purchases_per_customer, lambda found: sum(found) >= STOCK, timeout=5)
+    assert sum(counts) == STOCK, counts
+    await asyncio.sleep(1.5)  # the outbox relay must not record anything twice
+    assert await purchases_per_customer() == counts

@@ -1,0 +1,60 @@
+"""Buying while the purchase subgraph is down: the sale stands and the purchase is recorded once it is back."""
+
+import asyncio
+import signal
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import Router, admin_token, bought, create_catalog, poll, register
+from tools.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+async def test_buy_while_purchase_is_down_is_recorded_once_it_is_back(
+    own_stack: Stack, http: httpx.AsyncClient, sig: signal.Signals
+) -> None:
+    router = Router(http, own_stack.router_url)
+    admin = admin_token(own_stack)
+    catalog = await create_catalog(router, admin, {"Tea": [("Green tea", 30000, 10)]}, prefix="Outage")
+    product = catalog.products["Green tea"]
+    customer = await register(router, "outage")
+
+    own_stack.stop("purchase", sig=sig)
+    assert not own_stack.processes["purchase"].alive()
+
+    check = await bought(router, customer.token, catalog.shop_id, [(product.id, 3)], name="Tea while down")
+    assert check["number"] == 1
+    assert check["total"] == 90000
+    stock = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product.id})
+    assert stock["product"]["stock"] == 7
+
+    # `me` lives in the purchase subgraph: it cannot be answered now, and no purchase may be made up.
+    body = await router.call("{ me { purchases { totalCount } } }", token=customer.token)
+    assert body.get("errors"), body
+    assert (body.get("data") or {}).get("me") is None
+
+    import time; t1 = time.monotonic()
+    own_stack.start("purchase")
+    raise_ = time.monotonic() - t1
+
+    async def purchases() -> dict[str, object]:
+        data = await router.data(
+            "{ me { purchases { totalCount nodes { name total check { id number } } } } }",
+            token=customer.token,
+        )
+        found: dict[str, object] = data["me"]["purchases"]
+        return found
+
+    import time; t0 = time.monotonic()
+    found = await poll(purchases, lambda page: page["totalCount"] != 0, timeout=15, interval=0.25)
+    assert False, (raise_, time.monotonic() - t0)
+    assert found["totalCount"] == 1, found
+    await asyncio.sleep(2)  # retries of the outbox must not record it a second time
+    found = await purchases()
+    assert found == {
+        "totalCount": 1,
+        "nodes": [{"name": "Tea while down", "total": 90000, "check": {"id": check["id"], "number": 1}}],
+    }

@@ -1,0 +1,139 @@
+"""Register, login, me, updateMe, user(id): tokens and validation."""
+
+import httpx
+import pytest
+
+from subgraphs._common.auth import Role
+from tests.support import codes, gql, token
+
+REGISTER = """
+mutation($input: RegisterInput!) {
+  register(input: $input) { token expiresAt user { id login firstName secondName role } }
+}"""
+LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { id } } }"
+
+
+def account(login: str = "alice", password: str = "correct-horse", **names: str) -> dict[str, object]:
+    return {
+        "input": {
+            "login": login,
+            "password": password,
+            "firstName": "Alice",
+            "secondName": "Liddell",
+            **names,
+        }
+    }
+
+
+async def register(client: httpx.AsyncClient, login: str = "alice") -> tuple[str, str]:
+    body = await gql(client, REGISTER, account(login))
+    payload = body["data"]["register"]
+    return payload["token"], payload["user"]["id"]
+
+
+async def test_register_returns_a_token_that_identifies_the_customer(purchase: httpx.AsyncClient) -> None:
+    body = await gql(purchase, REGISTER, account())
+    payload = body["data"]["register"]
+    assert payload["user"] == {
+        "id": "1",
+        "login": "alice",
+        "firstName": "Alice",
+        "secondName": "Liddell",
+        "role": "CUSTOMER",
+    }
+    assert payload["expiresAt"].endswith("+00:00")
+    me = await gql(purchase, "{ me { id login } }", as_=payload["token"])
+    assert me["data"]["me"] == {"id": "1", "login": "alice"}
+
+
+async def test_password_is_never_exposed(purchase: httpx.AsyncClient) -> None:
+    await register(purchase)
+    body = await gql(purchase, '{ __type(name: "User") { fields { name } } }')
+    names = {field["name"] for field in body["data"]["__type"]["fields"]}
+    assert not {name for name in names if "password" in name.lower()}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"login": "ab"}, "login"),
+        ({"login": "bad login!"}, "login"),
+        ({"login": "x" * 65}, "login"),
+        ({"password": "short"}, "password"),
+        ({"firstName": "   "}, "firstName"),
+        ({"secondName": ""}, "secondName"),
+    ],
+)
+async def test_register_rejects_bad_input_and_writes_nothing(
+    purchase: httpx.AsyncClient, changes: dict[str, str], field: str
+) -> None:
+    variables = account()
+    variables["input"].update(changes)  # type: ignore[attr-defined]
+    body = await gql(purchase, REGISTER, variables)
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == field
+    login = variables["input"]["login"]  # type: ignore[index]
+    again = await gql(purchase, LOGIN, {"l": login, "p": "correct-horse"})
+    assert codes(again) == ["UNAUTHENTICATED"]
+
+
+async def test_taken_login_is_a_conflict(purchase: httpx.AsyncClient) -> None:
+    await register(purchase)
+    body = await gql(purchase, REGISTER, account())
+    assert codes(body) == ["CONFLICT"]
+
+
+async def test_login_does_not_tell_unknown_login_from_wrong_password(purchase: httpx.AsyncClient) -> None:
+    await register(purchase)
+    ok = await gql(purchase, LOGIN, {"l": "alice", "p": "correct-horse"})
+    assert ok["data"]["login"]["user"]["id"] == "1"
+    wrong = await gql(purchase, LOGIN, {"l": "alice", "p": "wrong-horse"})
+    unknown = await gql(purchase, LOGIN, {"l": "nobody", "p": "correct-horse"})
+    assert codes(wrong) == codes(unknown) == ["UNAUTHENTICATED"]
+    assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
+
+
+async def test_bad_tokens_are_unauthenticated(purchase: httpx.AsyncClient) -> None:
+    assert (await gql(purchase, "{ me { id } }"))["data"]["me"] is None
+    forged = token(1, secret="another-secret-that-is-long-enough-0123456789")
+    body = await gql(purchase, 'mutation { createUserCategory(name: "x") { id } }', as_=forged)
+    assert codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["message"] == "Invalid token"
+
+
+async def test_update_me_changes_only_the_caller(purchase: httpx.AsyncClient) -> None:
+    alice, _ = await register(purchase, "alice")
+    bob, _ = await register(purchase, "bob")
+    body = await gql(
+        purchase, 'mutation { updateMe(input: {firstName: "Alicia"}) { firstName secondName } }', as_=alice
+    )
+    assert body["data"]["updateMe"] == {"firstName": "Alicia", "secondName": "Liddell"}
+    bob_me = await gql(purchase, "{ me { firstName } }", as_=bob)
+    assert bob_me["data"]["me"]["firstName"] == "Alice"
+
+
+async def test_user_by_id_is_yourself_or_admin(purchase: httpx.AsyncClient) -> None:
+    alice, alice_id = await register(purchase, "alice")
+    _, bob_id = await register(purchase, "bob")
+    own = await gql(purchase, f'{{ user(id: "{alice_id}") {{ login }} }}', as_=alice)
+    assert own["data"]["user"]["login"] == "alice"
+    other = await gql(purchase, f'{{ user(id: "{bob_id}") {{ login }} }}', as_=alice)
+    assert codes(other) == ["FORBIDDEN"]
+    admin = token(99, Role.ADMIN)
+    assert (await gql(purchase, f'{{ user(id: "{bob_id}") {{ login }} }}', as_=admin))["data"]["user"][
+        "login"
+    ] == "bob"
+    missing = await gql(purchase, '{ user(id: "12345") { login } }', as_=admin)
+    assert missing["data"]["user"] is None and "errors" not in missing
+    garbage = await gql(purchase, '{ user(id: "abc") { login } }', as_=admin)
+    assert codes(garbage) == ["BAD_USER_INPUT"]
+
+
+async def test_user_entity_resolves_for_its_owner_only(purchase: httpx.AsyncClient) -> None:
+    alice, alice_id = await register(purchase, "alice")
+    _, bob_id = await register(purchase, "bob")
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { login } } }"
+    mine = await gql(purchase, query, {"r": [{"__typename": "User", "id": alice_id}]}, as_=alice)
+    assert mine["data"]["_entities"] == [{"login": "alice"}]
+    theirs = await gql(purchase, query, {"r": [{"__typename": "User", "id": bob_id}]}, as_=alice)
+    assert codes(theirs) == ["FORBIDDEN"]

@@ -1,0 +1,207 @@
+"""Buy: one transaction, stock never below zero, numbered checks, purchases recorded once."""
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from subgraphs._common.auth import Role
+from tests.purchase.test_accounts import register
+from tests.shop.fixtures import ADMIN, catalog
+from tests.support import codes, gql, token
+
+BUY = "mutation($input: BuyInput!) { buy(input: $input) { id number total payment user { id } lines { quantity unitPrice total product { id stock } } } }"
+STOCK = '{ products(ids: ["1", "2"]) { nodes { stock } } }'
+
+
+def order(items: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:
+    lines = [{"productId": product, "quantity": quantity} for product, quantity in items]
+    return {"input": {"shopId": "1", "items": lines, "payment": "CARD", "purchaseName": "weekly", **extra}}
+
+
+async def stock(shop: httpx.AsyncClient) -> list[int]:
+    return [node["stock"] for node in (await gql(shop, STOCK))["data"]["products"]["nodes"]]
+
+
+async def test_buy_writes_a_check_with_lines_and_takes_stock(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    customer, user_id = await register(purchase)
+    await catalog(shop)
+    body = await gql(shop, BUY, order([("1", 3), ("2", 2)]), as_=customer)
+    assert body["data"]["buy"] == {
+        "id": "1",
+        "number": 1,
+        "total": 800,
+        "payment": "CARD",
+        "user": {"id": user_id},
+        "lines": [
+            {"quantity": 3, "unitPrice": 100, "total": 300, "product": {"id": "1", "stock": 7}},
+            {"quantity": 2, "unitPrice": 250, "total": 500, "product": {"id": "2", "stock": 8}},
+        ],
+    }
+    # The purchase is recorded before buy answers, when the purchase subgraph is up.
+    mine = await gql(
+        purchase, "{ me { purchases { nodes { name total payment check { id } } } } }", as_=customer
+    )
+    assert mine["data"]["me"]["purchases"]["nodes"] == [
+        {"name": "weekly", "total": 800, "payment": "CARD", "check": {"id": "1"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("items", "field"),
+    [
+        ([("1", 0)], "items.quantity"),
+        ([("1", -3)], "items.quantity"),
+        ([("1", 10_001)], "items.quantity"),
+        ([("1", 1), ("1", 1)], "items.productId"),
+        ([], "items"),
+        ([("1", 1), ("99", 1)], "items.productId"),
+    ],
+)
+async def test_invalid_buys_change_nothing(
+    shop: httpx.AsyncClient, items: list[tuple[str, int]], field: str
+) -> None:
+    await catalog(shop)
+    body = await gql(shop, BUY, order(items), as_=token(1))
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == field
+    assert await stock(shop) == [10, 10]
+    checks = await gql(shop, '{ shop(id: "1") { checks { totalCount } } }', as_=ADMIN)
+    assert checks["data"]["shop"]["checks"]["totalCount"] == 0
+
+
+async def test_products_of_another_shop_are_refused(shop: httpx.AsyncClient) -> None:
+    await catalog(shop)
+    await catalog(shop, name="Other")
+    body = await gql(shop, BUY, order([("1", 1), ("3", 1)]), as_=token(1))
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert await stock(shop) == [10, 10]
+
+
+async def test_insufficient_stock_rolls_back_the_whole_buy(shop: httpx.AsyncClient) -> None:
+    await catalog(shop, stock=5)
+    body = await gql(shop, BUY, order([("1", 2), ("2", 6)]), as_=token(1))
+    assert codes(body) == ["INSUFFICIENT_STOCK"]
+    assert body["errors"][0]["extensions"] | {"code": None} == {
+        "code": None,
+        "productId": "2",
+        "available": 5,
+    }
+    assert await stock(shop) == [5, 5]
+    ok = await gql(shop, BUY, order([("1", 5)]), as_=token(1))
+    assert ok["data"]["buy"]["number"] == 1
+
+
+async def test_buy_needs_a_user(shop: httpx.AsyncClient) -> None:
+    await catalog(shop)
+    assert codes(await gql(shop, BUY, order([("1", 1)]))) == ["UNAUTHENTICATED"]
+    assert codes(await gql(shop, BUY, order([("1", 1)]), as_=token("service:x", Role.SERVICE))) == [
+        "FORBIDDEN"
+    ]
+    unknown_shop = order([("1", 1)])
+    unknown_shop["input"]["shopId"] = "42"
+    assert codes(await gql(shop, BUY, unknown_shop, as_=token(1))) == ["NOT_FOUND"]
+    assert await stock(shop) == [10, 10]
+
+
+async def test_idempotency_key_returns_the_first_check(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop)
+    first = await gql(shop, BUY, order([("1", 2)], idempotencyKey="cart-42"), as_=customer)
+    again = await gql(shop, BUY, order([("1", 2)], idempotencyKey="cart-42"), as_=customer)
+    assert first["data"]["buy"]["id"] == again["data"]["buy"]["id"]
+    assert await stock(shop) == [8, 10]
+    listing = await gql(purchase, "{ me { purchases { totalCount } } }", as_=customer)
+    assert listing["data"]["me"]["purchases"]["totalCount"] == 1
+
+
+async def test_concurrent_buys_never_oversell_and_number_checks_densely(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop, stock=7)
+    results = await asyncio.gather(*(gql(shop, BUY, order([("1", 1)]), as_=customer) for _ in range(15)))
+    sold = [r["data"]["buy"]["number"] for r in results if r.get("data")]
+    refused = [code for r in results for code in codes(r)]
+    assert sorted(sold) == [1, 2, 3, 4, 5, 6, 7]
+    assert refused == ["INSUFFICIENT_STOCK"] * 8
+    assert await stock(shop) == [0, 7]
+
+
+async def test_checks_are_visible_to_their_buyer_and_admins(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    alice, _ = await register(purchase, "alice")
+    bob, _ = await register(purchase, "bob")
+    await catalog(shop)
+    await gql(shop, BUY, order([("1", 1)]), as_=alice)
+    query = '{ check(id: "1") { number lines { product { name } } } }'
+    assert (await gql(shop, query, as_=alice))["data"]["check"] == {
+        "number": 1,
+        "lines": [{"product": {"name": "Milk"}}],
+    }
+    assert codes(await gql(shop, query, as_=bob)) == ["FORBIDDEN"]
+    assert (await gql(shop, query, as_=ADMIN))["data"]["check"]["number"] == 1
+    assert (await gql(shop, '{ checks(ids: ["1", "7"]) { number } }', as_=bob))["data"]["checks"] == [
+        None,
+        None,
+    ]
+    assert (await gql(shop, '{ checks(ids: ["1", "7"]) { number } }', as_=alice))["data"]["checks"] == [
+        {"number": 1},
+        None,
+    ]
+    assert codes(await gql(shop, '{ shop(id: "1") { checks { totalCount } } }', as_=alice)) == ["FORBIDDEN"]
+
+
+async def test_deliver_is_idempotent_on_its_key(shop: httpx.AsyncClient) -> None:
+    await catalog(shop)
+    deliver = 'mutation($key: String!, $count: Int!) { deliver(input: {productId: "1", count: $count, key: $key}) { id key count product { stock } } }'
+    first = await gql(shop, deliver, {"key": "run-1", "count": 5}, as_=token("service:factory", Role.SERVICE))
+    again = await gql(shop, deliver, {"key": "run-1", "count": 5}, as_=ADMIN)
+    assert first["data"]["deliver"]["id"] == again["data"]["deliver"]["id"]
+    assert again["data"]["deliver"]["product"]["stock"] == 15
+    for variables, field in (({"key": "", "count": 1}, "key"), ({"key": "k", "count": 0}, "count")):
+        assert (await gql(shop, deliver, variables, as_=ADMIN))["errors"][0]["extensions"]["field"] == field
+    assert codes(await gql(shop, deliver, {"key": "run-2", "count": 1}, as_=token(3))) == ["FORBIDDEN"]
+    assert await stock(shop) == [15, 10]
+
+
+async def test_purchase_is_recorded_once_after_the_purchase_subgraph_recovers(
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop)
+    relay_client = shop_app.state.relay._client
+    real_post = relay_client._http.post
+    down = True
+
+    async def flaky_post(*args: Any, **kwargs: Any) -> httpx.Response:
+        if down:
+            raise httpx.ConnectError("purchase subgraph is down")
+        response: httpx.Response = await real_post(*args, **kwargs)
+        return response
+
+    monkeypatch.setattr(relay_client._http, "post", flaky_post)
+    bought = await gql(shop, BUY, order([("1", 1)]), as_=customer)
+    assert bought["data"]["buy"]["number"] == 1
+    await asyncio.sleep(0.3)  # several relay rounds fail meanwhile
+    assert (await gql(purchase, "{ me { purchases { totalCount } } }", as_=customer))["data"]["me"][
+        "purchases"
+    ]["totalCount"] == 0
+    down = False
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        listing = await gql(
+            purchase, "{ me { purchases { totalCount nodes { check { id } } } } }", as_=customer
+        )
+        if listing["data"]["me"]["purchases"]["totalCount"]:
+            break
+    await asyncio.sleep(0.3)
+    listing = await gql(purchase, "{ me { purchases { totalCount nodes { check { id } } } } }", as_=customer)
+    assert listing["data"]["me"]["purchases"] == {"totalCount": 1, "nodes": [{"check": {"id": "1"}}]}

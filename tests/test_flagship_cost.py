@@ -1,0 +1,67 @@
+"""The flagship query costs a constant number of SQL statements in each subgraph, whatever the purchases."""
+
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from tests.purchase.test_accounts import register
+from tests.shop.fixtures import catalog
+from tests.shop.test_buy import BUY, order
+from tests.support import count_statements, gql
+
+# What the router sends each subgraph for API.md's MyPurchases query.
+PURCHASE_PART = """{ me { login purchases(first: 50) { totalCount nodes {
+  name payment total createdAt userCategory { name } check { __typename id } } } } }"""
+SHOP_PART = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Check {
+  number createdAt shop { name address } lines { quantity unitPrice product { name category { name } } } } } }"""
+
+
+async def _cost(
+    purchase_app: Starlette,
+    shop_app: Starlette,
+    purchase: httpx.AsyncClient,
+    shop: httpx.AsyncClient,
+    token: str,
+) -> tuple[int, int, int]:
+    with count_statements(purchase_app.state.db.engine) as purchase_sql:
+        mine = await gql(purchase, PURCHASE_PART, as_=token)
+    nodes: list[dict[str, Any]] = mine["data"]["me"]["purchases"]["nodes"]
+    representations = [node["check"] for node in nodes]
+    with count_statements(shop_app.state.db.engine) as statements:
+        checks = await gql(shop, SHOP_PART, {"r": representations}, as_=token)
+    shop_sql = [s for s in statements if "outbox" not in s]  # the relay polls on its own timer
+    assert all(check["lines"] for check in checks["data"]["_entities"])
+    return len(nodes), len(purchase_sql), len(shop_sql)
+
+
+async def test_sql_statements_do_not_grow_with_purchases(
+    purchase_app: Starlette,
+    shop_app: Starlette,
+    purchase: httpx.AsyncClient,
+    shop: httpx.AsyncClient,
+    record_property: Any,
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop, stock=1000)
+    await gql(shop, BUY, order([("1", 1), ("2", 1)]), as_=customer)
+    one = await _cost(purchase_app, shop_app, purchase, shop, customer)
+    for _ in range(49):
+        await gql(shop, BUY, order([("1", 1), ("2", 2)]), as_=customer)
+    fifty = await _cost(purchase_app, shop_app, purchase, shop, customer)
+    record_property("sql_statements_1_purchase", one)
+    record_property("sql_statements_50_purchases", fifty)
+    assert one[0] == 1 and fifty[0] == 50
+    assert one[1:] == fifty[1:], f"1 purchase: {one}, 50 purchases: {fifty}"
+    # purchase: user, page, count; shop: checks, shops, lines, products, categories.
+    assert fifty[1:] == (3, 5)
+
+
+@pytest.mark.parametrize("subgraph", ["purchase", "shop"])
+async def test_entities_of_unknown_type_are_refused(
+    subgraph: str, purchase: httpx.AsyncClient, shop: httpx.AsyncClient
+) -> None:
+    client = purchase if subgraph == "purchase" else shop
+    body = await gql(client, '{ _entities(representations: [{__typename: "Nope", id: "1"}]) { __typename } }')
+    assert (body["errors"] and body["data"] is None) or body["data"]["_entities"] == [None]

@@ -1,0 +1,57 @@
+"""Every subgraph applies the router's limits itself: depth, aliases, body size, malformed JSON."""
+
+import httpx
+import pytest
+
+from tests.support import codes, gql
+
+
+@pytest.fixture(params=["purchase", "shop"])
+def client(request: pytest.FixtureRequest) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.getfixturevalue(request.param)
+    return client
+
+
+def nested(depth: int) -> str:
+    """shop(id) { categories { shop { categories { ... id } } } }, `depth` fields deep."""
+    between = ["categories" if level % 2 == 0 else "shop" for level in range(depth - 2)]
+    return (
+        '{ shop(id: "1") { '
+        + "".join(f"{field} {{ " for field in between)
+        + "id"
+        + " }" * len(between)
+        + " } }"
+    )
+
+
+async def test_depth_limit(shop: httpx.AsyncClient) -> None:
+    assert "errors" not in await gql(shop, nested(15))
+    assert codes(await gql(shop, nested(16))) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_alias_limit(client: httpx.AsyncClient) -> None:
+    ok = "{ " + " ".join(f"a{i}: __typename" for i in range(100)) + " }"
+    too_many = "{ " + " ".join(f"a{i}: __typename" for i in range(101)) + " }"
+    assert "errors" not in await gql(client, ok)
+    assert codes(await gql(client, too_many)) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_large_bodies_are_refused_with_413(client: httpx.AsyncClient) -> None:
+    padding = "#" + "x" * 1_100_000 + "\n"
+    response = await client.post("/graphql", json={"query": padding + "{ __typename }"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", content=b"{bad json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+async def test_unexpected_errors_are_masked(shop: httpx.AsyncClient) -> None:
+    # A product id beyond SQLite's integer range is refused as input, not as a crash.
+    body = await gql(shop, '{ product(id: "99999999999999999999999") { id } }')
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert "Traceback" not in str(body) and "sqlite" not in str(body).lower()

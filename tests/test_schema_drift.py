@@ -1,0 +1,82 @@
+"""The committed SDL and supergraph are what the code and the composition produce now."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from graphql import (
+    EnumTypeDefinitionNode,
+    InputObjectTypeDefinitionNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    parse,
+    print_ast,
+)
+from strawberry.printer import print_schema
+
+from subgraphs.purchase.schema import schema as purchase_schema
+from subgraphs.shop.schema import schema as shop_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("name", "schema"), [("purchase", purchase_schema), ("shop", shop_schema)])
+def test_exported_sdl_is_current(name: str, schema: object) -> None:
+    committed = (ROOT / "schema" / f"{name}.graphql").read_text()
+    assert committed == print_schema(schema) + "\n", f"schema/{name}.graphql is stale: run `make schema`"  # type: ignore[arg-type]
+
+
+def test_supergraph_is_current() -> None:
+    node = shutil.which("node")
+    assert node, "node is required to compose the supergraph"
+    result = subprocess.run(
+        [
+            node,
+            "router/compose.mjs",
+            "--check",
+            "--config",
+            "supergraph.yaml",
+            "--out",
+            "schema/supergraph.graphql",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _fields(document: str) -> dict[tuple[str, str], str]:
+    """(type, field or field(arg) or enum value) -> printed type, for every object, input and enum type."""
+    found: dict[tuple[str, str], str] = {}
+    for definition in parse(document).definitions:
+        if not isinstance(definition, TypeDefinitions):
+            continue
+        type_name = definition.name.value
+        for value in getattr(definition, "values", None) or ():
+            found[(type_name, value.name.value)] = "enum value"
+        for field in getattr(definition, "fields", None) or ():
+            found[(type_name, field.name.value)] = print_ast(field.type)
+            for argument in getattr(field, "arguments", None) or ():
+                found[(type_name, f"{field.name.value}({argument.name.value})")] = print_ast(argument.type)
+    return found
+
+
+TypeDefinitions = (
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    InputObjectTypeDefinitionNode,
+    EnumTypeDefinitionNode,
+)
+
+
+@pytest.mark.parametrize("subgraph", ["purchase", "shop"])
+def test_the_api_contract_is_in_the_supergraph(subgraph: str) -> None:
+    """Every field, argument and enum value of the design contract exists with the same type."""
+    contract = _fields((ROOT / "tests" / "contract" / f"{subgraph}.graphql").read_text())
+    supergraph = _fields((ROOT / "schema" / "supergraph.graphql").read_text())
+    missing = {key: kind for key, kind in contract.items() if supergraph.get(key) != kind}
+    assert missing == {}
