@@ -1,7 +1,7 @@
 """The shop subgraph's ASGI app, with its outbox relay running beside it."""
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +15,8 @@ from subgraphs.shop.context import build_context
 from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.schema import schema
 from subgraphs.shop.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(
@@ -43,9 +45,11 @@ def create_app(
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            relay.stop()
+            try:
+                await asyncio.wait_for(task, timeout=settings.purchase_timeout_seconds + 5)
+            except TimeoutError:
+                logger.warning("outbox relay did not stop in time; cancelled")
             await client.aclose()
             await db.dispose()
 

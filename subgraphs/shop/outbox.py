@@ -26,6 +26,7 @@ class OutboxRelay:
         self._interval = interval
         self._max_backoff = max_backoff
         self._wake = asyncio.Event()
+        self._stopping = False
 
     async def record_now(self, check_id: int) -> bool:
         """Try to record one check's purchase at once; False leaves it to the timer."""
@@ -43,15 +44,22 @@ class OutboxRelay:
         return sent
 
     async def run(self) -> None:
-        """Drain forever: on the timer, and sooner when woken."""
-        while True:
+        """Drain until stopped: on the timer, and sooner when woken."""
+        while not self._stopping:
             try:
                 await self.drain()
             except Exception:  # a broken round must not stop the relay; the next one retries
                 logger.exception("outbox round failed")
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
             self._wake.clear()
+
+    def stop(self) -> None:
+        """Finish the current round, then return from `run` (no cancellation in the middle of a write)."""
+        self._stopping = True
+        self._wake.set()
 
     def wake(self) -> None:
         """Make the next round start now."""
