@@ -1,7 +1,5 @@
 """The shop subgraph's ASGI app, with its outbox relay running beside it."""
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,8 +13,6 @@ from subgraphs.shop.context import build_context
 from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.schema import schema
 from subgraphs.shop.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 
 def create_app(
@@ -41,15 +37,11 @@ def create_app(
             max_backoff=settings.outbox_max_backoff_seconds,
         )
         app.state.settings, app.state.db, app.state.relay = settings, db, relay
-        task = asyncio.create_task(relay.run(), name="outbox-relay")
+        relay.poller.start()
         try:
             yield
         finally:
-            relay.stop()
-            try:
-                await asyncio.wait_for(task, timeout=settings.purchase_timeout_seconds + 5)
-            except TimeoutError:
-                logger.warning("outbox relay did not stop in time; cancelled")
+            await relay.poller.stop(grace=settings.purchase_timeout_seconds + 5)
             await client.aclose()
             await db.dispose()
 

@@ -1,10 +1,9 @@
 """Relays the outbox: every check's purchase is recorded in the purchase subgraph exactly once."""
 
-import asyncio
-import contextlib
 import logging
 
 from subgraphs._common.db import Database
+from subgraphs._common.poller import Poller
 from subgraphs.shop import sales
 from subgraphs.shop.clients import PurchaseClient, RecordFailed
 from subgraphs.shop.sales import PurchaseRecord
@@ -23,10 +22,8 @@ class OutboxRelay:
     def __init__(self, *, db: Database, client: PurchaseClient, interval: float, max_backoff: float) -> None:
         self._db = db
         self._client = client
-        self._interval = interval
         self._max_backoff = max_backoff
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self.poller = Poller("outbox-relay", self.drain, interval=interval)
 
     async def record_now(self, check_id: int) -> bool:
         """Try to record one check's purchase at once; False leaves it to the timer."""
@@ -42,28 +39,6 @@ class OutboxRelay:
         for record in records:
             sent += await self._send(record)
         return sent
-
-    async def run(self) -> None:
-        """Drain until stopped: on the timer, and sooner when woken."""
-        while not self._stopping:
-            try:
-                await self.drain()
-            except Exception:  # a broken round must not stop the relay; the next one retries
-                logger.exception("outbox round failed")
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-            self._wake.clear()
-
-    def stop(self) -> None:
-        """Finish the current round, then return from `run` (no cancellation in the middle of a write)."""
-        self._stopping = True
-        self._wake.set()
-
-    def wake(self) -> None:
-        """Make the next round start now."""
-        self._wake.set()
 
     async def _send(self, record: PurchaseRecord) -> bool:
         try:

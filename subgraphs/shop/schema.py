@@ -192,7 +192,7 @@ class Mutation:
         # The check is committed; record the purchase now so the buyer sees it at once. If the purchase
         # subgraph is down, the outbox relay keeps trying: the buy has succeeded either way.
         if not await info.context.relay.record_now(row.id):
-            info.context.relay.wake()
+            info.context.relay.poller.wake()
         return Check.from_row(row)
 
     @strawberry.mutation(
