@@ -9,6 +9,8 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 from subgraphs._common.migrations import upgrade
+from subgraphs.factory.app import create_app as create_factory_app
+from subgraphs.factory.settings import Settings as FactorySettings
 from subgraphs.purchase.app import create_app as create_purchase_app
 from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.app import create_app as create_shop_app
@@ -53,4 +55,26 @@ async def shop_app(tmp_path: Path, purchase_app: Starlette) -> AsyncIterator[Sta
 async def shop(shop_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=shop_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+        yield client
+
+
+@pytest.fixture
+async def factory_app(tmp_path: Path, shop_app: Starlette) -> AsyncIterator[Starlette]:
+    """The factory, reaching the in-process shop where it would reach the router (the router forwards as is)."""
+    settings = FactorySettings(
+        database_url=migrated(tmp_path, "factory"),
+        router_url="http://router/graphql",
+        delivery_retry_seconds=0.05,
+        delivery_max_backoff_seconds=0.2,
+        delivery_max_attempts=4,
+    )
+    app = create_factory_app(settings, shop_transport=httpx.ASGITransport(app=shop_app))
+    async with LifespanManager(app):
+        yield app
+
+
+@pytest.fixture
+async def factory(factory_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=factory_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://factory") as client:
         yield client

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, inspect
 
 from subgraphs._common.migrations import config, upgrade
+from subgraphs.factory.models import Table as FactoryTable
 from subgraphs.purchase.models import Table as PurchaseTable
 from subgraphs.shop.models import Table as ShopTable
 

@@ -15,13 +15,16 @@ from graphql import (
 )
 from strawberry.printer import print_schema
 
+from subgraphs.factory.schema import schema as factory_schema
 from subgraphs.purchase.schema import schema as purchase_schema
 from subgraphs.shop.schema import schema as shop_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("name", "schema"), [("purchase", purchase_schema), ("shop", shop_schema)])
+@pytest.mark.parametrize(
+    ("name", "schema"), [("purchase", purchase_schema), ("shop", shop_schema), ("factory", factory_schema)]
+)
 def test_exported_sdl_is_current(name: str, schema: object) -> None:
     committed = (ROOT / "schema" / f"{name}.graphql").read_text()
     assert committed == print_schema(schema) + "\n", f"schema/{name}.graphql is stale: run `make schema`"  # type: ignore[arg-type]
@@ -73,7 +76,7 @@ TypeDefinitions = (
 )
 
 
-@pytest.mark.parametrize("subgraph", ["purchase", "shop"])
+@pytest.mark.parametrize("subgraph", ["purchase", "shop", "factory"])
 def test_the_api_contract_is_in_the_supergraph(subgraph: str) -> None:
     """Every field, argument and enum value of the design contract exists with the same type."""
     contract = _fields((ROOT / "tests" / "contract" / f"{subgraph}.graphql").read_text())

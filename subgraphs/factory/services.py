@@ -1,0 +1,333 @@
+"""Factory business rules: factories, crafts and their runs; each rule and permission check lives here."""
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from subgraphs._common.auth import Principal, Role
+from subgraphs._common.db import as_utc, utcnow
+from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs.factory.models import Craft, CraftRun, Factory
+
+MAX_COUNT = 1_000_000
+MAX_INTERVAL = 86_400
+MAX_RUNS = 100
+PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"
+
+
+def require_admin(actor: Principal) -> None:
+    """Factories are run by admins."""
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("Only an ADMIN may do this")
+
+
+def _name(value: str) -> str:
+    cleaned = value.strip()
+    if not 1 <= len(cleaned) <= 200:
+        raise BadUserInput("'name' must be 1 to 200 characters", field="name")
+    return cleaned
+
+
+def validate_count(value: int) -> int:
+    """A craft's countPerRun."""
+    if not 1 <= value <= MAX_COUNT:
+        raise BadUserInput(f"'countPerRun' must be between 1 and {MAX_COUNT}", field="countPerRun")
+    return value
+
+
+def validate_interval(value: int) -> int:
+    """A craft's intervalSeconds."""
+    if not 1 <= value <= MAX_INTERVAL:
+        raise BadUserInput(f"'intervalSeconds' must be between 1 and {MAX_INTERVAL}", field="intervalSeconds")
+    return value
+
+
+def next_run_at(craft: Craft, now: datetime | None = None) -> datetime | None:
+    """When the craft fires next: the first grid point after now, or None while paused."""
+    if not craft.active:
+        return None
+    anchor = as_utc(craft.anchor_at)
+    elapsed = ((now or utcnow()) - anchor).total_seconds()
+    step = max(0, math.floor(elapsed / craft.interval_seconds)) + 1
+    return anchor + timedelta(seconds=step * craft.interval_seconds)
+
+
+def slot_of(craft: Craft, fired_at: datetime) -> datetime:
+    """The grid point a fire at `fired_at` belongs to (a scheduler fires on the grid, a little late)."""
+    anchor = as_utc(craft.anchor_at)
+    step = max(1, round((fired_at - anchor).total_seconds() / craft.interval_seconds))
+    return anchor + timedelta(seconds=step * craft.interval_seconds)
+
+
+def run_key(craft_id: int, scheduled_at: datetime) -> str:
+    """Deterministic: the same craft and scheduled time always give the same key."""
+    return f"craft-{craft_id}-{scheduled_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
+
+
+async def _free_factory_name(session: AsyncSession, name: str, exclude: int | None = None) -> None:
+    query = select(Factory.id).where(Factory.name == name)
+    if exclude is not None:
+        query = query.where(Factory.id != exclude)
+    if (await session.exec(query)).first() is not None:
+        raise Conflict("A factory with that name exists", field="name")
+
+
+async def create_factory(session: AsyncSession, *, actor: Principal, name: str) -> Factory:
+    """A new factory."""
+    require_admin(actor)
+    factory = Factory(name=_name(name))
+    await _free_factory_name(session, factory.name)
+    session.add(factory)
+    await session.flush()
+    return factory
+
+
+async def get_factory(session: AsyncSession, factory_id: int, *, field: str = "id") -> Factory:
+    """A factory that must exist."""
+    factory = await session.get(Factory, factory_id)
+    if factory is None:
+        raise NotFound("No such factory", field=field)
+    return factory
+
+
+async def rename_factory(session: AsyncSession, *, actor: Principal, factory_id: int, name: str) -> Factory:
+    """Rename a factory."""
+    require_admin(actor)
+    factory = await get_factory(session, factory_id)
+    factory.name = _name(name)
+    await _free_factory_name(session, factory.name, exclude=factory_id)
+    session.add(factory)
+    await session.flush()
+    return factory
+
+
+async def delete_factory(session: AsyncSession, *, actor: Principal, factory_id: int) -> list[int]:
+    """Delete a factory with its crafts and their runs; the ids of the deleted crafts."""
+    require_admin(actor)
+    await get_factory(session, factory_id)
+    craft_ids = list((await session.exec(select(Craft.id).where(Craft.factory_id == factory_id))).all())
+    await session.exec(delete(CraftRun).where(col(CraftRun.craft_id).in_(craft_ids)))
+    await session.exec(delete(Craft).where(col(Craft.factory_id) == factory_id))
+    await session.exec(delete(Factory).where(col(Factory.id) == factory_id))
+    return [craft_id for craft_id in craft_ids if craft_id is not None]
+
+
+async def list_factories(session: AsyncSession, *, actor: Principal) -> list[Factory]:
+    """Every factory, by id."""
+    require_admin(actor)
+    return list((await session.exec(select(Factory).order_by(col(Factory.id)))).all())
+
+
+async def get_craft(session: AsyncSession, craft_id: int, *, field: str = "id") -> Craft:
+    """A craft that must exist."""
+    craft = await session.get(Craft, craft_id)
+    if craft is None:
+        raise NotFound("No such craft", field=field)
+    return craft
+
+
+async def create_craft(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    factory_id: int,
+    product_id: int,
+    count_per_run: int,
+    interval_seconds: int,
+    active: bool,
+) -> Craft:
+    """A new craft; the caller has checked with the shop that the product exists."""
+    require_admin(actor)
+    await get_factory(session, factory_id, field="factoryId")
+    craft = Craft(
+        factory_id=factory_id,
+        product_id=product_id,
+        count_per_run=validate_count(count_per_run),
+        interval_seconds=validate_interval(interval_seconds),
+        active=active,
+    )
+    session.add(craft)
+    await session.flush()
+    return craft
+
+
+async def update_craft(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    craft_id: int,
+    product_id: int | None,
+    count_per_run: int | None,
+    interval_seconds: int | None,
+) -> Craft:
+    """Change what a craft makes, how much, or how often (a new interval restarts its grid now)."""
+    require_admin(actor)
+    craft = await get_craft(session, craft_id)
+    if product_id is not None:
+        craft.product_id = product_id
+    if count_per_run is not None:
+        craft.count_per_run = validate_count(count_per_run)
+    if interval_seconds is not None and interval_seconds != craft.interval_seconds:
+        craft.interval_seconds = validate_interval(interval_seconds)
+        craft.anchor_at = utcnow()
+    session.add(craft)
+    await session.flush()
+    return craft
+
+
+async def set_active(session: AsyncSession, *, actor: Principal, craft_id: int, active: bool) -> Craft:
+    """Pause or resume a craft; resuming restarts its grid now."""
+    require_admin(actor)
+    craft = await get_craft(session, craft_id)
+    if craft.active != active:
+        craft.active = active
+        if active:
+            craft.anchor_at = utcnow()
+        session.add(craft)
+        await session.flush()
+    return craft
+
+
+async def delete_craft(session: AsyncSession, *, actor: Principal, craft_id: int) -> None:
+    """Delete a craft and its runs."""
+    require_admin(actor)
+    await get_craft(session, craft_id)
+    await session.exec(delete(CraftRun).where(col(CraftRun.craft_id) == craft_id))
+    await session.exec(delete(Craft).where(col(Craft.id) == craft_id))
+
+
+async def active_crafts(session: AsyncSession) -> list[Craft]:
+    """Every craft the scheduler should fire."""
+    return list((await session.exec(select(Craft).where(col(Craft.active).is_(True)))).all())
+
+
+async def factories_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Factory]:
+    """Factories keyed by id."""
+    rows = (await session.exec(select(Factory).where(col(Factory.id).in_(ids)))).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+async def crafts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Craft]:
+    """Crafts keyed by id."""
+    rows = (await session.exec(select(Craft).where(col(Craft.id).in_(ids)))).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+async def crafts_of_factories(session: AsyncSession, factory_ids: Sequence[int]) -> dict[int, list[Craft]]:
+    """Each factory's crafts, by id."""
+    grouped: dict[int, list[Craft]] = {factory_id: [] for factory_id in factory_ids}
+    query = select(Craft).where(col(Craft.factory_id).in_(factory_ids)).order_by(col(Craft.id))
+    for row in (await session.exec(query)).all():
+        grouped[row.factory_id].append(row)
+    return grouped
+
+
+async def crafts_of_products(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, list[Craft]]:
+    """Each product's crafts, by id."""
+    grouped: dict[int, list[Craft]] = {product_id: [] for product_id in product_ids}
+    query = select(Craft).where(col(Craft.product_id).in_(product_ids)).order_by(col(Craft.id))
+    for row in (await session.exec(query)).all():
+        grouped[row.product_id].append(row)
+    return grouped
+
+
+async def latest_runs(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], list[CraftRun]]:
+    """For each (craft id, last) key, that craft's `last` newest runs, in one statement."""
+    limit = max(last for _, last in keys)
+    craft_ids = sorted({craft_id for craft_id, _ in keys})
+    position = func.row_number().over(
+        partition_by=col(CraftRun.craft_id),
+        order_by=(col(CraftRun.scheduled_at).desc(), col(CraftRun.id).desc()),
+    )
+    ranked = (
+        select(CraftRun, position.label("position")).where(col(CraftRun.craft_id).in_(craft_ids)).subquery()
+    )
+    query = select(CraftRun).join(ranked, col(CraftRun.id) == ranked.c.id).where(ranked.c.position <= limit)
+    rows = sorted(
+        (await session.exec(query)).all(), key=lambda run: (run.scheduled_at, run.id or 0), reverse=True
+    )
+    return {
+        (craft_id, last): [run for run in rows if run.craft_id == craft_id][:last] for craft_id, last in keys
+    }
+
+
+def validate_last(last: int) -> int:
+    """How many runs to list."""
+    if not 0 <= last <= MAX_RUNS:
+        raise BadUserInput(f"'last' must be between 0 and {MAX_RUNS}", field="last")
+    return last
+
+
+async def record_fire(session: AsyncSession, *, craft_id: int, fired_at: datetime) -> CraftRun | None:
+    """Write the PENDING run of a fire; None when the craft is gone or paused, or the slot has a run."""
+    craft = await session.get(Craft, craft_id)
+    if craft is None or not craft.active:
+        return None
+    scheduled_at = slot_of(craft, fired_at)
+    key = run_key(craft_id, scheduled_at)
+    if (await session.exec(select(CraftRun.id).where(CraftRun.key == key))).first() is not None:
+        return None
+    run = CraftRun(
+        craft_id=craft_id,
+        key=key,
+        product_id=craft.product_id,
+        count=craft.count_per_run,
+        scheduled_at=scheduled_at,
+    )
+    session.add(run)
+    try:
+        await session.flush()
+    except IntegrityError:  # another scheduler instance wrote the same slot first
+        return None
+    return run
+
+
+async def due_runs(session: AsyncSession, *, limit: int) -> list[CraftRun]:
+    """PENDING runs whose next attempt is due, oldest first."""
+    query = (
+        select(CraftRun)
+        .where(CraftRun.status == PENDING, col(CraftRun.next_attempt_at) <= utcnow())
+        .order_by(col(CraftRun.scheduled_at))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def mark_delivered(session: AsyncSession, *, run_id: int) -> None:
+    """The shop confirmed the delivery."""
+    await session.exec(
+        update(CraftRun)
+        .where(col(CraftRun.id) == run_id, col(CraftRun.status) == PENDING)
+        .values(status=DELIVERED, finished_at=utcnow(), attempts=CraftRun.attempts + 1, error=None)
+    )
+
+
+async def mark_attempt_failed(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    error: str,
+    permanent: bool,
+    max_attempts: int,
+    retry: float,
+    max_backoff: float,
+) -> None:
+    """A delivery attempt failed: retry with backoff, or give up (FAILED) when permanent or exhausted."""
+    run = await session.get(CraftRun, run_id)
+    if run is None or run.status != PENDING:
+        return
+    run.attempts += 1
+    run.error = error[:500]
+    if permanent or run.attempts >= max_attempts:
+        run.status = FAILED
+        run.finished_at = utcnow()
+    else:
+        run.next_attempt_at = utcnow() + timedelta(seconds=min(max_backoff, retry * 2 ** (run.attempts - 1)))
+    session.add(run)

@@ -1,0 +1,150 @@
+"""GraphQL types of the factory subgraph (tables never double as GraphQL types)."""
+
+import enum
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from subgraphs._common.db import as_utc
+from subgraphs._common.ids import parse_id
+from subgraphs.factory import models, services
+from subgraphs.factory.context import Context
+
+Info = strawberry.Info[Context, None]
+
+
+def _id(value: int | None) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+@strawberry.enum
+class CraftRunStatus(enum.Enum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+@strawberry.type
+class CraftRun:
+    id: strawberry.ID
+    key: str
+    scheduled_at: datetime
+    finished_at: datetime | None
+    status: CraftRunStatus
+    attempts: int
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: models.CraftRun) -> Self:
+        return cls(
+            id=_id(row.id),
+            key=row.key,
+            scheduled_at=as_utc(row.scheduled_at),
+            finished_at=as_utc(row.finished_at) if row.finished_at else None,
+            status=CraftRunStatus(row.status),
+            attempts=row.attempts,
+            error=row.error,
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class Product:
+    """A shop's product; the factory contributes the crafts that make it."""
+
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Self:
+        return cls(id=id)
+
+    @strawberry.field(description="Public: who makes this product, how much and how often.")
+    async def crafts(self, info: Info) -> list["Craft"]:
+        rows = await info.context.loaders.crafts_of_product.load(parse_id(self.id, field="id"))
+        return [Craft.from_row(row) for row in rows]
+
+
+@strawberry.federation.type(keys=["id"])
+class Factory:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Factory) -> Self:
+        return cls(id=_id(row.id), name=row.name, created_at=as_utc(row.created_at))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        row = await info.context.loaders.factory.load(parse_id(id, field="id"))
+        return cls.from_row(row) if row else None
+
+    @strawberry.field(description="ADMIN only.")
+    async def crafts(self, info: Info) -> list["Craft"]:
+        services.require_admin(info.context.auth.require())
+        rows = await info.context.loaders.crafts_of_factory.load(int(self.id))
+        return [Craft.from_row(row) for row in rows]
+
+
+@strawberry.federation.type(keys=["id"])
+class Craft:
+    id: strawberry.ID
+    count_per_run: int = strawberry.field(description="1..1000000")
+    interval_seconds: int = strawberry.field(description="1..86400")
+    active: bool
+    next_run_at: datetime | None = strawberry.field(description="Null while paused.")
+    factory_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Craft) -> Self:
+        return cls(
+            id=_id(row.id),
+            count_per_run=row.count_per_run,
+            interval_seconds=row.interval_seconds,
+            active=row.active,
+            next_run_at=services.next_run_at(row),
+            factory_id=row.factory_id,
+            product_id=row.product_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        row = await info.context.loaders.craft.load(parse_id(id, field="id"))
+        return cls.from_row(row) if row else None
+
+    @strawberry.field
+    async def factory(self, info: Info) -> Factory:
+        row = await info.context.loaders.factory.load(self.factory_id)
+        if row is None:  # the foreign key makes this impossible short of a corrupted database
+            raise LookupError(f"craft {self.id} has no factory")
+        return Factory.from_row(row)
+
+    @strawberry.field
+    def product(self) -> Product:
+        return Product(id=_id(self.product_id))
+
+    @strawberry.field(description="Newest first. ADMIN only.")
+    async def runs(self, info: Info, last: int | None = 10) -> list[CraftRun]:
+        services.require_admin(info.context.auth.require())
+        rows = await info.context.loaders.runs.load(
+            (int(self.id), services.validate_last(10 if last is None else last))
+        )
+        return [CraftRun.from_row(row) for row in rows]
+
+
+@strawberry.input
+class CreateCraftInput:
+    factory_id: strawberry.ID
+    product_id: strawberry.ID
+    count_per_run: int
+    interval_seconds: int
+    active: bool = True
+
+
+@strawberry.input
+class UpdateCraftInput:
+    id: strawberry.ID
+    product_id: strawberry.ID | None = None
+    count_per_run: int | None = None
+    interval_seconds: int | None = None
