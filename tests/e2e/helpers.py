@@ -280,10 +280,10 @@ async def bought(
 
 
 async def poll(
-    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, timeout: float, interval: float = 0.2
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, within: float, interval: float = 0.2
 ) -> T:
-    """Call `probe` until `done(result)` or `timeout` seconds pass; the last result either way."""
-    deadline = time.monotonic() + timeout
+    """Call `probe` until `done(result)` or `within` seconds pass; the last result either way."""
+    deadline = time.monotonic() + within
     while True:
         result = await probe()
         if done(result) or time.monotonic() >= deadline:

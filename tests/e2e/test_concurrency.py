@@ -65,7 +65,7 @@ async def test_fifty_concurrent_buys_of_twenty_units_sell_exactly_twenty(router:
             counts.append(me["me"]["purchases"]["totalCount"])
         return counts
 
-    counts = await poll(purchases_per_customer, lambda found: sum(found) >= STOCK, timeout=5)
+    counts = await poll(purchases_per_customer, lambda found: sum(found) >= STOCK, within=5)
     assert sum(counts) == STOCK, counts
     await asyncio.sleep(1.5)  # the outbox relay must not record anything twice
     assert await purchases_per_customer() == counts

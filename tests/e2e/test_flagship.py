@@ -149,7 +149,7 @@ async def test_flagship_query_costs_one_fetch_per_subgraph_for_1_and_50_purchase
         return count
 
     await bought(router, customer.token, catalog.shop_id, [(milk.id, 1), (bread.id, 1)], name="Purchase 1")
-    assert await poll(total, lambda n: n == 1, timeout=5) == 1
+    assert await poll(total, lambda n: n == 1, within=5) == 1
     body, fetches_1 = await _flagship_fetches(stack, router, customer)
     record(("subgraph_fetches_1_purchase", fetches_1))
     assert "errors" not in body, body
@@ -169,7 +169,7 @@ async def test_flagship_query_costs_one_fetch_per_subgraph_for_1_and_50_purchase
                 for n in range(start, min(start + 7, 51))
             )
         )
-    assert await poll(total, lambda n: n == 50, timeout=10) == 50
+    assert await poll(total, lambda n: n == 50, within=10) == 50
     body, fetches_50 = await _flagship_fetches(stack, router, customer)
     record(("subgraph_fetches_50_purchases", fetches_50))
     assert "errors" not in body, body
