@@ -25,12 +25,12 @@ const SUBGRAPH_URL_ENV: Record<string, string> = {
   factory: 'FACTORY_URL',
 };
 
-function envInt(name: string, fallback: number): number {
+function envInt(name: string, fallback: number, max = 65535): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new Error(`${name} must be a port number, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
   }
   return value;
 }
@@ -63,9 +63,14 @@ if (!envFlag('ROUTER_DEDUPE', true)) {
   transportEntries['*.http'] = { options: { deduplicateInflightRequests: false } };
 }
 
-function requestError(message: string, status: number, code: string): GraphQLError {
+function requestError(
+  message: string,
+  status: number,
+  code: string,
+  headers?: Record<string, string>,
+): GraphQLError {
   // spec: false -> the status is used whatever media type the client accepts.
-  return new GraphQLError(message, { extensions: { code, http: { status, spec: false } } });
+  return new GraphQLError(message, { extensions: { code, http: { status, spec: false, headers } } });
 }
 
 /**
@@ -75,7 +80,10 @@ function requestError(message: string, status: number, code: string): GraphQLErr
  */
 function useRequestBodyLimit(limit: number): GatewayPlugin {
   const tooLarge = () =>
-    requestError(`Request body is larger than the limit of ${limit} bytes`, 413, 'REQUEST_ENTITY_TOO_LARGE');
+    // The unread rest of the body is abandoned, so the connection cannot carry another request: close it.
+    requestError(`Request body is larger than the limit of ${limit} bytes`, 413, 'REQUEST_ENTITY_TOO_LARGE', {
+      connection: 'close',
+    });
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const declared = request.headers.get('content-length');
@@ -169,6 +177,8 @@ export const gatewayConfig = defineConfig({
   logging: (env.ROUTER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) || 'info',
 
   transportEntries,
+  // A hung subgraph gets an answer (an error for its part) instead of holding the client forever.
+  upstreamTimeout: envInt('ROUTER_UPSTREAM_TIMEOUT_MS', 30_000, 600_000),
   propagateHeaders: {
     fromClientToSubgraphs: ({ request }) => ({
       authorization: request.headers.get('authorization') ?? undefined,
@@ -185,7 +195,8 @@ export const gatewayConfig = defineConfig({
     // The built-in `maxDepth` option counts fragment spreads as levels; flattening them
     // matches the subgraphs' depth rule (field nesting only).
     maxDepthPlugin({ n: MAX_DEPTH, flattenFragments: true, onReject: [rejectWithCode] }),
-    maxAliasesPlugin({ n: MAX_ALIASES, onReject: [rejectWithCode] }),
+    // allowList: [] counts __typename aliases too (armor exempts them by default; the contract does not).
+    maxAliasesPlugin({ n: MAX_ALIASES, allowList: [], onReject: [rejectWithCode] }),
     useErrorContract(),
   ],
 });

@@ -15,6 +15,7 @@ from subgraphs.shop.models import Table as ShopTable
 
 TABLES: dict[str, tuple[MetaData, set[str]]] = {
     "purchase": (PurchaseTable.metadata, {"user", "user_category", "purchase"}),
+    "factory": (FactoryTable.metadata, {"factory", "craft", "craft_run"}),
     "shop": (
         ShopTable.metadata,
         {"shop", "category", "product", "check", "check_line", "delivery", "outbox"},

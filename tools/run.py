@@ -12,9 +12,10 @@ from types import FrameType
 import httpx
 
 from subgraphs._common.db import Database
+from subgraphs.factory import seed as factory_seed
 from subgraphs.purchase import seed as purchase_seed
 from subgraphs.shop import seed as shop_seed
-from tools.stack import DEFAULT_PORTS, ROOT, Stack, free_port, port_is_free
+from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, Stack, free_port, port_is_free
 
 logger = logging.getLogger("run")
 
@@ -38,7 +39,7 @@ def _ports() -> dict[str, int]:
 
 async def _seed(stack: Stack) -> bool:
     created = False
-    for name, module in (("purchase", purchase_seed), ("shop", shop_seed)):
+    for name, module in (("purchase", purchase_seed), ("shop", shop_seed), ("factory", factory_seed)):
         db = Database(stack.database_url(name))
         try:
             created = await module.seed(db) or created
@@ -97,7 +98,7 @@ def main() -> int:
             "  data and logs: %s\n"
             "Ctrl-C stops everything.",
             stack.router_url,
-            ", ".join(f"{name} {stack.subgraph_url(name)}" for name in ("purchase", "shop")),
+            ", ".join(f"{name} {stack.subgraph_url(name)}" for name in SUBGRAPHS),
             purchase_seed.DEMO_LOGIN,
             purchase_seed.DEMO_PASSWORD,
             stack.data_dir,

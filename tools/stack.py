@@ -19,7 +19,7 @@ import httpx
 from subgraphs._common.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBGRAPHS = ("purchase", "shop")
+SUBGRAPHS = ("purchase", "shop", "factory")
 DEFAULT_PORTS = {"router": 4000, "purchase": 4001, "shop": 4002, "factory": 4003}
 ROUTER_BIN = ROOT / "router" / "node_modules" / ".bin" / "hive-gateway"
 
@@ -139,6 +139,7 @@ class Stack:
             env[f"{prefix}_PORT"] = str(self.ports[name])
             env[f"{prefix}_URL"] = self.subgraph_url(name)
         env["SHOP_PURCHASE_URL"] = self.subgraph_url("purchase")
+        env["FACTORY_ROUTER_URL"] = self.router_url
         env["ROUTER_PORT"] = str(self.ports["router"])
         env["ROUTER_SUPERGRAPH"] = str(ROOT / "schema" / "supergraph.graphql")
         return env

@@ -35,6 +35,7 @@ def create_app(
             client=client,
             interval=settings.outbox_interval_seconds,
             max_backoff=settings.outbox_max_backoff_seconds,
+            inline_timeout=settings.purchase_inline_timeout_seconds,
         )
         app.state.settings, app.state.db, app.state.relay = settings, db, relay
         relay.poller.start()

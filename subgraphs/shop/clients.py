@@ -28,8 +28,8 @@ class PurchaseClient:
         self._secret = secret
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
-    async def record(self, record: PurchaseRecord) -> None:
-        """Record the purchase behind a check; safe to repeat."""
+    async def record(self, record: PurchaseRecord, *, wait_seconds: float | None = None) -> None:
+        """Record the purchase behind a check; safe to repeat (`wait_seconds` overrides the timeout)."""
         variables: dict[str, Any] = {
             "input": {
                 "checkId": str(record.check_id),
@@ -46,6 +46,7 @@ class PurchaseClient:
                 self._url,
                 json={"query": _RECORD, "variables": variables},
                 headers={"Authorization": f"Bearer {token}"},
+                timeout=wait_seconds if wait_seconds is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as error:
             raise RecordFailed(f"purchase subgraph unreachable: {type(error).__name__}") from error

@@ -19,8 +19,17 @@ class OutboxRelay:
     and the timer never need to coordinate.
     """
 
-    def __init__(self, *, db: Database, client: PurchaseClient, interval: float, max_backoff: float) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        client: PurchaseClient,
+        interval: float,
+        max_backoff: float,
+        inline_timeout: float,
+    ) -> None:
         self._db = db
+        self._inline_timeout = inline_timeout
         self._client = client
         self._max_backoff = max_backoff
         self.poller = Poller("outbox-relay", self.drain, interval=interval)
@@ -29,7 +38,7 @@ class OutboxRelay:
         """Try to record one check's purchase at once; False leaves it to the timer."""
         async with self._db.read() as session:
             records = await sales.due_records(session, limit=1, check_id=check_id)
-        return all([await self._send(record) for record in records])
+        return all([await self._send(record, wait_seconds=self._inline_timeout) for record in records])
 
     async def drain(self) -> int:
         """Send every due record once; how many were confirmed."""
@@ -40,9 +49,9 @@ class OutboxRelay:
             sent += await self._send(record)
         return sent
 
-    async def _send(self, record: PurchaseRecord) -> bool:
+    async def _send(self, record: PurchaseRecord, wait_seconds: float | None = None) -> bool:
         try:
-            await self._client.record(record)
+            await self._client.record(record, wait_seconds=wait_seconds)
         except RecordFailed as error:
             logger.warning("purchase for check %s not recorded yet: %s", record.check_id, error)
             async with self._db.write() as session:
