@@ -40,7 +40,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy subgraphs tools tests
+	$(BIN)/mypy subgraphs tools tests bench
 
 ## schema: export each subgraph's SDL and compose schema/supergraph.graphql
 schema: install
@@ -54,7 +54,7 @@ admin: install
 	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
 
 bench: install
-	$(BIN)/python -m bench.flagship
+	$(BIN)/python -m bench.lateness
 
 clean:
 	rm -rf var $(VENV) $(TOOLS) router/node_modules
