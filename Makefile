@@ -54,6 +54,7 @@ admin: install
 	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
 
 bench: install
+	$(BIN)/python -m bench.flagship
 	$(BIN)/python -m bench.lateness
 
 clean:

@@ -8,7 +8,6 @@ import argparse
 import json
 import logging
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,46 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tools.stack import ROOT, Stack
+from bench.client import Client, login_admin
+from tools.stack import Stack
 
 logger = logging.getLogger("bench.lateness")
-
-
-class Client:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.token: str | None = None
-        self.http = httpx.Client(timeout=60)
-
-    def call(self, query: str, **variables: Any) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        body = self.http.post(self.url, json={"query": query, "variables": variables}, headers=headers).json()
-        if body.get("errors"):
-            raise RuntimeError(body["errors"])
-        data: dict[str, Any] = body["data"]
-        return data
-
-
-def _admin(stack: Stack, client: Client) -> None:
-    env = {"PURCHASE_DATABASE_URL": stack.database_url("purchase"), "PYTHONPATH": str(ROOT)}
-    command = [
-        sys.executable,
-        "-m",
-        "subgraphs.purchase.cli",
-        "create-admin",
-        "--login",
-        "bench",
-        "--password-stdin",
-    ]
-    subprocess.run(command, input="bench-password\n", text=True, env=env, check=True, capture_output=True)
-    login = client.call(
-        "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }",
-        l="bench",
-        p="bench-password",
-    )
-    client.token = login["login"]["token"]
 
 
 def _seconds(later: str, earlier: str) -> float:
@@ -68,7 +31,7 @@ def measure(crafts: int, seconds: float) -> dict[str, Any]:
         stack = Stack.on_free_ports(Path(data_dir))
         with stack.running():
             client = Client(stack.router_url)
-            _admin(stack, client)
+            login_admin(stack, client)
             shop = client.call(
                 'mutation { createShop(input: {name: "Bench", address: "-", phone: "-"}) { id } }'
             )
