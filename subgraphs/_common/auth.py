@@ -8,6 +8,7 @@ import anyio.to_thread
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.requests import Request
 
 from subgraphs._common.db import utcnow
 from subgraphs._common.errors import Forbidden, Unauthenticated
@@ -103,3 +104,8 @@ async def verify_password(password_hash: str, password: str) -> bool:
             return False
 
     return await anyio.to_thread.run_sync(_verify)
+
+
+def request_auth(request: Request) -> Auth:
+    """The caller of an HTTP request to a subgraph app, by its Authorization header."""
+    return authenticate(request.headers.get("authorization"), secret=request.app.state.settings.jwt_secret)

@@ -22,3 +22,11 @@ def batched(
         return [found.get(key, default) for key in keys]
 
     return DataLoader(load_fn=load)
+
+
+async def load_required(loader: DataLoader[K, V | None], key: K, what: str) -> V:
+    """Load a row a foreign key guarantees; its absence means a corrupted database, not a client error."""
+    row = await loader.load(key)
+    if row is None:
+        raise LookupError(f"{what} {key} is missing")
+    return row

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from subgraphs._common.auth import Auth, authenticate
+from subgraphs._common.auth import Auth, request_auth
 from subgraphs._common.db import Database
 from subgraphs.factory.clients import ShopClient
 from subgraphs.factory.jobs import CraftScheduler
@@ -28,7 +28,10 @@ class Context:
 async def build_context(request: Request) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
     state = request.app.state
-    auth = authenticate(request.headers.get("authorization"), secret=state.settings.jwt_secret)
     return Context(
-        auth=auth, db=state.db, settings=state.settings, shop=state.shop, scheduler=state.scheduler
+        auth=request_auth(request),
+        db=state.db,
+        settings=state.settings,
+        shop=state.shop,
+        scheduler=state.scheduler,
     )

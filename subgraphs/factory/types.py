@@ -8,6 +8,7 @@ import strawberry
 
 from subgraphs._common.db import as_utc
 from subgraphs._common.ids import parse_id
+from subgraphs._common.loaders import load_required
 from subgraphs.factory import models, services
 from subgraphs.factory.context import Context
 
@@ -115,10 +116,7 @@ class Craft:
 
     @strawberry.field
     async def factory(self, info: Info) -> Factory:
-        row = await info.context.loaders.factory.load(self.factory_id)
-        if row is None:  # the foreign key makes this impossible short of a corrupted database
-            raise LookupError(f"craft {self.id} has no factory")
-        return Factory.from_row(row)
+        return Factory.from_row(await load_required(info.context.loaders.factory, self.factory_id, "factory"))
 
     @strawberry.field
     def product(self) -> Product:

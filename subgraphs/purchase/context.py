@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from subgraphs._common.auth import Auth, authenticate
+from subgraphs._common.auth import Auth, request_auth
 from subgraphs._common.db import Database
 from subgraphs.purchase.loaders import Loaders
 from subgraphs.purchase.settings import Settings
@@ -23,6 +23,5 @@ class Context:
 
 async def build_context(request: Request) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
-    settings: Settings = request.app.state.settings
-    auth = authenticate(request.headers.get("authorization"), secret=settings.jwt_secret)
-    return Context(auth=auth, db=request.app.state.db, settings=settings)
+    state = request.app.state
+    return Context(auth=request_auth(request), db=state.db, settings=state.settings)

@@ -9,6 +9,7 @@ import strawberry
 from subgraphs._common.db import as_utc
 from subgraphs._common.errors import Forbidden
 from subgraphs._common.ids import parse_id
+from subgraphs._common.loaders import load_required
 from subgraphs.purchase import models, services
 from subgraphs.purchase.context import Context
 
@@ -153,10 +154,7 @@ class Purchase:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        row = await info.context.loaders.user.load(self.user_id)
-        if row is None:  # the foreign key makes this impossible short of a corrupted database
-            raise LookupError(f"purchase {self.id} has no user")
-        return User.from_row(row)
+        return User.from_row(await load_required(info.context.loaders.user, self.user_id, "user"))
 
     @strawberry.field
     def check(self) -> Check:

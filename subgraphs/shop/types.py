@@ -11,6 +11,7 @@ from strawberry.federation.types import FieldSet
 from subgraphs._common.db import as_utc
 from subgraphs._common.errors import Forbidden
 from subgraphs._common.ids import parse_id, parse_ids
+from subgraphs._common.loaders import load_required
 from subgraphs.shop import models, sales, services
 from subgraphs.shop.context import Context
 
@@ -19,13 +20,6 @@ Info = strawberry.Info[Context, None]
 
 def _id(value: int | None) -> strawberry.ID:
     return strawberry.ID(str(value))
-
-
-async def _required(loader: Any, key: int, what: str) -> Any:
-    row = await loader.load(key)
-    if row is None:  # foreign keys make this impossible short of a corrupted database
-        raise LookupError(f"{what} {key} is missing")
-    return row
 
 
 @strawberry.enum
@@ -112,7 +106,7 @@ class Category:
 
     @strawberry.field
     async def shop(self, info: Info) -> Shop:
-        return Shop.from_row(await _required(info.context.loaders.shop, self.shop_id, "shop"))
+        return Shop.from_row(await load_required(info.context.loaders.shop, self.shop_id, "shop"))
 
 
 @strawberry.federation.type(keys=["id"])
@@ -151,7 +145,7 @@ class Product:
 
     @strawberry.field
     async def shop(self, info: Info) -> Shop:
-        return Shop.from_row(await _required(info.context.loaders.shop, self.shop_id, "shop"))
+        return Shop.from_row(await load_required(info.context.loaders.shop, self.shop_id, "shop"))
 
 
 @strawberry.type
@@ -166,7 +160,7 @@ class CheckLine:
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await _required(info.context.loaders.product, self.product_id, "product"))
+        return Product.from_row(await load_required(info.context.loaders.product, self.product_id, "product"))
 
 
 @strawberry.federation.type(keys=["id"], description="Visible to its buyer and to ADMIN.")
@@ -203,7 +197,7 @@ class Check:
 
     @strawberry.field
     async def shop(self, info: Info) -> Shop:
-        return Shop.from_row(await _required(info.context.loaders.shop, self.shop_id, "shop"))
+        return Shop.from_row(await load_required(info.context.loaders.shop, self.shop_id, "shop"))
 
     @strawberry.field
     def user(self) -> User:
@@ -237,7 +231,7 @@ class Delivery:
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await _required(info.context.loaders.product, self.product_id, "product"))
+        return Product.from_row(await load_required(info.context.loaders.product, self.product_id, "product"))
 
 
 @strawberry.type
