@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -295,3 +296,101 @@ def graphql_posts(stack: Stack, subgraph: str) -> int:
     """How many POST /graphql requests the subgraph has logged (uvicorn's access log)."""
     log = stack.data_dir / "logs" / f"{subgraph}.log"
     return sum('"POST /graphql' in line for line in log.read_text(errors="replace").splitlines())
+
+
+# --- factory ------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def running_stack_with(data_dir: Path, **environment: str) -> Iterator[Stack]:
+    """Like `running_stack`, with extra environment for every process (FACTORY_* settings, for instance)."""
+    stack = Stack.on_free_ports(data_dir, **environment)
+    stack.migrate()
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def parse_time(value: str) -> datetime:
+    """A DateTime of the API (ISO-8601 with offset), checked to be timezone-aware."""
+    parsed = datetime.fromisoformat(value)
+    assert parsed.tzinfo is not None, value
+    return parsed
+
+
+_CREATE_FACTORY = "mutation($name: String!) { createFactory(name: $name) { id name createdAt } }"
+CREATE_CRAFT = """
+mutation($input: CreateCraftInput!) {
+  createCraft(input: $input) {
+    id countPerRun intervalSeconds active nextRunAt factory { id name } product { id name }
+  }
+}
+"""
+CRAFT_RUNS = """
+query($id: ID!) {
+  craft(id: $id) { id active nextRunAt runs(last: 50) { key status attempts scheduledAt finishedAt error } }
+}
+"""
+
+
+async def create_factory(router: Router, admin: str, prefix: str = "Works") -> dict[str, Any]:
+    """A new factory (id, name, createdAt), created as ADMIN through the router."""
+    name = unique(prefix)
+    factory: dict[str, Any] = (await router.data(_CREATE_FACTORY, {"name": name}, token=admin))[
+        "createFactory"
+    ]
+    assert factory["name"] == name
+    return factory
+
+
+async def create_craft(
+    router: Router,
+    admin: str,
+    factory_id: str,
+    product_id: str,
+    *,
+    count: int,
+    interval: int,
+    active: bool = True,
+) -> dict[str, Any]:
+    """A new craft, created as ADMIN through the router."""
+    variables = {
+        "input": {
+            "factoryId": factory_id,
+            "productId": product_id,
+            "countPerRun": count,
+            "intervalSeconds": interval,
+            "active": active,
+        }
+    }
+    craft: dict[str, Any] = (await router.data(CREATE_CRAFT, variables, token=admin))["createCraft"]
+    assert (craft["countPerRun"], craft["intervalSeconds"], craft["active"]) == (count, interval, active)
+    assert craft["factory"]["id"] == factory_id
+    assert craft["product"]["id"] == product_id
+    return craft
+
+
+async def craft_runs(router: Router, admin: str, craft_id: str) -> list[dict[str, Any]]:
+    """The craft's newest 50 runs, newest first (the craft must exist)."""
+    data = await router.data(CRAFT_RUNS, {"id": craft_id}, token=admin)
+    assert data["craft"] is not None, data
+    runs: list[dict[str, Any]] = data["craft"]["runs"]
+    return runs
+
+
+async def settled_runs(router: Router, admin: str, craft_id: str, *, within: float) -> list[dict[str, Any]]:
+    """The craft's runs once none is PENDING (or whatever they are after `within` seconds)."""
+    return await poll(
+        lambda: craft_runs(router, admin, craft_id),
+        lambda runs: all(run["status"] != "PENDING" for run in runs),
+        within=within,
+    )
+
+
+async def stock_of(router: Router, product_id: str) -> int:
+    """A product's stock, read anonymously through the router."""
+    data = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product_id})
+    stock: int = data["product"]["stock"]
+    return stock
