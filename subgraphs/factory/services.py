@@ -99,8 +99,9 @@ async def rename_factory(session: AsyncSession, *, actor: Principal, factory_id:
     """Rename a factory."""
     require_admin(actor)
     factory = await get_factory(session, factory_id)
-    factory.name = _name(name)
-    await _free_factory_name(session, factory.name, exclude=factory_id)
+    new_name = _name(name)
+    await _free_factory_name(session, new_name, exclude=factory_id)  # before the change: no autoflush of it
+    factory.name = new_name
     session.add(factory)
     await session.flush()
     return factory

@@ -110,8 +110,9 @@ async def update_shop(
     require_admin(actor)
     shop = await get_shop(session, shop_id, field="id")
     if name is not None:
-        shop.name = text(name, field="name", max_length=200)
-        await _free_shop_name(session, shop.name, exclude=shop_id)
+        new_name = text(name, field="name", max_length=200)
+        await _free_shop_name(session, new_name, exclude=shop_id)  # before the change: no autoflush of it
+        shop.name = new_name
     if address is not None:
         shop.address = text(address, field="address", max_length=500)
     if phone is not None:

@@ -156,3 +156,13 @@ async def test_shop_entities(shop: httpx.AsyncClient) -> None:
         {"name": "Bread"},
         None,
     ]
+
+
+async def test_renaming_a_shop_to_a_taken_name_is_a_conflict(shop: httpx.AsyncClient) -> None:
+    await catalog(shop, name="First")
+    await catalog(shop, name="Second")
+    body = await gql(shop, 'mutation { updateShop(input: {id: "2", name: "First"}) { name } }', as_=ADMIN)
+    assert codes(body) == ["CONFLICT"]
+    assert body["errors"][0]["extensions"]["field"] == "name"
+    names = await gql(shop, "{ shops { nodes { name } } }")
+    assert names["data"]["shops"]["nodes"] == [{"name": "First"}, {"name": "Second"}]

@@ -1,0 +1,220 @@
+"""Crafts through outages with real processes: the router down for seconds, the factory killed and restarted.
+
+Deliveries retry with backoff 0.2 s doubling up to 3 s here: the default 8 attempts then span 0.2 + 0.4 + 0.8 +
+1.6 + 3 + 3 + 3 = 12 s, twice the ~6 s the router is away (3 s stopped plus ~3 s to start again). With a 1 s cap
+they would span only 5.4 s: the run fired as the router stops would be on its 8th and last attempt, or FAILED,
+by the time the router is back.
+"""
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from itertools import pairwise
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import (
+    Router,
+    admin_token,
+    craft_runs,
+    create_catalog,
+    create_craft,
+    create_factory,
+    parse_time,
+    poll,
+    running_stack_with,
+    settled_runs,
+    stock_of,
+)
+from tools.stack import Stack
+
+pytestmark = pytest.mark.e2e
+logger = logging.getLogger(__name__)
+
+SECOND = timedelta(seconds=1)
+_PAUSE = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
+_DELIVER = "mutation($input: DeliverInput!) { deliver(input: $input) { key count product { id stock } } }"
+
+
+@pytest.fixture
+def fast_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this test's own whose factory retries deliveries quickly."""
+    with running_stack_with(
+        tmp_path_factory.mktemp("factory-outage"),
+        FACTORY_DELIVERY_RETRY_SECONDS="0.2",
+        FACTORY_DELIVERY_MAX_BACKOFF_SECONDS="3",
+    ) as started:
+        yield started
+
+
+async def direct_runs(factory: Router, admin: str, craft_id: str) -> list[dict[str, Any]]:
+    """The craft's runs asked of the factory subgraph itself (the router may be down)."""
+    data = await factory.data(
+        "query($id: ID!) { craft(id: $id) { runs(last: 50) { key status attempts scheduledAt error } } }",
+        {"id": craft_id},
+        token=admin,
+    )
+    runs: list[dict[str, Any]] = data["craft"]["runs"]
+    return runs
+
+
+def assert_whole_seconds_apart(runs: list[dict[str, Any]]) -> list[int]:
+    """Every run is on the craft's 1 s grid; the grid steps of the runs, oldest first."""
+    scheduled = sorted(parse_time(run["scheduledAt"]) for run in runs)
+    steps = []
+    for moment in scheduled:
+        offset = (moment - scheduled[0]) / SECOND
+        assert abs(offset - round(offset)) < 1e-3, (moment, scheduled[0])
+        steps.append(round(offset))
+    assert len(set(steps)) == len(steps), scheduled
+    return steps
+
+
+def pending(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [run for run in runs if run["status"] == "PENDING"]
+
+
+async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back(
+    fast_stack: Stack, http: httpx.AsyncClient
+) -> None:
+    router = Router(http, fast_stack.router_url)
+    factory_direct = Router(http, fast_stack.subgraph_url("factory"))
+    admin = admin_token(fast_stack)
+    catalog = await create_catalog(router, admin, {"Bakery": [("Bread", 5500, 4)]}, prefix="RouterDown")
+    product = catalog.products["Bread"]
+    factory = await create_factory(router, admin, "Router-down works")
+    craft = await create_craft(router, admin, factory["id"], product.id, count=2, interval=1)
+    craft_id = craft["id"]
+    await poll(
+        lambda: craft_runs(router, admin, craft_id),
+        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 2,
+        within=10,
+    )
+
+    fast_stack.stop("router")
+    down_at = time.time()
+    # The factory keeps firing; its deliveries fail and are retried.
+    during = await poll(
+        lambda: direct_runs(factory_direct, admin, craft_id),
+        lambda runs: any(run["attempts"] >= 2 for run in pending(runs)),
+        within=5,
+    )
+    waiting = pending(during)
+    assert any(run["attempts"] >= 2 for run in waiting), during
+    assert all("unreachable" in (run["error"] or "") for run in waiting if run["attempts"]), waiting
+    await asyncio.sleep(max(0.0, 3 - (time.time() - down_at)))
+    fast_stack.start("router")
+    up_at = time.time()
+
+    paused = (await router.data(_PAUSE, {"id": craft_id}, token=admin))["pauseCraft"]
+    assert paused["active"] is False
+    runs = await settled_runs(router, admin, craft_id, within=20)
+
+    logger.info("router down %.3f..%.3f (%.1f s); runs after it: %s", down_at, up_at, up_at - down_at, runs)
+    statuses = {run["status"] for run in runs}
+    assert statuses == {"DELIVERED"}, runs
+    keys = [run["key"] for run in runs]
+    assert len(set(keys)) == len(keys), keys
+    # The outage skipped no fire: the grid is unbroken from the first run to the pause.
+    assert assert_whole_seconds_apart(runs) == list(range(len(runs))), runs
+    assert parse_time(min(run["scheduledAt"] for run in runs)) == parse_time(craft["nextRunAt"])
+    in_outage = [run for run in runs if down_at <= parse_time(run["scheduledAt"]).timestamp() <= up_at - 1]
+    assert len(in_outage) >= 3, (down_at, up_at, runs)
+    assert all(run["attempts"] > 1 for run in in_outage), in_outage
+    assert max(run["attempts"] for run in runs) <= 8, runs  # the default 8 attempts were enough: none FAILED
+    for run in in_outage:  # each delivered after the router came back
+        assert parse_time(run["finishedAt"]).timestamp() >= up_at - 0.5, run
+    assert await stock_of(router, product.id) == 4 + 2 * len(runs)
+
+
+async def test_killed_factory_resumes_pending_runs_and_its_schedule_without_double_delivery(
+    fast_stack: Stack, http: httpx.AsyncClient
+) -> None:
+    router = Router(http, fast_stack.router_url)
+    factory_direct = Router(http, fast_stack.subgraph_url("factory"))
+    admin = admin_token(fast_stack)
+    catalog = await create_catalog(router, admin, {"Dairy": [("Kefir", 7000, 0)]}, prefix="Killed")
+    product = catalog.products["Kefir"]
+    factory = await create_factory(router, admin, "Killed works")
+    craft = await create_craft(router, admin, factory["id"], product.id, count=3, interval=1)
+    craft_id = craft["id"]
+    await poll(
+        lambda: craft_runs(router, admin, craft_id),
+        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 2,
+        within=10,
+    )
+
+    # With the router away the newest runs stay PENDING, so the kill surely leaves some behind.
+    fast_stack.stop("router")
+    before_kill = await poll(
+        lambda: direct_runs(factory_direct, admin, craft_id),
+        lambda runs: len(pending(runs)) >= 2,
+        within=5,
+    )
+    fast_stack.stop("factory", sig=signal.SIGKILL)
+    killed_at = time.time()
+    left_pending = {run["key"]: run["attempts"] for run in pending(before_kill)}
+    assert len(left_pending) >= 2, before_kill
+    fast_stack.start("router")
+    await asyncio.sleep(1)
+    restart_at = time.time()
+    fast_stack.start("factory")
+
+    def after_restart(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [run for run in runs if parse_time(run["scheduledAt"]).timestamp() > restart_at]
+
+    runs = await poll(
+        lambda: craft_runs(router, admin, craft_id),
+        lambda runs: (
+            set(left_pending) <= {run["key"] for run in runs if run["status"] == "DELIVERED"}
+            and sum(run["status"] == "DELIVERED" for run in after_restart(runs)) >= 2
+        ),
+        within=15,
+    )
+    delivered = {run["key"]: run for run in runs if run["status"] == "DELIVERED"}
+    assert set(left_pending) <= set(delivered), (
+        left_pending,
+        runs,
+    )  # PENDING runs complete after the restart
+    for key, attempts in left_pending.items():  # failed attempts survive the crash; one more delivered it
+        assert delivered[key]["attempts"] > attempts, (left_pending, runs)
+    assert len(after_restart(runs)) >= 2, runs  # the schedule goes on
+
+    paused = (await router.data(_PAUSE, {"id": craft_id}, token=admin))["pauseCraft"]
+    assert paused["active"] is False
+    runs = await settled_runs(router, admin, craft_id, within=15)
+    logger.info(
+        "factory killed %.3f, restarted %.3f; pending at kill %s; runs %s",
+        killed_at,
+        restart_at,
+        left_pending,
+        runs,
+    )
+    assert {run["status"] for run in runs} == {"DELIVERED"}, runs
+    keys = [run["key"] for run in runs]
+    assert len(set(keys)) == len(keys), keys
+    assert await stock_of(router, product.id) == 3 * len(runs)
+
+    # Still on the grid of the create; fires that fell while no factory ran were skipped, not made up.
+    steps = assert_whole_seconds_apart(runs)
+    assert parse_time(min(run["scheduledAt"] for run in runs)) == parse_time(craft["nextRunAt"])
+    in_downtime = [
+        run for run in runs if killed_at + 0.5 < parse_time(run["scheduledAt"]).timestamp() < restart_at - 0.5
+    ]
+    assert in_downtime == [], (killed_at, restart_at, runs)
+    gaps = [later - earlier for earlier, later in pairwise(steps)]
+    assert max(gaps) >= 2, steps  # the downtime (> 3 s) left a hole in the grid
+    assert sorted(gaps)[:-1] == [1] * (len(gaps) - 1), steps  # and the only one
+
+    # The shop adds stock once per key: delivering a run's key again changes nothing.
+    stock = await stock_of(router, product.id)
+    again = await router.data(
+        _DELIVER, {"input": {"productId": product.id, "count": 1000, "key": keys[-1]}}, token=admin
+    )
+    assert again["deliver"] == {"key": keys[-1], "count": 3, "product": {"id": product.id, "stock": stock}}
+    assert await stock_of(router, product.id) == stock
