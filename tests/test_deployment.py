@@ -5,13 +5,18 @@ from pathlib import Path
 
 import pytest
 
+from subgraphs._common.settings import SubgraphSettings
 from subgraphs.factory.settings import Settings as FactorySettings
 from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.settings import Settings as ShopSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = (ROOT / "docker-compose.yml").read_text()
-SETTINGS = {"purchase": PurchaseSettings, "shop": ShopSettings, "factory": FactorySettings}
+SETTINGS: dict[str, type[SubgraphSettings]] = {
+    "purchase": PurchaseSettings,
+    "shop": ShopSettings,
+    "factory": FactorySettings,
+}
 
 
 def test_every_subgraph_of_the_supergraph_is_deployed() -> None:

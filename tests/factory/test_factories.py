@@ -158,7 +158,9 @@ async def test_product_crafts_are_public_but_runs_are_not(
 async def test_renaming_a_factory_to_a_taken_name_is_a_conflict(factory: httpx.AsyncClient) -> None:
     await make_factory(factory, "First")
     second = await make_factory(factory, "Second")
-    body = await gql(factory, f'mutation {{ renameFactory(id: "{second}", name: "First") {{ name }} }}', as_=ADMIN)
+    body = await gql(
+        factory, f'mutation {{ renameFactory(id: "{second}", name: "First") {{ name }} }}', as_=ADMIN
+    )
     assert codes(body) == ["CONFLICT"]
     assert body["errors"][0]["extensions"]["field"] == "name"
     names = await gql(factory, "{ factories { name } }", as_=ADMIN)
