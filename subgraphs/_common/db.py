@@ -60,7 +60,9 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine = create_async_engine(self.url, pool_pre_ping=True)
+        is_sqlite = self.url.startswith("sqlite")
+        # A local file needs no liveness ping per checkout; a network database does.
+        self.engine = create_async_engine(self.url, pool_pre_ping=not is_sqlite)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._reads = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -5,13 +5,26 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from subgraphs._common.errors import ErrorCodes
 
 MAX_DEPTH = 15
 MAX_ALIASES = 100
+# The limit rules are built once: validation results are cached per (document, rules), which only hits when
+# every request carries the very same rule classes. Strawberry counts the top-level field as depth 0, the
+# contract as level 1.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH - 1).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
 
 
 class SubgraphSchema(strawberry.federation.Schema):
@@ -19,10 +32,11 @@ class SubgraphSchema(strawberry.federation.Schema):
 
     def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
         extensions: list[Any] = [
-            # Strawberry counts the top-level field as depth 0; the contract counts it as level 1.
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH - 1),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(_LIMIT_RULES),
             ErrorCodes,
+            # The router sends the same few operation shapes over and over: parse and validate each once.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
         ]
         super().__init__(
             query=query, mutation=mutation, types=types, federation_version="2.9", extensions=extensions
