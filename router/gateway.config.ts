@@ -17,6 +17,7 @@ const routerDir = path.dirname(fileURLToPath(import.meta.url));
 const MAX_DEPTH = 15;
 const MAX_ALIASES = 100;
 const MAX_BODY_BYTES = 1_000_000; // 1 MB
+const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read to the end first
 
 /** Subgraph name in the supergraph -> env var overriding its routing_url. */
 const SUBGRAPH_URL_ENV: Record<string, string> = {
@@ -77,19 +78,41 @@ function requestError(
  * Refuses request bodies over `limit` bytes with 413, by Content-Length when present and
  * by counting while reading otherwise (chunked uploads). Hive Gateway does not expose
  * Yoga's `maxRequestBodySize`, whose 25 MB default still applies behind this.
+ *
+ * A refused body up to `drainLimit` bytes is read to its end and dropped before the answer: a client
+ * that is still sending then gets its 413 instead of a reset connection, and may reuse the connection.
+ * A larger one is not read; the answer closes the connection.
  */
-function useRequestBodyLimit(limit: number): GatewayPlugin {
-  const tooLarge = () =>
-    // The unread rest of the body is abandoned, so the connection cannot carry another request: close it.
-    requestError(`Request body is larger than the limit of ${limit} bytes`, 413, 'REQUEST_ENTITY_TOO_LARGE', {
-      connection: 'close',
-    });
+function useRequestBodyLimit(limit: number, drainLimit: number): GatewayPlugin {
+  const tooLarge = (drained: boolean) =>
+    requestError(
+      `Request body is larger than the limit of ${limit} bytes`,
+      413,
+      'REQUEST_ENTITY_TOO_LARGE',
+      drained ? undefined : { connection: 'close' },
+    );
+  /** Reads and drops the rest of a body; true when it ended within `drainLimit` bytes in all. */
+  const drain = async (reader: ReadableStreamDefaultReader<Uint8Array>, seen: number) => {
+    let size = seen;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return true;
+      size += value.byteLength;
+      if (size > drainLimit) {
+        await reader.cancel().catch(() => undefined);
+        return false;
+      }
+    }
+  };
   return {
-    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+    async onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const declared = request.headers.get('content-length');
       if (declared !== null) {
         if (!/^\d+$/.test(declared)) throw requestError('Invalid Content-Length header', 400, 'BAD_REQUEST');
-        if (Number(declared) > limit) throw tooLarge();
+        if (Number(declared) > limit) {
+          const small = Number(declared) <= drainLimit && request.body !== null;
+          throw tooLarge(small ? await drain(request.body!.getReader(), 0) : false);
+        }
       }
       if (!requestParser || !request.body) return;
       const parse = requestParser;
@@ -102,10 +125,7 @@ function useRequestBodyLimit(limit: number): GatewayPlugin {
           const { done, value } = await reader.read();
           if (done) break;
           size += value.byteLength;
-          if (size > limit) {
-            await reader.cancel().catch(() => undefined);
-            throw tooLarge();
-          }
+          if (size > limit) throw tooLarge(await drain(reader, size));
           chunks.push(value);
         }
         const headers = new fetchAPI.Headers(req.headers);
@@ -191,7 +211,7 @@ export const gatewayConfig = defineConfig({
   readinessCheckEndpoint: '/readiness',
 
   plugins: () => [
-    useRequestBodyLimit(MAX_BODY_BYTES),
+    useRequestBodyLimit(MAX_BODY_BYTES, MAX_DRAINED_BYTES),
     // The built-in `maxDepth` option counts fragment spreads as levels; flattening them
     // matches the subgraphs' depth rule (field nesting only).
     maxDepthPlugin({ n: MAX_DEPTH, flattenFragments: true, onReject: [rejectWithCode] }),

@@ -1,5 +1,6 @@
 """Async engine and sessions: SQLite (WAL, busy timeout, BEGIN IMMEDIATE for writes) or PostgreSQL."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -63,8 +64,10 @@ class Database:
         is_sqlite = self.url.startswith("sqlite")
         # A local file needs no liveness ping per checkout; a network database does.
         self.engine = create_async_engine(self.url, pool_pre_ping=not is_sqlite)
+        self._write_lock: asyncio.Lock | None = None
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
+            self._write_lock = asyncio.Lock()
         self._reads = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._writes = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), class_=AsyncSession, expire_on_commit=False
@@ -79,7 +82,13 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: commits on success, rolls back on any exception."""
-        async with self._writes() as session, session.begin():
+        if self._write_lock is None:
+            async with self._writes() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time. Writers of this process queue here, in order, instead of in
+        # SQLite's busy handler, which polls with growing sleeps; other processes still meet busy_timeout.
+        async with self._write_lock, self._writes() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

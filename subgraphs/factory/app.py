@@ -12,6 +12,7 @@ from subgraphs.factory.clients import ShopClient
 from subgraphs.factory.context import build_context
 from subgraphs.factory.jobs import CraftScheduler, Deliveries
 from subgraphs.factory.schema import schema
+from subgraphs.factory.services import active_crafts
 from subgraphs.factory.settings import Settings
 
 
@@ -31,18 +32,18 @@ def create_app(
             transport=shop_transport,
         )
         deliveries = Deliveries(db=db, client=shop, settings=settings)
-        scheduler = CraftScheduler(db=db, deliveries=deliveries, enabled=settings.scheduler_enabled)
+        scheduler = CraftScheduler(deliveries=deliveries, enabled=settings.scheduler_enabled)
         app.state.settings, app.state.db, app.state.shop, app.state.scheduler = settings, db, shop, scheduler
         app.state.deliveries = deliveries
-        await scheduler.start()
         if settings.scheduler_enabled:
+            async with db.read() as session:
+                scheduler.start(await active_crafts(session))
             deliveries.poller.start()
         try:
             yield
         finally:
             scheduler.shutdown()
             await deliveries.poller.stop(grace=settings.request_timeout_seconds + 5)
-            await deliveries.wait_idle()
             await shop.aclose()
             await db.dispose()
 

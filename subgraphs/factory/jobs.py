@@ -1,9 +1,14 @@
-"""Scheduler wiring and the delivery job: fire -> PENDING run -> deliver through the router, retried."""
+"""Scheduler wiring and the delivery job: fire -> PENDING run -> deliver through the router, retried.
+
+Fires are cheap (they only note the craft and the time); one worker writes the noted fires as PENDING runs
+in one transaction, then delivers every due run, many per request. A hundred crafts firing in the same
+second cost a few transactions and requests, not hundreds.
+"""
 
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,87 +17,86 @@ from apscheduler.triggers.interval import IntervalTrigger
 from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
-from subgraphs.factory.clients import DeliveryFailed, ShopClient
+from subgraphs.factory.clients import Delivery, Refusal, ShopClient
 from subgraphs.factory.models import Craft, CraftRun
 from subgraphs.factory.settings import Settings
 
 logger = logging.getLogger(__name__)
-_BATCH = 200
-_PARALLEL = 32
+_DUE_PER_ROUND = 1000
+_PER_REQUEST = 50  # deliveries per request: well under the 100-alias limit
+_REQUESTS_AT_ONCE = 4
 
 
 class Deliveries:
-    """Delivers PENDING runs: at once after a fire, then on a timer with backoff until DELIVERED or FAILED."""
+    """Turns fires into PENDING runs and delivers due runs until each is DELIVERED or FAILED."""
 
     def __init__(self, *, db: Database, client: ShopClient, settings: Settings) -> None:
         self._db = db
         self._client = client
         self._settings = settings
-        self._in_flight: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(_PARALLEL)
+        self._fires: list[tuple[int, datetime]] = []
+        self._requests = asyncio.Semaphore(_REQUESTS_AT_ONCE)
         self.poller = Poller("craft-deliveries", self.drain, interval=settings.delivery_retry_seconds)
 
-    def deliver_soon(self, run: CraftRun) -> None:
-        """Start delivering a fresh run in the background."""
-        task = asyncio.create_task(self._attempt(run))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def fired(self, craft_id: int, fired_at: datetime) -> None:
+        """Note a fire; the worker writes its run and delivers it at once."""
+        self._fires.append((craft_id, fired_at))
+        self.poller.wake()
 
     async def drain(self) -> None:
-        """Attempt every due run once (runs left PENDING by a restart included)."""
+        """One round: write noted fires as PENDING runs, then attempt every due run once."""
+        fires, self._fires = self._fires, []
+        if fires:
+            async with self._db.write() as session:
+                await services.record_fires(session, fires)
         async with self._db.read() as session:
-            runs = await services.due_runs(session, limit=_BATCH)
-        await asyncio.gather(*(self._attempt(run) for run in runs))
+            runs = await services.due_runs(session, limit=_DUE_PER_ROUND)
+        batches = [runs[start : start + _PER_REQUEST] for start in range(0, len(runs), _PER_REQUEST)]
+        # Batches go out together: the router plans one while the shop applies another.
+        await asyncio.gather(*(self._deliver(batch) for batch in batches))
 
-    async def wait_idle(self) -> None:
-        """Let attempts under way finish (on shutdown; unfinished runs stay PENDING for the next start)."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=self._settings.request_timeout_seconds + 1)
+    async def _deliver(self, runs: list[CraftRun]) -> None:
+        async with self._requests:
+            outcome = await self._client.deliver(
+                [Delivery(key=run.key, product_id=run.product_id, count=run.count) for run in runs]
+            )
+        await self._record(runs, outcome)
 
-    async def _attempt(self, run: CraftRun) -> None:
-        assert run.id is not None
-        if run.id in self._in_flight:
-            return
-        self._in_flight.add(run.id)
-        try:
-            async with self._slots:
-                await self._client.deliver(product_id=run.product_id, count=run.count, key=run.key)
-            async with self._db.write() as session:
-                await services.mark_delivered(session, run_id=run.id)
-        except DeliveryFailed as error:
-            logger.warning("run %s not delivered: %s", run.key, error)
-            async with self._db.write() as session:
+    async def _record(self, runs: list[CraftRun], outcome: dict[str, Refusal | None]) -> None:
+        delivered = [run.id for run in runs if outcome[run.key] is None and run.id is not None]
+        async with self._db.write() as session:
+            if delivered:
+                await services.mark_delivered(session, run_ids=delivered)
+            for run in runs:
+                refusal = outcome[run.key]
+                if refusal is None or run.id is None:
+                    continue
+                logger.warning("run %s not delivered: %s", run.key, refusal.error)
                 await services.mark_attempt_failed(
                     session,
                     run_id=run.id,
-                    error=str(error),
-                    permanent=error.permanent,
+                    error=refusal.error,
+                    permanent=refusal.permanent,
                     max_attempts=self._settings.delivery_max_attempts,
                     retry=self._settings.delivery_retry_seconds,
                     max_backoff=self._settings.delivery_max_backoff_seconds,
                 )
-        finally:
-            self._in_flight.discard(run.id)
 
 
 class CraftScheduler:
     """One APScheduler job per active craft, firing on the craft's grid. The craft table is the truth:
     jobs live in memory and are rebuilt from it at start, so a restart resumes every schedule."""
 
-    def __init__(self, *, db: Database, deliveries: Deliveries, enabled: bool) -> None:
-        self._db = db
+    def __init__(self, *, deliveries: Deliveries, enabled: bool) -> None:
         self._deliveries = deliveries
         self.enabled = enabled
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
-    async def start(self) -> None:
-        """Schedule every active craft and start firing (no-op when disabled)."""
+    def start(self, crafts: list[Craft]) -> None:
+        """Schedule `crafts` (the active ones) and start firing (no-op when disabled)."""
         if not self.enabled:
             return
         self._scheduler.start()
-        async with self._db.read() as session:
-            crafts = await services.active_crafts(session)
         for craft in crafts:
             self.schedule(craft)
         logger.info("scheduler started with %d active crafts", len(crafts))
@@ -122,7 +126,6 @@ class CraftScheduler:
             # A late fire still belongs to its slot; one missed while the process was down is skipped.
             misfire_grace_time=max(1, craft.interval_seconds // 2),
             coalesce=True,
-            max_instances=2,
         )
 
     def unschedule(self, craft_id: int) -> None:
@@ -133,11 +136,8 @@ class CraftScheduler:
             self._scheduler.remove_job(_job_id(craft_id))
 
     async def fire(self, craft_id: int) -> None:
-        """One fire: write the PENDING run first, then deliver it."""
-        async with self._db.write() as session:
-            run = await services.record_fire(session, craft_id=craft_id, fired_at=utcnow())
-        if run is not None:
-            self._deliveries.deliver_soon(run)
+        """One fire: noted now, written as a PENDING run before any delivery is attempted."""
+        self._deliveries.fired(craft_id, utcnow())
 
 
 def _job_id(craft_id: int) -> str:

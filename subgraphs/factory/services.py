@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -266,28 +265,31 @@ def validate_last(last: int) -> int:
     return last
 
 
-async def record_fire(session: AsyncSession, *, craft_id: int, fired_at: datetime) -> CraftRun | None:
-    """Write the PENDING run of a fire; None when the craft is gone or paused, or the slot has a run."""
-    craft = await session.get(Craft, craft_id)
-    if craft is None or not craft.active:
-        return None
-    scheduled_at = slot_of(craft, fired_at)
-    key = run_key(craft_id, scheduled_at)
-    if (await session.exec(select(CraftRun.id).where(CraftRun.key == key))).first() is not None:
-        return None
-    run = CraftRun(
-        craft_id=craft_id,
-        key=key,
-        product_id=craft.product_id,
-        count=craft.count_per_run,
-        scheduled_at=scheduled_at,
-    )
-    session.add(run)
-    try:
-        await session.flush()
-    except IntegrityError:  # another scheduler instance wrote the same slot first
-        return None
-    return run
+async def record_fires(session: AsyncSession, fires: Sequence[tuple[int, datetime]]) -> list[CraftRun]:
+    """Write the PENDING runs of `fires` (craft id, fire time), skipping crafts gone or paused and slots
+    that already have a run: the same slot never gets two runs."""
+    crafts = await crafts_by_ids(session, sorted({craft_id for craft_id, _ in fires}))
+    wanted: dict[str, CraftRun] = {}
+    for craft_id, fired_at in fires:
+        craft = crafts.get(craft_id)
+        if craft is None or not craft.active:
+            continue
+        scheduled_at = slot_of(craft, fired_at)
+        key = run_key(craft_id, scheduled_at)
+        wanted[key] = CraftRun(
+            craft_id=craft_id,
+            key=key,
+            product_id=craft.product_id,
+            count=craft.count_per_run,
+            scheduled_at=scheduled_at,
+        )
+    if not wanted:
+        return []
+    taken = set((await session.exec(select(CraftRun.key).where(col(CraftRun.key).in_(list(wanted))))).all())
+    runs = [run for key, run in wanted.items() if key not in taken]
+    session.add_all(runs)
+    await session.flush()
+    return runs
 
 
 async def due_runs(session: AsyncSession, *, limit: int) -> list[CraftRun]:
@@ -301,11 +303,11 @@ async def due_runs(session: AsyncSession, *, limit: int) -> list[CraftRun]:
     return list((await session.exec(query)).all())
 
 
-async def mark_delivered(session: AsyncSession, *, run_id: int) -> None:
-    """The shop confirmed the delivery."""
+async def mark_delivered(session: AsyncSession, *, run_ids: Sequence[int]) -> None:
+    """The shop confirmed these deliveries."""
     await session.exec(
         update(CraftRun)
-        .where(col(CraftRun.id) == run_id, col(CraftRun.status) == PENDING)
+        .where(col(CraftRun.id).in_(run_ids), col(CraftRun.status) == PENDING)
         .values(status=DELIVERED, finished_at=utcnow(), attempts=CraftRun.attempts + 1, error=None)
     )
 

@@ -155,12 +155,11 @@ async def deliver(
     earlier = (await session.exec(select(Delivery).where(Delivery.key == key))).first()
     if earlier is not None:
         return earlier
-    product = await session.get(Product, product_id)
-    if product is None:
-        raise NotFound("No such product", field="productId")
-    await session.exec(
+    added = await session.exec(
         update(Product).where(col(Product.id) == product_id).values(stock=col(Product.stock) + count)
     )
+    if added.rowcount != 1:
+        raise NotFound("No such product", field="productId")
     delivery = Delivery(key=key, product_id=product_id, count=count)
     session.add(delivery)
     await session.flush()

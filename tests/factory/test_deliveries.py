@@ -136,10 +136,8 @@ async def test_pending_runs_left_by_a_crash_are_completed(
     from subgraphs.factory import services
 
     async with factory_app.state.db.write() as session:  # a fire whose process died before delivering
-        run = await services.record_fire(
-            session, craft_id=int(craft_id), fired_at=utcnow() + timedelta(hours=1)
-        )
-    assert run is not None
+        written = await services.record_fires(session, [(int(craft_id), utcnow() + timedelta(hours=1))])
+    assert len(written) == 1
     runs = await settle(factory, craft_id)
     assert [run["status"] for run in runs] == ["DELIVERED"]
     assert await stock(shop) == 6
