@@ -28,6 +28,7 @@ def create_app(
         shop = ShopClient(
             url=settings.router_url,
             secret=settings.jwt_secret,
+            service="factory",
             timeout=settings.request_timeout_seconds,
             transport=shop_transport,
         )

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from subgraphs._common.auth import service_token
 from subgraphs._common.errors import ServiceUnavailable
+from subgraphs._common.service_client import ServiceClient
 
 _PRODUCT = "query Product($id: ID!) { product(id: $id) { id } }"
 # Retrying cannot help these: the product is gone or the input is wrong.
@@ -38,27 +38,7 @@ def _deliver_many(count: int) -> str:
     return f"mutation Deliver({variables}) {{ {fields} }}"
 
 
-class ShopClient:
-    """One pooled HTTP client per app, with timeouts; the transport is injectable for tests."""
-
-    def __init__(
-        self, *, url: str, secret: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self._url = url
-        self._secret = secret
-        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
-
-    async def _post(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        token = service_token(secret=self._secret, service="factory")
-        response = await self._http.post(
-            self._url,
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
-
+class ShopClient(ServiceClient):
     async def deliver(self, deliveries: Sequence[Delivery]) -> dict[str, Refusal | None]:
         """Deliver in one request; per key, None when the shop confirmed it, else why not. Safe to repeat:
         the shop adds stock once per key."""
@@ -67,7 +47,7 @@ class ShopClient:
             for n, item in enumerate(deliveries)
         }
         try:
-            body = await self._post(_deliver_many(len(deliveries)), variables)
+            body = await self.post(_deliver_many(len(deliveries)), variables)
         except (httpx.HTTPError, ValueError) as error:
             refusal = Refusal(f"shop unreachable through the router: {type(error).__name__}")
             return {item.key: refusal for item in deliveries}
@@ -86,15 +66,12 @@ class ShopClient:
     async def product_exists(self, product_id: int) -> bool:
         """Ask the shop whether the product exists."""
         try:
-            body = await self._post(_PRODUCT, {"id": str(product_id)})
+            body = await self.post(_PRODUCT, {"id": str(product_id)})
         except (httpx.HTTPError, ValueError) as error:
             raise ServiceUnavailable("The shop cannot be reached to check the product; try again") from error
         if body.get("errors"):
             raise ServiceUnavailable("The shop could not check the product; try again")
         return (body.get("data") or {}).get("product") is not None
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
 
 def _refusal(errors: list[dict[str, Any]]) -> Refusal:

@@ -10,13 +10,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import as_utc, utcnow
-from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs._common.errors import BadUserInput, Forbidden, NotFound
+from subgraphs._common.unique import ensure_unique
 from subgraphs.factory.models import Craft, CraftRun, Factory
 
 MAX_COUNT = 1_000_000
 MAX_INTERVAL = 86_400
 MAX_RUNS = 100
 PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"
+_TAKEN = "A factory with that name exists"
 
 
 def require_admin(actor: Principal) -> None:
@@ -68,19 +70,11 @@ def run_key(craft_id: int, scheduled_at: datetime) -> str:
     return f"craft-{craft_id}-{scheduled_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
 
 
-async def _free_factory_name(session: AsyncSession, name: str, exclude: int | None = None) -> None:
-    query = select(Factory.id).where(Factory.name == name)
-    if exclude is not None:
-        query = query.where(Factory.id != exclude)
-    if (await session.exec(query)).first() is not None:
-        raise Conflict("A factory with that name exists", field="name")
-
-
 async def create_factory(session: AsyncSession, *, actor: Principal, name: str) -> Factory:
     """A new factory."""
     require_admin(actor)
     factory = Factory(name=_name(name))
-    await _free_factory_name(session, factory.name)
+    await ensure_unique(session, Factory, message=_TAKEN, field="name", name=factory.name)
     session.add(factory)
     await session.flush()
     return factory
@@ -99,7 +93,7 @@ async def rename_factory(session: AsyncSession, *, actor: Principal, factory_id:
     require_admin(actor)
     factory = await get_factory(session, factory_id)
     new_name = _name(name)
-    await _free_factory_name(session, new_name, exclude=factory_id)  # before the change: no autoflush of it
+    await ensure_unique(session, Factory, message=_TAKEN, field="name", exclude_id=factory_id, name=new_name)
     factory.name = new_name
     session.add(factory)
     await session.flush()

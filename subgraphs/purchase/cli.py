@@ -18,15 +18,11 @@ logger = logging.getLogger("purchase.cli")
 async def _create_admin(login: str, password: str, first_name: str, second_name: str) -> int:
     db = Database(Settings().database_url)
     try:
+        user = await services.new_user(
+            login=login, password=password, first_name=first_name, second_name=second_name, role=Role.ADMIN
+        )
         async with db.write() as session:
-            user = await services.create_user(
-                session,
-                login=login,
-                password=password,
-                first_name=first_name,
-                second_name=second_name,
-                role=Role.ADMIN,
-            )
+            await services.add_user(session, user)
         return user.id or 0
     finally:
         await db.dispose()

@@ -56,17 +56,18 @@ class Mutation:
     @strawberry.mutation(description="Create a CUSTOMER account and log in.")
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         settings = info.context.settings
+        user = await services.new_user(
+            login=input.login,
+            password=input.password,
+            first_name=input.first_name,
+            second_name=input.second_name,
+            role=AuthRole.CUSTOMER,
+        )
         async with info.context.db.write() as session:
-            result = await services.register(
-                session,
-                login=input.login,
-                password=input.password,
-                first_name=input.first_name,
-                second_name=input.second_name,
-                secret=settings.jwt_secret,
-                ttl_seconds=settings.token_ttl_seconds,
-            )
-        return _payload(result)
+            await services.add_user(session, user)
+        return _payload(
+            services.issue_session(user, secret=settings.jwt_secret, ttl_seconds=settings.token_ttl_seconds)
+        )
 
     @strawberry.mutation
     async def login(self, info: Info, login: str, password: str) -> AuthPayload:

@@ -14,12 +14,14 @@ from subgraphs._common.auth import Principal, Role, hash_password, issue_token, 
 from subgraphs._common.db import utcnow
 from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs._common.pagination import decode_cursor, encode_cursor, page_size
+from subgraphs._common.unique import ensure_unique
 from subgraphs.purchase.models import Purchase, User, UserCategory
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 PAYMENTS = ("CASH", "CARD")
 _BAD_CREDENTIALS = "Wrong login or password"
+_CATEGORY_TAKEN = "You already have a category with that name"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,60 +46,43 @@ def _text(value: str, *, field: str, max_length: int) -> str:
     return cleaned
 
 
-def _issue(user: User, *, secret: str, ttl_seconds: int) -> Session:
+def issue_session(user: User, *, secret: str, ttl_seconds: int) -> Session:
+    """A signed token for `user`."""
     token, expires_at = issue_token(
         secret=secret, subject=str(user.id), role=Role(user.role), ttl_seconds=ttl_seconds
     )
     return Session(user=user, token=token, expires_at=expires_at)
 
 
-async def create_user(
-    session: AsyncSession, *, login: str, password: str, first_name: str, second_name: str, role: Role
-) -> User:
-    """A new user; the login must be free."""
+async def new_user(*, login: str, password: str, first_name: str, second_name: str, role: Role) -> User:
+    """A validated user with its password hashed, not stored yet: hashing takes tens of milliseconds, so it
+    happens before the write transaction, not inside it."""
     if not LOGIN_PATTERN.fullmatch(login):
         raise BadUserInput("'login' must be 3 to 64 of A-Z a-z 0-9 _ . -", field="login")
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise BadUserInput(
             f"'password' must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password"
         )
-    user = User(
+    first_name = _text(first_name, field="firstName", max_length=100)
+    second_name = _text(second_name, field="secondName", max_length=100)
+    return User(
         login=login,
         password_hash=await hash_password(password),
-        first_name=_text(first_name, field="firstName", max_length=100),
-        second_name=_text(second_name, field="secondName", max_length=100),
+        first_name=first_name,
+        second_name=second_name,
         role=role.value,
     )
-    if (await session.exec(select(User.id).where(User.login == login))).first() is not None:
-        raise Conflict("That login is taken", field="login")
+
+
+async def add_user(session: AsyncSession, user: User) -> User:
+    """Store a user from `new_user`; its login must be free."""
+    await ensure_unique(session, User, message="That login is taken", field="login", login=user.login)
     session.add(user)
     try:
         await session.flush()
     except IntegrityError:
         raise Conflict("That login is taken", field="login") from None
     return user
-
-
-async def register(
-    session: AsyncSession,
-    *,
-    login: str,
-    password: str,
-    first_name: str,
-    second_name: str,
-    secret: str,
-    ttl_seconds: int,
-) -> Session:
-    """Register a CUSTOMER and log them in."""
-    user = await create_user(
-        session,
-        login=login,
-        password=password,
-        first_name=first_name,
-        second_name=second_name,
-        role=Role.CUSTOMER,
-    )
-    return _issue(user, secret=secret, ttl_seconds=ttl_seconds)
 
 
 _DUMMY_HASH: str | None = None
@@ -116,7 +101,7 @@ async def login(
         raise Unauthenticated(_BAD_CREDENTIALS)
     if not await verify_password(user.password_hash, password):
         raise Unauthenticated(_BAD_CREDENTIALS)
-    return _issue(user, secret=secret, ttl_seconds=ttl_seconds)
+    return issue_session(user, secret=secret, ttl_seconds=ttl_seconds)
 
 
 def can_see_user(actor: Principal, user_id: int) -> bool:
@@ -185,20 +170,12 @@ async def _own_category(
     return category
 
 
-async def _ensure_free_name(
-    session: AsyncSession, *, user_id: int, name: str, exclude: int | None = None
-) -> None:
-    query = select(UserCategory.id).where(UserCategory.user_id == user_id, UserCategory.name == name)
-    if exclude is not None:
-        query = query.where(UserCategory.id != exclude)
-    if (await session.exec(query)).first() is not None:
-        raise Conflict("You already have a category with that name", field="name")
-
-
 async def create_category(session: AsyncSession, *, actor: Principal, name: str) -> UserCategory:
     """A new category of your own."""
     name = _text(name, field="name", max_length=100)
-    await _ensure_free_name(session, user_id=actor.user_id, name=name)
+    await ensure_unique(
+        session, UserCategory, message=_CATEGORY_TAKEN, field="name", user_id=actor.user_id, name=name
+    )
     category = UserCategory(user_id=actor.user_id, name=name)
     session.add(category)
     await session.flush()
@@ -211,7 +188,15 @@ async def rename_category(
     """Rename one of your categories."""
     category = await _own_category(session, actor=actor, category_id=category_id, field="id")
     name = _text(name, field="name", max_length=100)
-    await _ensure_free_name(session, user_id=actor.user_id, name=name, exclude=category_id)
+    await ensure_unique(
+        session,
+        UserCategory,
+        message=_CATEGORY_TAKEN,
+        field="name",
+        exclude_id=category_id,
+        user_id=actor.user_id,
+        name=name,
+    )
     category.name = name
     session.add(category)
     await session.flush()

@@ -27,6 +27,7 @@ def create_app(
         client = PurchaseClient(
             url=settings.purchase_url,
             secret=settings.jwt_secret,
+            service="shop",
             timeout=settings.purchase_timeout_seconds,
             transport=purchase_transport,
         )

@@ -9,14 +9,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subgraphs._common.auth import Principal, Role
-from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs._common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs._common.pagination import decode_cursor, encode_cursor, page_size
+from subgraphs._common.unique import ensure_unique
 from subgraphs.shop.models import Category, Product, Shop
 
 MAX_PRICE = 10**12
 MAX_STOCK = 10**9
 
 T = TypeVar("T")
+_SHOP_TAKEN = "A shop with that name exists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +67,6 @@ async def paginate(
     )
 
 
-async def _free_shop_name(session: AsyncSession, name: str, exclude: int | None = None) -> None:
-    query = select(Shop.id).where(Shop.name == name)
-    if exclude is not None:
-        query = query.where(Shop.id != exclude)
-    if (await session.exec(query)).first() is not None:
-        raise Conflict("A shop with that name exists", field="name")
-
-
 async def create_shop(
     session: AsyncSession, *, actor: Principal, name: str, address: str, phone: str
 ) -> Shop:
@@ -83,7 +77,7 @@ async def create_shop(
         address=text(address, field="address", max_length=500),
         phone=text(phone, field="phone", max_length=32),
     )
-    await _free_shop_name(session, shop.name)
+    await ensure_unique(session, Shop, message=_SHOP_TAKEN, field="name", name=shop.name)
     session.add(shop)
     await session.flush()
     return shop
@@ -111,7 +105,9 @@ async def update_shop(
     shop = await get_shop(session, shop_id, field="id")
     if name is not None:
         new_name = text(name, field="name", max_length=200)
-        await _free_shop_name(session, new_name, exclude=shop_id)  # before the change: no autoflush of it
+        await ensure_unique(
+            session, Shop, message=_SHOP_TAKEN, field="name", exclude_id=shop_id, name=new_name
+        )
         shop.name = new_name
     if address is not None:
         shop.address = text(address, field="address", max_length=500)
@@ -127,9 +123,14 @@ async def create_category(session: AsyncSession, *, actor: Principal, shop_id: i
     require_admin(actor)
     await get_shop(session, shop_id)
     name = text(name, field="name", max_length=100)
-    exists = select(Category.id).where(Category.shop_id == shop_id, Category.name == name)
-    if (await session.exec(exists)).first() is not None:
-        raise Conflict("That shop has a category with that name", field="name")
+    await ensure_unique(
+        session,
+        Category,
+        message="That shop has a category with that name",
+        field="name",
+        shop_id=shop_id,
+        name=name,
+    )
     category = Category(shop_id=shop_id, name=name)
     session.add(category)
     await session.flush()
