@@ -48,6 +48,7 @@ async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
         "/graphql", content=b"{bad json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_unexpected_errors_are_masked(shop: httpx.AsyncClient) -> None:

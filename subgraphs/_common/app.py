@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from cross_web import HTTPException  # what Strawberry raises for requests it cannot read
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -86,6 +87,22 @@ class _SubgraphGraphQL(GraphQL[Any, None]):
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return await self._build_context(request)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except (
+            HTTPException
+        ) as error:  # malformed JSON, no query, wrong method: a GraphQL error body, not text
+            response = Response(
+                _error_body(error.reason, "BAD_REQUEST"),
+                status_code=error.status_code,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
 
 
 def create_subgraph_app(
