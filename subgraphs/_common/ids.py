@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+import strawberry
+
 from subgraphs._common.errors import BadUserInput
 
 _MAX_KEY = 2**63 - 1
@@ -18,3 +20,10 @@ def parse_id(value: str | int, *, field: str) -> int:
 def parse_ids(values: Iterable[str | int], *, field: str) -> list[int]:
     """Parse every ID in `values`, keeping order."""
     return [parse_id(value, field=field) for value in values]
+
+
+def to_id(key: int | None) -> strawberry.ID:
+    """The GraphQL ID of an integer key (a stored row always has one)."""
+    if key is None:
+        raise ValueError("a row without a key has no ID yet")
+    return strawberry.ID(str(key))

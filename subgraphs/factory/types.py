@@ -7,16 +7,12 @@ from typing import Self
 import strawberry
 
 from subgraphs._common.db import as_utc
-from subgraphs._common.ids import parse_id
+from subgraphs._common.ids import parse_id, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs.factory import models, services
 from subgraphs.factory.context import Context
 
 Info = strawberry.Info[Context, None]
-
-
-def _id(value: int | None) -> strawberry.ID:
-    return strawberry.ID(str(value))
 
 
 @strawberry.enum
@@ -39,7 +35,7 @@ class CraftRun:
     @classmethod
     def from_row(cls, row: models.CraftRun) -> Self:
         return cls(
-            id=_id(row.id),
+            id=to_id(row.id),
             key=row.key,
             scheduled_at=as_utc(row.scheduled_at),
             finished_at=as_utc(row.finished_at) if row.finished_at else None,
@@ -73,7 +69,7 @@ class Factory:
 
     @classmethod
     def from_row(cls, row: models.Factory) -> Self:
-        return cls(id=_id(row.id), name=row.name, created_at=as_utc(row.created_at))
+        return cls(id=to_id(row.id), name=row.name, created_at=as_utc(row.created_at))
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
@@ -100,7 +96,7 @@ class Craft:
     @classmethod
     def from_row(cls, row: models.Craft) -> Self:
         return cls(
-            id=_id(row.id),
+            id=to_id(row.id),
             count_per_run=row.count_per_run,
             interval_seconds=row.interval_seconds,
             active=row.active,
@@ -120,7 +116,7 @@ class Craft:
 
     @strawberry.field
     def product(self) -> Product:
-        return Product(id=_id(self.product_id))
+        return Product(id=to_id(self.product_id))
 
     @strawberry.field(description="Newest first. ADMIN only.")
     async def runs(self, info: Info, last: int | None = 10) -> list[CraftRun]:

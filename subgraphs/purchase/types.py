@@ -8,7 +8,7 @@ import strawberry
 
 from subgraphs._common.db import as_utc
 from subgraphs._common.errors import Forbidden
-from subgraphs._common.ids import parse_id
+from subgraphs._common.ids import parse_id, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs.purchase import models, services
 from subgraphs.purchase.context import Context
@@ -41,7 +41,7 @@ class UserCategory:
 
     @classmethod
     def from_row(cls, row: models.UserCategory) -> Self:
-        return cls(id=strawberry.ID(str(row.id)), name=row.name)
+        return cls(id=to_id(row.id), name=row.name)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -56,7 +56,7 @@ class User:
     @classmethod
     def from_row(cls, row: models.User) -> Self:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=to_id(row.id),
             login=row.login,
             first_name=row.first_name,
             second_name=row.second_name,
@@ -127,7 +127,7 @@ class Purchase:
     @classmethod
     def from_row(cls, row: models.Purchase) -> Self:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=to_id(row.id),
             name=row.name,
             payment=Payment(row.payment),
             total=row.total,
@@ -158,7 +158,7 @@ class Purchase:
 
     @strawberry.field
     def check(self) -> Check:
-        return Check(id=strawberry.ID(str(self.check_id)))
+        return Check(id=to_id(self.check_id))
 
 
 @strawberry.type

@@ -10,16 +10,12 @@ from strawberry.federation.types import FieldSet
 
 from subgraphs._common.db import as_utc
 from subgraphs._common.errors import Forbidden
-from subgraphs._common.ids import parse_id, parse_ids
+from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs.shop import models, sales, services
 from subgraphs.shop.context import Context
 
 Info = strawberry.Info[Context, None]
-
-
-def _id(value: int | None) -> strawberry.ID:
-    return strawberry.ID(str(value))
 
 
 @strawberry.enum
@@ -52,7 +48,7 @@ class Shop:
 
     @classmethod
     def from_row(cls, row: models.Shop) -> Self:
-        return cls(id=_id(row.id), name=row.name, address=row.address, phone=row.phone)
+        return cls(id=to_id(row.id), name=row.name, address=row.address, phone=row.phone)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
@@ -102,7 +98,7 @@ class Category:
 
     @classmethod
     def from_row(cls, row: models.Category) -> Self:
-        return cls(id=_id(row.id), name=row.name, shop_id=row.shop_id)
+        return cls(id=to_id(row.id), name=row.name, shop_id=row.shop_id)
 
     @strawberry.field
     async def shop(self, info: Info) -> Shop:
@@ -122,7 +118,7 @@ class Product:
     @classmethod
     def from_row(cls, row: models.Product) -> Self:
         return cls(
-            id=_id(row.id),
+            id=to_id(row.id),
             name=row.name,
             description=row.description,
             price=row.price,
@@ -176,7 +172,7 @@ class Check:
     @classmethod
     def from_row(cls, row: models.Check) -> Self:
         return cls(
-            id=_id(row.id),
+            id=to_id(row.id),
             number=row.number,
             payment=Payment(row.payment),
             total=row.total,
@@ -201,7 +197,7 @@ class Check:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.user_id))
+        return User(id=to_id(self.user_id))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[CheckLine]:
@@ -222,7 +218,7 @@ class Delivery:
     @classmethod
     def from_row(cls, row: models.Delivery) -> Self:
         return cls(
-            id=_id(row.id),
+            id=to_id(row.id),
             key=row.key,
             count=row.count,
             delivered_at=as_utc(row.delivered_at),
