@@ -14,7 +14,7 @@ class Settings(SubgraphSettings):
     purchase_url: str = "http://127.0.0.1:4001/graphql"
     purchase_timeout_seconds: float = 5.0
     # buy records the purchase at once, but waits at most this long: the outbox relay takes over after that.
-    purchase_inline_timeout_seconds: float = 1.0
+    purchase_inline_timeout_seconds: float = 2.0
     # How often the outbox relay looks for purchases that are still to be recorded, and its backoff cap.
     outbox_interval_seconds: float = 1.0
     outbox_max_backoff_seconds: float = 30.0
