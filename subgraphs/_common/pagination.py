@@ -3,12 +3,14 @@
 import base64
 import binascii
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from subgraphs._common.errors import BadUserInput
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+T = TypeVar("T")
 
 
 def page_size(first: int | None, *, field: str = "first") -> int:
@@ -35,3 +37,13 @@ def decode_cursor(cursor: str | None, *, arity: int, field: str = "after") -> li
     if not isinstance(values, list) or len(values) != arity:
         raise BadUserInput("Invalid cursor", field=field)
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of rows, whether more follow, the cursor after the last, and how many rows there are."""
+
+    rows: list[T]
+    has_next: bool
+    end_cursor: str | None
+    total: int

@@ -10,8 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import as_utc, utcnow
-from subgraphs._common.errors import BadUserInput, Forbidden, NotFound
-from subgraphs._common.unique import ensure_unique
+from subgraphs._common.errors import Forbidden
+from subgraphs._common.inputs import bounded, text
+from subgraphs._common.rows import ensure_unique, get_required
 from subgraphs.factory.models import Craft, CraftRun, Factory
 
 MAX_COUNT = 1_000_000
@@ -27,25 +28,14 @@ def require_admin(actor: Principal) -> None:
         raise Forbidden("Only an ADMIN may do this")
 
 
-def _name(value: str) -> str:
-    cleaned = value.strip()
-    if not 1 <= len(cleaned) <= 200:
-        raise BadUserInput("'name' must be 1 to 200 characters", field="name")
-    return cleaned
-
-
 def validate_count(value: int) -> int:
     """A craft's countPerRun."""
-    if not 1 <= value <= MAX_COUNT:
-        raise BadUserInput(f"'countPerRun' must be between 1 and {MAX_COUNT}", field="countPerRun")
-    return value
+    return bounded(value, field="countPerRun", low=1, high=MAX_COUNT)
 
 
 def validate_interval(value: int) -> int:
     """A craft's intervalSeconds."""
-    if not 1 <= value <= MAX_INTERVAL:
-        raise BadUserInput(f"'intervalSeconds' must be between 1 and {MAX_INTERVAL}", field="intervalSeconds")
-    return value
+    return bounded(value, field="intervalSeconds", low=1, high=MAX_INTERVAL)
 
 
 def next_run_at(craft: Craft, now: datetime | None = None) -> datetime | None:
@@ -73,7 +63,7 @@ def run_key(craft_id: int, scheduled_at: datetime) -> str:
 async def create_factory(session: AsyncSession, *, actor: Principal, name: str) -> Factory:
     """A new factory."""
     require_admin(actor)
-    factory = Factory(name=_name(name))
+    factory = Factory(name=text(name, field="name", max_length=200))
     await ensure_unique(session, Factory, message=_TAKEN, field="name", name=factory.name)
     session.add(factory)
     await session.flush()
@@ -82,17 +72,14 @@ async def create_factory(session: AsyncSession, *, actor: Principal, name: str) 
 
 async def get_factory(session: AsyncSession, factory_id: int, *, field: str = "id") -> Factory:
     """A factory that must exist."""
-    factory = await session.get(Factory, factory_id)
-    if factory is None:
-        raise NotFound("No such factory", field=field)
-    return factory
+    return await get_required(session, Factory, factory_id, message="No such factory", field=field)
 
 
 async def rename_factory(session: AsyncSession, *, actor: Principal, factory_id: int, name: str) -> Factory:
     """Rename a factory."""
     require_admin(actor)
     factory = await get_factory(session, factory_id)
-    new_name = _name(name)
+    new_name = text(name, field="name", max_length=200)
     await ensure_unique(session, Factory, message=_TAKEN, field="name", exclude_id=factory_id, name=new_name)
     factory.name = new_name
     session.add(factory)
@@ -119,10 +106,7 @@ async def list_factories(session: AsyncSession, *, actor: Principal) -> list[Fac
 
 async def get_craft(session: AsyncSession, craft_id: int, *, field: str = "id") -> Craft:
     """A craft that must exist."""
-    craft = await session.get(Craft, craft_id)
-    if craft is None:
-        raise NotFound("No such craft", field=field)
-    return craft
+    return await get_required(session, Craft, craft_id, message="No such craft", field=field)
 
 
 async def create_craft(
@@ -254,9 +238,7 @@ async def latest_runs(
 
 def validate_last(last: int) -> int:
     """How many runs to list."""
-    if not 0 <= last <= MAX_RUNS:
-        raise BadUserInput(f"'last' must be between 0 and {MAX_RUNS}", field="last")
-    return last
+    return bounded(last, field="last", low=0, high=MAX_RUNS)
 
 
 async def record_fires(session: AsyncSession, fires: Sequence[tuple[int, datetime]]) -> list[CraftRun]:

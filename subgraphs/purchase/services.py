@@ -13,8 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from subgraphs._common.auth import Principal, Role, hash_password, issue_token, verify_password
 from subgraphs._common.db import utcnow
 from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
-from subgraphs._common.pagination import decode_cursor, encode_cursor, page_size
-from subgraphs._common.unique import ensure_unique
+from subgraphs._common.inputs import text
+from subgraphs._common.pagination import Page, decode_cursor, encode_cursor, page_size
+from subgraphs._common.rows import ensure_unique, get_required
 from subgraphs.purchase.models import Purchase, User, UserCategory
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
@@ -29,21 +30,6 @@ class Session:
     user: User
     token: str
     expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class PurchasePage:
-    rows: list[Purchase]
-    has_next: bool
-    end_cursor: str | None
-    total: int
-
-
-def _text(value: str, *, field: str, max_length: int) -> str:
-    cleaned = value.strip()
-    if not cleaned or len(cleaned) > max_length:
-        raise BadUserInput(f"'{field}' must be 1 to {max_length} characters", field=field)
-    return cleaned
 
 
 def issue_session(user: User, *, secret: str, ttl_seconds: int) -> Session:
@@ -63,8 +49,8 @@ async def new_user(*, login: str, password: str, first_name: str, second_name: s
         raise BadUserInput(
             f"'password' must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password"
         )
-    first_name = _text(first_name, field="firstName", max_length=100)
-    second_name = _text(second_name, field="secondName", max_length=100)
+    first_name = text(first_name, field="firstName", max_length=100)
+    second_name = text(second_name, field="secondName", max_length=100)
     return User(
         login=login,
         password_hash=await hash_password(password),
@@ -130,9 +116,9 @@ async def update_me(
     if user is None:
         raise NotFound("Your user no longer exists")
     if first_name is not None:
-        user.first_name = _text(first_name, field="firstName", max_length=100)
+        user.first_name = text(first_name, field="firstName", max_length=100)
     if second_name is not None:
-        user.second_name = _text(second_name, field="secondName", max_length=100)
+        user.second_name = text(second_name, field="secondName", max_length=100)
     session.add(user)
     await session.flush()
     return user
@@ -162,9 +148,7 @@ async def categories_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[i
 async def _own_category(
     session: AsyncSession, *, actor: Principal, category_id: int, field: str
 ) -> UserCategory:
-    category = await session.get(UserCategory, category_id)
-    if category is None:
-        raise NotFound("No such category", field=field)
+    category = await get_required(session, UserCategory, category_id, message="No such category", field=field)
     if category.user_id != actor.user_id:
         raise Forbidden("That category is not yours", field=field)
     return category
@@ -172,7 +156,7 @@ async def _own_category(
 
 async def create_category(session: AsyncSession, *, actor: Principal, name: str) -> UserCategory:
     """A new category of your own."""
-    name = _text(name, field="name", max_length=100)
+    name = text(name, field="name", max_length=100)
     await ensure_unique(
         session, UserCategory, message=_CATEGORY_TAKEN, field="name", user_id=actor.user_id, name=name
     )
@@ -187,7 +171,7 @@ async def rename_category(
 ) -> UserCategory:
     """Rename one of your categories."""
     category = await _own_category(session, actor=actor, category_id=category_id, field="id")
-    name = _text(name, field="name", max_length=100)
+    name = text(name, field="name", max_length=100)
     await ensure_unique(
         session,
         UserCategory,
@@ -216,7 +200,7 @@ async def delete_category(session: AsyncSession, *, actor: Principal, category_i
 
 async def list_purchases(
     session: AsyncSession, *, actor: Principal, user_id: int, first: int | None, after: str | None
-) -> PurchasePage:
+) -> Page[Purchase]:
     """A user's purchases, newest first."""
     if not can_see_user(actor, user_id):
         raise Forbidden("You can only read your own purchases")
@@ -235,7 +219,7 @@ async def list_purchases(
     has_next = len(rows) > size
     rows = rows[:size]
     end = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if rows else None
-    return PurchasePage(rows=rows, has_next=has_next, end_cursor=end, total=total)
+    return Page(rows=rows, has_next=has_next, end_cursor=end, total=total)
 
 
 async def purchases_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Purchase]:
@@ -256,9 +240,7 @@ def can_see_purchase(actor: Principal | None, purchase: Purchase) -> bool:
 
 
 async def _own_purchase(session: AsyncSession, *, actor: Principal, purchase_id: int) -> Purchase:
-    purchase = await session.get(Purchase, purchase_id)
-    if purchase is None:
-        raise NotFound("No such purchase", field="id")
+    purchase = await get_required(session, Purchase, purchase_id, message="No such purchase", field="id")
     if purchase.user_id != actor.user_id:
         raise Forbidden("That purchase is not yours", field="id")
     return purchase
@@ -277,7 +259,7 @@ async def update_purchase(
     """Rename a purchase of yours, change its payment, or (un)set its category."""
     purchase = await _own_purchase(session, actor=actor, purchase_id=purchase_id)
     if name is not None:
-        purchase.name = _text(name, field="name", max_length=200)
+        purchase.name = text(name, field="name", max_length=200)
     if payment is not None:
         purchase.payment = payment
     if set_category:
@@ -320,7 +302,7 @@ async def record_purchase(
     purchase = Purchase(
         user_id=user_id,
         check_id=check_id,
-        name=_text(name, field="name", max_length=200),
+        name=text(name, field="name", max_length=200),
         payment=payment,
         total=total,
         created_at=created_at or utcnow(),

@@ -12,8 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import utcnow
 from subgraphs._common.errors import BadUserInput, Forbidden, InsufficientStock, NotFound
+from subgraphs._common.inputs import text
+from subgraphs._common.pagination import Page
 from subgraphs.shop.models import Check, CheckLine, Delivery, Outbox, Product, Shop
-from subgraphs.shop.services import Page, get_shop, paginate, require_admin, text
+from subgraphs.shop.services import get_shop, paginate, require_admin
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100

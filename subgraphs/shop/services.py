@@ -1,53 +1,29 @@
 """Catalog rules of the shop subgraph: shops, categories, products, search."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subgraphs._common.auth import Principal, Role
-from subgraphs._common.errors import BadUserInput, Forbidden, NotFound
-from subgraphs._common.pagination import decode_cursor, encode_cursor, page_size
-from subgraphs._common.unique import ensure_unique
+from subgraphs._common.errors import BadUserInput, Forbidden
+from subgraphs._common.inputs import bounded, text
+from subgraphs._common.pagination import Page, decode_cursor, encode_cursor, page_size
+from subgraphs._common.rows import ensure_unique, get_required
 from subgraphs.shop.models import Category, Product, Shop
 
 MAX_PRICE = 10**12
 MAX_STOCK = 10**9
 
-T = TypeVar("T")
 _SHOP_TAKEN = "A shop with that name exists"
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    rows: list[T]
-    has_next: bool
-    end_cursor: str | None
-    total: int
 
 
 def require_admin(actor: Principal) -> None:
     """Catalog changes are for admins."""
     if actor.role is not Role.ADMIN:
         raise Forbidden("Only an ADMIN may do this")
-
-
-def text(value: str, *, field: str, max_length: int, allow_empty: bool = False) -> str:
-    """`value` trimmed, refused when empty (unless allowed) or too long."""
-    cleaned = value.strip()
-    if (not cleaned and not allow_empty) or len(cleaned) > max_length:
-        low = 0 if allow_empty else 1
-        raise BadUserInput(f"'{field}' must be {low} to {max_length} characters", field=field)
-    return cleaned
-
-
-def _bounded(value: int, *, field: str, low: int, high: int) -> int:
-    if not low <= value <= high:
-        raise BadUserInput(f"'{field}' must be between {low} and {high}", field=field)
-    return value
 
 
 async def paginate(
@@ -85,10 +61,7 @@ async def create_shop(
 
 async def get_shop(session: AsyncSession, shop_id: int, *, field: str = "shopId") -> Shop:
     """A shop that must exist."""
-    shop = await session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound("No such shop", field=field)
-    return shop
+    return await get_required(session, Shop, shop_id, message="No such shop", field=field)
 
 
 async def update_shop(
@@ -163,9 +136,9 @@ async def add_product(
         shop_id=shop_id,
         name=text(name, field="name", max_length=200),
         description=text(description, field="description", max_length=5000, allow_empty=True),
-        price=_bounded(price, field="price", low=0, high=MAX_PRICE),
+        price=bounded(price, field="price", low=0, high=MAX_PRICE),
         category_id=category_id,
-        stock=_bounded(stock, field="stock", low=0, high=MAX_STOCK),
+        stock=bounded(stock, field="stock", low=0, high=MAX_STOCK),
     )
     session.add(product)
     await session.flush()
@@ -184,15 +157,13 @@ async def update_product(
 ) -> Product:
     """Change a product's name, description, price or category (stock changes only by buy and deliver)."""
     require_admin(actor)
-    product = await session.get(Product, product_id)
-    if product is None:
-        raise NotFound("No such product", field="id")
+    product = await get_required(session, Product, product_id, message="No such product", field="id")
     if name is not None:
         product.name = text(name, field="name", max_length=200)
     if description is not None:
         product.description = text(description, field="description", max_length=5000, allow_empty=True)
     if price is not None:
-        product.price = _bounded(price, field="price", low=0, high=MAX_PRICE)
+        product.price = bounded(price, field="price", low=0, high=MAX_PRICE)
     if category_id is not None:
         await _category_of_shop(session, category_id=category_id, shop_id=product.shop_id)
         product.category_id = category_id

@@ -12,6 +12,7 @@ from subgraphs._common.db import as_utc
 from subgraphs._common.errors import Forbidden
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
+from subgraphs._common.pagination import Page
 from subgraphs.shop import models, sales, services
 from subgraphs.shop.context import Context
 
@@ -30,7 +31,7 @@ class PageInfo:
     end_cursor: str | None
 
     @classmethod
-    def of(cls, page: services.Page[Any]) -> Self:
+    def of(cls, page: Page[Any]) -> Self:
         return cls(has_next_page=page.has_next, end_cursor=page.end_cursor)
 
 
@@ -244,7 +245,7 @@ class ProductConnection:
     total_count: int
 
     @classmethod
-    def of(cls, page: services.Page[models.Product]) -> Self:
+    def of(cls, page: Page[models.Product]) -> Self:
         return cls(
             nodes=[Product.from_row(row) for row in page.rows],
             page_info=PageInfo.of(page),

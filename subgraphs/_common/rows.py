@@ -1,11 +1,22 @@
-"""Uniqueness checks that answer CONFLICT before the database's unique index would refuse the write."""
+"""Row lookups that answer with the client's error codes: NOT_FOUND for a missing row, CONFLICT for a taken
+unique value (before the database's unique index would refuse the write)."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from subgraphs._common.errors import Conflict
+from subgraphs._common.errors import Conflict, NotFound
+
+Row = TypeVar("Row")
+
+
+async def get_required(session: AsyncSession, model: type[Row], key: int, *, message: str, field: str) -> Row:
+    """The row of `model` with primary key `key`, or NOT_FOUND naming `field`."""
+    row = await session.get(model, key)
+    if row is None:
+        raise NotFound(message, field=field)
+    return row
 
 
 async def ensure_unique(

@@ -1,0 +1,19 @@
+"""Validation of input values, answering BAD_USER_INPUT that names the field."""
+
+from subgraphs._common.errors import BadUserInput
+
+
+def text(value: str, *, field: str, max_length: int, allow_empty: bool = False) -> str:
+    """`value` trimmed, refused when empty (unless allowed) or too long."""
+    cleaned = value.strip()
+    if (not cleaned and not allow_empty) or len(cleaned) > max_length:
+        low = 0 if allow_empty else 1
+        raise BadUserInput(f"'{field}' must be {low} to {max_length} characters", field=field)
+    return cleaned
+
+
+def bounded(value: int, *, field: str, low: int, high: int) -> int:
+    """`value`, refused outside low..high."""
+    if not low <= value <= high:
+        raise BadUserInput(f"'{field}' must be between {low} and {high}", field=field)
+    return value
