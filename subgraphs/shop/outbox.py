@@ -34,11 +34,9 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self.poller = Poller("outbox-relay", self.drain, interval=interval)
 
-    async def record_now(self, check_id: int) -> bool:
-        """Try to record one check's purchase at once; False leaves it to the timer."""
-        async with self._db.read() as session:
-            records = await sales.due_records(session, limit=1, check_id=check_id)
-        return all([await self._send(record, wait_seconds=self._inline_timeout) for record in records])
+    async def record_now(self, record: PurchaseRecord) -> bool:
+        """Try to record one check's purchase at once (briefly); False leaves it to the timer."""
+        return await self._send(record, wait_seconds=self._inline_timeout)
 
     async def drain(self) -> int:
         """Send every due record once; how many were confirmed."""

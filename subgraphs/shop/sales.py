@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -201,29 +200,29 @@ async def lines_of_checks(session: AsyncSession, check_ids: Sequence[int]) -> di
     return grouped
 
 
-async def due_records(
-    session: AsyncSession, *, limit: int, check_id: int | None = None
-) -> list[PurchaseRecord]:
-    """Purchases whose recording is due (or the one for `check_id`, due or not)."""
-    query: Any = (
-        select(Check).join(Outbox, col(Outbox.check_id) == col(Check.id)).where(col(Outbox.sent_at).is_(None))
+def purchase_record(check: Check) -> PurchaseRecord:
+    """What the purchase subgraph is told about `check`."""
+    assert check.id is not None
+    return PurchaseRecord(
+        check_id=check.id,
+        user_id=check.user_id,
+        name=check.purchase_name,
+        payment=check.payment,
+        total=check.total,
+        created_at=check.created_at,
     )
-    if check_id is None:
-        query = query.where(col(Outbox.next_attempt_at) <= utcnow())
-    else:
-        query = query.where(col(Outbox.check_id) == check_id)
-    rows = (await session.exec(query.order_by(col(Outbox.id)).limit(limit))).all()
-    return [
-        PurchaseRecord(
-            check_id=row.id,
-            user_id=row.user_id,
-            name=row.purchase_name,
-            payment=row.payment,
-            total=row.total,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+
+
+async def due_records(session: AsyncSession, *, limit: int) -> list[PurchaseRecord]:
+    """Purchases whose recording is due, oldest first."""
+    query = (
+        select(Check)
+        .join(Outbox, col(Outbox.check_id) == col(Check.id))
+        .where(col(Outbox.sent_at).is_(None), col(Outbox.next_attempt_at) <= utcnow())
+        .order_by(col(Outbox.id))
+        .limit(limit)
+    )
+    return [purchase_record(row) for row in (await session.exec(query)).all()]
 
 
 async def mark_recorded(session: AsyncSession, *, check_id: int) -> None:

@@ -188,10 +188,9 @@ class Mutation:
                 purchase_name=input.purchase_name,
                 idempotency_key=input.idempotency_key,
             )
-        assert row.id is not None
-        # The check is committed; record the purchase now so the buyer sees it at once. If the purchase
-        # subgraph is down, the outbox relay keeps trying: the buy has succeeded either way.
-        if not await info.context.relay.record_now(row.id):
+        # The check is committed; record the purchase now so the buyer sees it at once (from the row in hand,
+        # no re-read). If the purchase subgraph is down, the outbox relay keeps trying: the buy has succeeded.
+        if not await info.context.relay.record_now(sales.purchase_record(row)):
             info.context.relay.poller.wake()
         return Check.from_row(row)
 
