@@ -136,7 +136,6 @@ class Stack:
         for name in SUBGRAPHS:
             prefix = name.upper()
             env[f"{prefix}_DATABASE_URL"] = self.database_url(name)
-            env[f"{prefix}_PORT"] = str(self.ports[name])
             env[f"{prefix}_URL"] = self.subgraph_url(name)
         env["SHOP_PURCHASE_URL"] = self.subgraph_url("purchase")
         env["FACTORY_ROUTER_URL"] = self.router_url

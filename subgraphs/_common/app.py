@@ -42,23 +42,20 @@ class BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        too_large = False
 
         async def counted_receive() -> Message:
-            nonlocal received, too_large
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    too_large = True
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, counted_receive, send)
         except _BodyTooLarge:
-            if too_large:
-                await self._refuse(send)
+            await self._refuse(send)
 
     @staticmethod
     async def _refuse(send: Send) -> None:

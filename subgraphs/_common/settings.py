@@ -7,13 +7,11 @@ DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
 
 
 class SubgraphSettings(BaseSettings):
-    """Common knobs: where the database is, how tokens are signed, where to listen."""
+    """Common knobs: where the database is and how tokens are signed (uvicorn takes host and port)."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     database_url: str
-    host: str = "127.0.0.1"
-    port: int
     # Shared by all subgraphs (one signing secret for the whole graph), hence no per-subgraph prefix.
     environment: str = Field(default="development", validation_alias="SERVICE_TREE_ENV")
     jwt_secret: str = Field(default=DEVELOPMENT_SECRET, validation_alias="SERVICE_TREE_JWT_SECRET")

@@ -9,7 +9,6 @@ class Settings(SubgraphSettings):
     model_config = SettingsConfigDict(env_prefix="FACTORY_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///var/factory.db"
-    port: int = 4003
     # Deliveries and product checks go through the router, like any client's calls.
     router_url: str = "http://127.0.0.1:4000/graphql"
     request_timeout_seconds: float = 5.0

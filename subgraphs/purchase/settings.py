@@ -9,4 +9,3 @@ class Settings(SubgraphSettings):
     model_config = SettingsConfigDict(env_prefix="PURCHASE_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///var/purchase.db"
-    port: int = 4001

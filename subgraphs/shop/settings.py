@@ -9,7 +9,6 @@ class Settings(SubgraphSettings):
     model_config = SettingsConfigDict(env_prefix="SHOP_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///var/shop.db"
-    port: int = 4002
     # The purchase subgraph, called directly (not through the router) to record purchases.
     purchase_url: str = "http://127.0.0.1:4001/graphql"
     purchase_timeout_seconds: float = 5.0
