@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.client import Client, login_admin
+from tools.client import GraphQLClient
 from tools.stack import Stack
 
 logger = logging.getLogger("bench.flagship")
@@ -25,8 +25,8 @@ REQUESTS = 200
 CONCURRENCY = 8
 
 
-def _customer(url: str, login: str, purchases: int, shop_id: str, product_ids: list[str]) -> Client:
-    client = Client(url)
+def _customer(url: str, login: str, purchases: int, shop_id: str, product_ids: list[str]) -> GraphQLClient:
+    client = GraphQLClient(url)
     payload = client.call(
         "mutation($i: RegisterInput!) { register(input: $i) { token } }",
         i={"login": login, "password": "bench-password", "firstName": "B", "secondName": "B"},
@@ -39,7 +39,7 @@ def _customer(url: str, login: str, purchases: int, shop_id: str, product_ids: l
     return client
 
 
-def _measure(client: Client) -> dict[str, float]:
+def _measure(client: GraphQLClient) -> dict[str, float]:
     latencies = []
     for _ in range(REQUESTS // 4):  # sequential: latency
         started = time.perf_counter()
@@ -60,8 +60,9 @@ def measure() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-flagship-") as data_dir:
         stack = Stack.on_free_ports(Path(data_dir), ROUTER_DEDUPE="0", FACTORY_SCHEDULER_ENABLED="false")
         with stack.running():
-            admin = Client(stack.router_url)
-            login_admin(stack, admin)
+            admin = GraphQLClient(stack.router_url)
+            stack.create_admin("bench", "bench-password")
+            admin.login("bench", "bench-password")
             shop_id = admin.call(
                 'mutation { createShop(input: {name: "B", address: "-", phone: "-"}) { id } }'
             )["createShop"]["id"]

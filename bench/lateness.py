@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.client import Client, login_admin
+from tools.client import GraphQLClient
 from tools.stack import Stack
 
 logger = logging.getLogger("bench.lateness")
@@ -30,8 +30,9 @@ def measure(crafts: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-lateness-") as data_dir:
         stack = Stack.on_free_ports(Path(data_dir))
         with stack.running():
-            client = Client(stack.router_url)
-            login_admin(stack, client)
+            client = GraphQLClient(stack.router_url)
+            stack.create_admin("bench", "bench-password")
+            client.login("bench", "bench-password")
             shop = client.call(
                 'mutation { createShop(input: {name: "Bench", address: "-", phone: "-"}) { id } }'
             )

@@ -9,19 +9,15 @@ import time
 from pathlib import Path
 from types import FrameType
 
-import httpx
-
 from subgraphs._common.db import Database
 from subgraphs.factory import seed as factory_seed
 from subgraphs.purchase import seed as purchase_seed
 from subgraphs.shop import seed as shop_seed
+from tools.client import GraphQLClient
 from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, Stack, free_port, port_is_free
 
 logger = logging.getLogger("run")
 
-_LOGIN = (
-    "mutation($login: String!, $password: String!) { login(login: $login, password: $password) { token } }"
-)
 _BUY = """mutation($input: BuyInput!) { buy(input: $input) { number total } }"""
 
 
@@ -48,26 +44,12 @@ async def _seed(stack: Stack) -> bool:
     return created
 
 
-def _graphql(
-    url: str, query: str, variables: dict[str, object], token: str | None = None
-) -> dict[str, object]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = httpx.post(url, json={"query": query, "variables": variables}, headers=headers, timeout=30).json()
-    if body.get("errors"):
-        raise RuntimeError(f"demo request failed: {body['errors']}")
-    data: dict[str, object] = body["data"]
-    return data
-
-
 def _demo_purchase(stack: Stack) -> None:
     """The demo customer's first purchase, made through the router like any client's."""
-    login = _graphql(
-        stack.router_url, _LOGIN, {"login": purchase_seed.DEMO_LOGIN, "password": purchase_seed.DEMO_PASSWORD}
-    )
-    token = str(login["login"]["token"])  # type: ignore[index]
+    client = GraphQLClient(stack.router_url)
+    client.login(purchase_seed.DEMO_LOGIN, purchase_seed.DEMO_PASSWORD)
     items = [{"productId": "1", "quantity": 2}, {"productId": "3", "quantity": 1}]
-    order = {"shopId": "1", "items": items, "payment": "CARD", "purchaseName": "Breakfast"}
-    _graphql(stack.router_url, _BUY, {"input": order}, token)
+    client.call(_BUY, input={"shopId": "1", "items": items, "payment": "CARD", "purchaseName": "Breakfast"})
 
 
 def main() -> int:

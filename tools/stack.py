@@ -143,6 +143,33 @@ class Stack:
         env["ROUTER_SUPERGRAPH"] = str(ROOT / "schema" / "supergraph.graphql")
         return env
 
+    def create_admin(self, login: str, password: str) -> str:
+        """Create an ADMIN in this stack's purchase database with the operator command, as an operator would;
+        what the command said."""
+        env = {**os.environ, "PURCHASE_DATABASE_URL": self.database_url("purchase"), "PYTHONPATH": str(ROOT)}
+        command = [
+            sys.executable,
+            "-m",
+            "subgraphs.purchase.cli",
+            "create-admin",
+            "--login",
+            login,
+            "--password-stdin",
+        ]
+        result = subprocess.run(
+            command,
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"create-admin failed: {result.stdout}{result.stderr}")
+        return result.stdout + result.stderr
+
     def migrate(self) -> None:
         """Bring every subgraph's database to the newest migration."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,6 @@
 
 import asyncio
 import itertools
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -17,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from tests.support import auth, codes
-from tools.stack import ROOT, Stack
+from tools.stack import Stack
 
 __all__ = ["codes"]
 
@@ -49,31 +46,8 @@ def running_stack(data_dir: Path) -> Iterator[Stack]:
 
 def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:
     """Create an ADMIN with the real operator command, as an operator would."""
-    env = {
-        **os.environ,
-        "PURCHASE_DATABASE_URL": stack.database_url("purchase"),
-        "PYTHONPATH": str(ROOT),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "subgraphs.purchase.cli",
-            "create-admin",
-            "--login",
-            login,
-            "--password-stdin",
-        ],
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"created ADMIN '{login}'" in result.stdout + result.stderr
+    output = stack.create_admin(login, password)
+    assert f"created ADMIN '{login}'" in output
 
 
 def admin_token(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> str:
