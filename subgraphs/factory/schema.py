@@ -2,18 +2,10 @@
 
 import strawberry
 
-from subgraphs._common.errors import BadUserInput
 from subgraphs._common.ids import parse_id
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.factory import services
 from subgraphs.factory.types import Craft, CreateCraftInput, Factory, Info, Product, UpdateCraftInput
-
-
-async def _checked_product(info: Info, product_id: strawberry.ID) -> int:
-    key = parse_id(product_id, field="productId")
-    if not await info.context.shop.product_exists(key):
-        raise BadUserInput("No such product in any shop", field="productId")
-    return key
 
 
 @strawberry.type
@@ -70,9 +62,10 @@ class Mutation:
     @strawberry.mutation(description="ADMIN. The product is checked with the shop.")
     async def create_craft(self, info: Info, input: CreateCraftInput) -> Craft:
         actor = info.context.auth.require()
-        services.require_admin(actor)
         factory_id = parse_id(input.factory_id, field="factoryId")
-        product_id = await _checked_product(info, input.product_id)
+        product_id = await services.existing_product(
+            actor=actor, shop=info.context.shop, product_id=parse_id(input.product_id, field="productId")
+        )
         async with info.context.db.write() as session:
             row = await services.create_craft(
                 session,
@@ -89,9 +82,12 @@ class Mutation:
     @strawberry.mutation(description="ADMIN. A new interval restarts the schedule now.")
     async def update_craft(self, info: Info, input: UpdateCraftInput) -> Craft:
         actor = info.context.auth.require()
-        services.require_admin(actor)
         craft_id = parse_id(input.id, field="id")
-        product_id = await _checked_product(info, input.product_id) if input.product_id is not None else None
+        product_id = None
+        if input.product_id is not None:
+            product_id = await services.existing_product(
+                actor=actor, shop=info.context.shop, product_id=parse_id(input.product_id, field="productId")
+            )
         async with info.context.db.write() as session:
             row = await services.update_craft(
                 session,

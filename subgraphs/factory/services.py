@@ -10,9 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import as_utc, utcnow
-from subgraphs._common.errors import Forbidden
+from subgraphs._common.errors import BadUserInput, Forbidden
 from subgraphs._common.inputs import bounded, text
 from subgraphs._common.rows import ensure_unique, get_required
+from subgraphs.factory.clients import ShopClient
 from subgraphs.factory.models import Craft, CraftRun, Factory
 
 MAX_COUNT = 1_000_000
@@ -109,6 +110,15 @@ async def get_craft(session: AsyncSession, craft_id: int, *, field: str = "id") 
     return await get_required(session, Craft, craft_id, message="No such craft", field=field)
 
 
+async def existing_product(*, actor: Principal, shop: ShopClient, product_id: int) -> int:
+    """`product_id`, once the shop confirms the product exists (BAD_USER_INPUT otherwise). An HTTP call:
+    make it before opening a write transaction."""
+    require_admin(actor)
+    if not await shop.product_exists(product_id):
+        raise BadUserInput("No such product in any shop", field="productId")
+    return product_id
+
+
 async def create_craft(
     session: AsyncSession,
     *,
@@ -119,7 +129,7 @@ async def create_craft(
     interval_seconds: int,
     active: bool,
 ) -> Craft:
-    """A new craft; the caller has checked with the shop that the product exists."""
+    """A new craft of a product checked with `existing_product`."""
     require_admin(actor)
     await get_factory(session, factory_id, field="factoryId")
     craft = Craft(
