@@ -1,8 +1,8 @@
 """Builds a subgraph's Starlette app: /graphql with the shared limits, /health, a request body cap."""
 
 import json
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from cross_web import HTTPException  # what Strawberry raises for requests it cannot read
@@ -19,6 +19,7 @@ from subgraphs._common.db import Database
 from subgraphs._common.settings import SubgraphSettings
 
 ContextBuilder = Callable[[Request], Awaitable[Any]]
+Resources = Callable[[Starlette, Database], AbstractAsyncContextManager[None]]
 
 
 def _error_body(message: str, code: str) -> bytes:
@@ -107,10 +108,27 @@ def create_subgraph_app(
     schema: Schema,
     settings: SubgraphSettings,
     build_context: ContextBuilder,
-    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
+    resources: Resources | None = None,
 ) -> Starlette:
-    """A Starlette app serving `schema` at /graphql and a database health check at /health."""
+    """A Starlette app serving `schema` at /graphql and a database health check at /health.
+
+    Its lifespan opens the database (`app.state.db`, beside `app.state.settings`), then enters the
+    subgraph's own `resources(app, db)` (clients, background workers), and closes both in reverse order.
+    """
     graphql = _SubgraphGraphQL(schema, build_context)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        app.state.settings, app.state.db = settings, db
+        try:
+            if resources is None:
+                yield
+            else:
+                async with resources(app, db):
+                    yield
+        finally:
+            await db.dispose()
 
     async def health(request: Request) -> Response:
         database: Database = request.app.state.db

@@ -23,8 +23,7 @@ def create_app(
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+    async def resources(app: Starlette, db: Database) -> AsyncIterator[None]:
         shop = ShopClient(
             url=settings.router_url,
             secret=settings.jwt_secret,
@@ -34,8 +33,7 @@ def create_app(
         )
         deliveries = Deliveries(db=db, client=shop, settings=settings)
         scheduler = CraftScheduler(deliveries=deliveries, enabled=settings.scheduler_enabled)
-        app.state.settings, app.state.db, app.state.shop, app.state.scheduler = settings, db, shop, scheduler
-        app.state.deliveries = deliveries
+        app.state.shop, app.state.scheduler, app.state.deliveries = shop, scheduler, deliveries
         if settings.scheduler_enabled:
             async with db.read() as session:
                 scheduler.start(await active_crafts(session))
@@ -46,8 +44,7 @@ def create_app(
             scheduler.shutdown()
             await deliveries.poller.stop(grace=settings.request_timeout_seconds + 5)
             await shop.aclose()
-            await db.dispose()
 
     return create_subgraph_app(
-        schema=schema, settings=settings, build_context=build_context, lifespan=lifespan
+        schema=schema, settings=settings, build_context=build_context, resources=resources
     )

@@ -22,8 +22,7 @@ def create_app(
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+    async def resources(app: Starlette, db: Database) -> AsyncIterator[None]:
         client = PurchaseClient(
             url=settings.purchase_url,
             secret=settings.jwt_secret,
@@ -38,15 +37,14 @@ def create_app(
             max_backoff=settings.outbox_max_backoff_seconds,
             inline_timeout=settings.purchase_inline_timeout_seconds,
         )
-        app.state.settings, app.state.db, app.state.relay = settings, db, relay
+        app.state.relay = relay
         relay.poller.start()
         try:
             yield
         finally:
             await relay.poller.stop(grace=settings.purchase_timeout_seconds + 5)
             await client.aclose()
-            await db.dispose()
 
     return create_subgraph_app(
-        schema=schema, settings=settings, build_context=build_context, lifespan=lifespan
+        schema=schema, settings=settings, build_context=build_context, resources=resources
     )
