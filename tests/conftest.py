@@ -1,6 +1,7 @@
 """Fixtures: each test gets its own migrated SQLite files and in-process apps."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,20 @@ from subgraphs.shop.app import create_app as create_shop_app
 from subgraphs.shop.settings import Settings as ShopSettings
 
 
+@asynccontextmanager
+async def started(app: Starlette) -> AsyncIterator[Starlette]:
+    """`app` with its lifespan entered (database open, background workers running)."""
+    async with LifespanManager(app):
+        yield app
+
+
+@asynccontextmanager
+async def client_of(app: Starlette, name: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client calling `app` in process, at http://<name>."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}") as client:
+        yield client
+
+
 def migrated(tmp_path: Path, subgraph: str) -> str:
     url = f"sqlite:///{tmp_path / f'{subgraph}.db'}"
     upgrade(subgraph, url)
@@ -26,14 +41,13 @@ def migrated(tmp_path: Path, subgraph: str) -> str:
 @pytest.fixture
 async def purchase_app(tmp_path: Path) -> AsyncIterator[Starlette]:
     app = create_purchase_app(PurchaseSettings(database_url=migrated(tmp_path, "purchase")))
-    async with LifespanManager(app):
+    async with started(app):
         yield app
 
 
 @pytest.fixture
 async def purchase(purchase_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=purchase_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://purchase") as client:
+    async with client_of(purchase_app, "purchase") as client:
         yield client
 
 
@@ -47,14 +61,13 @@ async def shop_app(tmp_path: Path, purchase_app: Starlette) -> AsyncIterator[Sta
         outbox_max_backoff_seconds=0.2,
     )
     app = create_shop_app(settings, purchase_transport=httpx.ASGITransport(app=purchase_app))
-    async with LifespanManager(app):
+    async with started(app):
         yield app
 
 
 @pytest.fixture
 async def shop(shop_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=shop_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+    async with client_of(shop_app, "shop") as client:
         yield client
 
 
@@ -69,12 +82,11 @@ async def factory_app(tmp_path: Path, shop_app: Starlette) -> AsyncIterator[Star
         delivery_max_attempts=4,
     )
     app = create_factory_app(settings, shop_transport=httpx.ASGITransport(app=shop_app))
-    async with LifespanManager(app):
+    async with started(app):
         yield app
 
 
 @pytest.fixture
 async def factory(factory_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=factory_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://factory") as client:
+    async with client_of(factory_app, "factory") as client:
         yield client

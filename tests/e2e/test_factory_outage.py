@@ -79,22 +79,35 @@ def pending(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [run for run in runs if run["status"] == "PENDING"]
 
 
-async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back(
-    fast_stack: Stack, http: httpx.AsyncClient
-) -> None:
-    router = Router(http, fast_stack.router_url)
-    factory_direct = Router(http, fast_stack.subgraph_url("factory"))
-    admin = admin_token(fast_stack)
-    catalog = await create_catalog(router, admin, {"Bakery": [("Bread", 5500, 4)]}, prefix="RouterDown")
-    product = catalog.products["Bread"]
-    factory = await create_factory(router, admin, "Router-down works")
-    craft = await create_craft(router, admin, factory["id"], product.id, count=2, interval=1)
-    craft_id = craft["id"]
+def _clients(stack: Stack, http: httpx.AsyncClient) -> tuple[Router, Router, str]:
+    """The router, the factory subgraph directly (to watch runs while the router is away), an ADMIN token."""
+    return Router(http, stack.router_url), Router(http, stack.subgraph_url("factory")), admin_token(stack)
+
+
+async def _delivering_craft(
+    router: Router, admin: str, category: str, product_spec: tuple[str, int, int], prefix: str, *, count: int
+) -> tuple[Any, dict[str, Any]]:
+    """A product and a craft making `count` of it every second, once two runs have been delivered."""
+    catalog = await create_catalog(router, admin, {category: [product_spec]}, prefix=prefix)
+    product = catalog.products[product_spec[0]]
+    factory = await create_factory(router, admin, f"{prefix} works")
+    craft = await create_craft(router, admin, factory["id"], product.id, count=count, interval=1)
     await poll(
-        lambda: craft_runs(router, admin, craft_id),
+        lambda: craft_runs(router, admin, craft["id"]),
         lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 2,
         within=10,
     )
+    return product, craft
+
+
+async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back(
+    fast_stack: Stack, http: httpx.AsyncClient
+) -> None:
+    router, factory_direct, admin = _clients(fast_stack, http)
+    product, craft = await _delivering_craft(
+        router, admin, "Bakery", ("Bread", 5500, 4), "RouterDown", count=2
+    )
+    craft_id = craft["id"]
 
     fast_stack.stop("router")
     down_at = time.time()
@@ -135,19 +148,9 @@ async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back
 async def test_killed_factory_resumes_pending_runs_and_its_schedule_without_double_delivery(
     fast_stack: Stack, http: httpx.AsyncClient
 ) -> None:
-    router = Router(http, fast_stack.router_url)
-    factory_direct = Router(http, fast_stack.subgraph_url("factory"))
-    admin = admin_token(fast_stack)
-    catalog = await create_catalog(router, admin, {"Dairy": [("Kefir", 7000, 0)]}, prefix="Killed")
-    product = catalog.products["Kefir"]
-    factory = await create_factory(router, admin, "Killed works")
-    craft = await create_craft(router, admin, factory["id"], product.id, count=3, interval=1)
+    router, factory_direct, admin = _clients(fast_stack, http)
+    product, craft = await _delivering_craft(router, admin, "Dairy", ("Kefir", 7000, 0), "Killed", count=3)
     craft_id = craft["id"]
-    await poll(
-        lambda: craft_runs(router, admin, craft_id),
-        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 2,
-        within=10,
-    )
 
     # With the router away the newest runs stay PENDING, so the kill surely leaves some behind.
     fast_stack.stop("router")

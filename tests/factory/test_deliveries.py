@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 
 from subgraphs._common.db import utcnow
-from tests.factory.test_factories import CREATE_CRAFT, craft_input, make_factory
+from tests.factory.test_factories import make_craft, make_factory
 from tests.shop.fixtures import ADMIN, catalog
 from tests.support import gql
 
@@ -43,9 +43,7 @@ async def test_a_craft_every_second_delivers_its_count_each_run(
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
-    craft_id = (await gql(factory, CREATE_CRAFT, craft_input(factory_id, count=3, interval=1), as_=ADMIN))[
-        "data"
-    ]["createCraft"]["id"]
+    craft_id = await make_craft(factory, factory_id, count=3, interval=1)
     await asyncio.sleep(3.4)
     await gql(factory, f'mutation {{ pauseCraft(id: "{craft_id}") {{ id }} }}', as_=ADMIN)
     runs = await settle(factory, craft_id)
@@ -62,9 +60,7 @@ async def test_the_same_slot_fires_once(
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
-    craft_id = (await gql(factory, CREATE_CRAFT, craft_input(factory_id, count=2, interval=3600), as_=ADMIN))[
-        "data"
-    ]["createCraft"]["id"]
+    craft_id = await make_craft(factory, factory_id, count=2, interval=3600)
     scheduler = factory_app.state.scheduler
     await asyncio.gather(*(scheduler.fire(int(craft_id)) for _ in range(5)))
     runs = await settle(factory, craft_id)
@@ -80,9 +76,7 @@ async def test_failed_deliveries_retry_until_delivered_once(
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
-    craft_id = (await gql(factory, CREATE_CRAFT, craft_input(factory_id, count=4, interval=3600), as_=ADMIN))[
-        "data"
-    ]["createCraft"]["id"]
+    craft_id = await make_craft(factory, factory_id, count=4, interval=3600)
     http = factory_app.state.shop._http
     real_post = http.post
     outcomes = ["down", "lost"]  # first the router is down; then the shop applies it but the answer is lost
@@ -108,9 +102,7 @@ async def test_permanent_failures_end_failed_with_the_error(
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
-    craft_id = (await gql(factory, CREATE_CRAFT, craft_input(factory_id, count=4, interval=3600), as_=ADMIN))[
-        "data"
-    ]["createCraft"]["id"]
+    craft_id = await make_craft(factory, factory_id, count=4, interval=3600)
     # The product disappears behind the factory's back (another shop's id space): the shop answers NOT_FOUND.
     async with factory_app.state.db.write() as session:
         from subgraphs.factory.models import Craft
@@ -130,9 +122,7 @@ async def test_pending_runs_left_by_a_crash_are_completed(
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
-    craft_id = (await gql(factory, CREATE_CRAFT, craft_input(factory_id, count=6, interval=3600), as_=ADMIN))[
-        "data"
-    ]["createCraft"]["id"]
+    craft_id = await make_craft(factory, factory_id, count=6, interval=3600)
     from subgraphs.factory import services
 
     async with factory_app.state.db.write() as session:  # a fire whose process died before delivering

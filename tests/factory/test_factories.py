@@ -17,6 +17,13 @@ async def make_factory(factory: httpx.AsyncClient, name: str = "Works") -> str:
     return factory_id
 
 
+async def make_craft(factory: httpx.AsyncClient, factory_id: str, **craft: object) -> str:
+    """A craft made through the API (see `craft_input` for the keywords); its id."""
+    body = await gql(factory, CREATE_CRAFT, craft_input(factory_id, **craft), as_=ADMIN)  # type: ignore[arg-type]
+    craft_id: str = body["data"]["createCraft"]["id"]
+    return craft_id
+
+
 def craft_input(
     factory_id: str, product_id: str = "1", count: int = 5, interval: int = 3600, active: bool = True
 ) -> dict[str, object]:
