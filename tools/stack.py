@@ -16,11 +16,12 @@ from pathlib import Path
 
 import httpx
 
+from subgraphs import registry
 from subgraphs._common.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBGRAPHS = ("purchase", "shop", "factory")
-DEFAULT_PORTS = {"router": 4000, "purchase": 4001, "shop": 4002, "factory": 4003}
+SUBGRAPHS = registry.NAMES
+DEFAULT_PORTS = {registry.ROUTER: registry.ROUTER_PORT, **{sub.name: sub.port for sub in registry.SUBGRAPHS}}
 ROUTER_BIN = ROOT / "router" / "node_modules" / ".bin" / "hive-gateway"
 
 
@@ -118,7 +119,7 @@ class Stack:
     @classmethod
     def on_free_ports(cls, data_dir: Path, **environment: str) -> "Stack":
         """A stack for tests: every process on a port that is free now."""
-        ports = {name: free_port() for name in ("router", *SUBGRAPHS)}
+        ports = {name: free_port() for name in DEFAULT_PORTS}
         return cls(data_dir=data_dir, ports=ports, environment=environment)
 
     def database_url(self, subgraph: str) -> str:
@@ -126,20 +127,20 @@ class Stack:
 
     @property
     def router_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['router']}/graphql"
+        return self.subgraph_url(registry.ROUTER)
 
     def subgraph_url(self, name: str) -> str:
+        """The /graphql URL of the process `name` (a subgraph or the router)."""
         return f"http://127.0.0.1:{self.ports[name]}/graphql"
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, **self.environment, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        for name in SUBGRAPHS:
-            prefix = name.upper()
-            env[f"{prefix}_DATABASE_URL"] = self.database_url(name)
-            env[f"{prefix}_URL"] = self.subgraph_url(name)
-        env["SHOP_PURCHASE_URL"] = self.subgraph_url("purchase")
-        env["FACTORY_ROUTER_URL"] = self.router_url
-        env["ROUTER_PORT"] = str(self.ports["router"])
+        for subgraph in registry.SUBGRAPHS:
+            env[f"{subgraph.env_prefix}DATABASE_URL"] = self.database_url(subgraph.name)
+            env[subgraph.url_env] = self.subgraph_url(subgraph.name)
+            for setting, target in subgraph.calls.items():
+                env[f"{subgraph.env_prefix}{setting.upper()}"] = self.subgraph_url(target)
+        env["ROUTER_PORT"] = str(self.ports[registry.ROUTER])
         env["ROUTER_SUPERGRAPH"] = str(ROOT / "schema" / "supergraph.graphql")
         return env
 
@@ -180,7 +181,7 @@ class Stack:
         if name in self.processes:
             return self.processes[name]
         logs = self.data_dir / "logs"
-        if name == "router":
+        if name == registry.ROUTER:
             # Started directly, not through npm, so that stopping this PID stops the gateway itself.
             argv = [str(ROUTER_BIN), "supergraph"]
             env = {key: value for key, value in self._env().items() if key not in ("PORT", "HOST")}
@@ -192,7 +193,7 @@ class Stack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                f"subgraphs.{name}.app:create_app",
+                registry.get(name).app,
                 "--factory",
                 "--host",
                 "127.0.0.1",
@@ -205,7 +206,7 @@ class Stack:
 
     def start(self, *names: str) -> None:
         """Start the named processes (all, when none are named) and wait until each is healthy."""
-        wanted = names or (*SUBGRAPHS, "router")
+        wanted = names or (*SUBGRAPHS, registry.ROUTER)
         for name in wanted:
             self._process(name).start()
         for name in wanted:
@@ -213,7 +214,7 @@ class Stack:
 
     def stop(self, *names: str, sig: int = signal.SIGTERM) -> None:
         """Stop the named processes (all, router first, when none are named)."""
-        for name in names or ("router", *reversed(SUBGRAPHS)):
+        for name in names or (registry.ROUTER, *reversed(SUBGRAPHS)):
             if name in self.processes:
                 self.processes[name].stop(sig)
 
