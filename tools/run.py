@@ -6,6 +6,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -33,23 +35,44 @@ def _ports() -> dict[str, int]:
     return ports
 
 
-async def _seed(stack: Stack) -> bool:
-    created = False
-    for name, module in (("purchase", purchase_seed), ("shop", shop_seed), ("factory", factory_seed)):
-        db = Database(stack.database_url(name))
-        try:
-            created = await module.seed(db) or created
-        finally:
-            await db.dispose()
-    return created
+# The demo customer's first purchase: product name in the demo shop -> quantity.
+DEMO_BASKET = {shop_seed.MILK: 2, shop_seed.RYE_BREAD: 1}
 
 
-def _demo_purchase(stack: Stack) -> None:
+@asynccontextmanager
+async def _database(stack: Stack, subgraph: str) -> AsyncIterator[Database]:
+    db = Database(stack.database_url(subgraph))
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+async def _seed(stack: Stack) -> shop_seed.DemoShop | None:
+    """Seed the databases that are still empty; the demo shop when this start created demo data."""
+    async with _database(stack, "purchase") as db:
+        created = await purchase_seed.seed(db)
+    async with _database(stack, "shop") as db:
+        shop = await shop_seed.seed(db)
+    async with _database(stack, "factory") as db:
+        created = await factory_seed.seed(db, shop.products) or shop.created or created
+    return shop if created else None
+
+
+def _demo_purchase(stack: Stack, shop: shop_seed.DemoShop) -> None:
     """The demo customer's first purchase, made through the router like any client's."""
+    if shop.shop_id is None or not DEMO_BASKET.keys() <= shop.products.keys():
+        logger.warning("no demo purchase: the demo shop or its products are gone")
+        return
     client = GraphQLClient(stack.router_url)
     client.login(purchase_seed.DEMO_LOGIN, purchase_seed.DEMO_PASSWORD)
-    items = [{"productId": "1", "quantity": 2}, {"productId": "3", "quantity": 1}]
-    client.call(_BUY, input={"shopId": "1", "items": items, "payment": "CARD", "purchaseName": "Breakfast"})
+    items = [
+        {"productId": str(shop.products[name]), "quantity": count} for name, count in DEMO_BASKET.items()
+    ]
+    client.call(
+        _BUY,
+        input={"shopId": str(shop.shop_id), "items": items, "payment": "CARD", "purchaseName": "Breakfast"},
+    )
 
 
 def main() -> int:
@@ -70,8 +93,8 @@ def main() -> int:
     seeded = asyncio.run(_seed(stack))
     try:
         stack.start()
-        if seeded:
-            _demo_purchase(stack)
+        if seeded is not None:
+            _demo_purchase(stack, seeded)
         logger.info(
             "\nService Tree is up.\n"
             "  playground + endpoint: %s\n"
