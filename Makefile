@@ -5,7 +5,6 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-SUBGRAPHS := purchase shop factory
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
@@ -42,12 +41,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy subgraphs tools tests bench
 
-## schema: export each subgraph's SDL and compose schema/supergraph.graphql
+## schema: for every subgraph in subgraphs/registry.py export its SDL, regenerate supergraph.yaml,
+## alembic.ini and docker-compose.yml, then compose schema/supergraph.graphql
 schema: install
-	for name in $(SUBGRAPHS); do \
-		$(BIN)/strawberry export-schema subgraphs.$$name.schema:schema --output schema/$$name.graphql || exit 1; \
-	done
-	node router/compose.mjs --config supergraph.yaml --out schema/supergraph.graphql
+	$(BIN)/python -m tools.schema
 
 ## admin: create an ADMIN user (asks for the password): make admin LOGIN=boss
 admin: install

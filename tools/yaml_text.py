@@ -1,0 +1,50 @@
+"""A small block-style YAML writer for the generated config files (mappings, scalar lists, scalars)."""
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+
+Scalar = str | int | bool | None
+Value = Scalar | Sequence[Scalar] | Mapping[str, "Value"]
+
+# Plain (unquoted) strings: no indicator first, no ": " or " #" inside, and nothing YAML reads as a number,
+# a boolean or null. Everything else is written as a JSON string, which YAML reads back unchanged.
+_PLAIN = re.compile(r"[A-Za-z_/$=.][^\n]*")
+_SPECIAL = re.compile(r"(?i)(true|false|yes|no|on|off|y|n|null|~)")
+
+
+def _scalar(value: Scalar) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    plain = (
+        _PLAIN.fullmatch(value)
+        and not _SPECIAL.fullmatch(value)
+        and ": " not in value
+        and " #" not in value
+        and not value.endswith((":", " "))
+    )
+    return value if plain else json.dumps(value)
+
+
+def _lines(mapping: Mapping[str, Value], indent: int) -> list[str]:
+    lines = []
+    pad = " " * indent
+    for key, value in mapping.items():
+        if isinstance(value, Mapping):
+            lines.append(f"{pad}{key}:")
+            lines.extend(_lines(value, indent + 2))
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            items = ", ".join(json.dumps(item) if isinstance(item, str) else _scalar(item) for item in value)
+            lines.append(f"{pad}{key}: [{items}]")
+        else:
+            lines.append(f"{pad}{key}: {_scalar(value)}".rstrip())
+    return lines
+
+
+def dump(document: Mapping[str, Value], *, indent: int = 0) -> str:
+    """`document` as block YAML, every line indented by `indent` spaces."""
+    return "\n".join(_lines(document, indent)) + "\n"
