@@ -2,13 +2,14 @@
 // Loaded by `hive-gateway supergraph` from the current directory (run it from router/,
 // e.g. `npm start`) or explicitly with `hive-gateway supergraph -c router/gateway.config.ts`.
 // Everything is configured from the environment; see README.md.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, parse } from 'graphql';
 
 const env = process.env;
 const routerDir = path.dirname(fileURLToPath(import.meta.url));
@@ -19,12 +20,26 @@ const MAX_ALIASES = 100;
 const MAX_BODY_BYTES = 1_000_000; // 1 MB
 const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read to the end first
 
-/** Subgraph name in the supergraph -> env var overriding its routing_url. */
-const SUBGRAPH_URL_ENV: Record<string, string> = {
-  purchase: 'PURCHASE_URL',
-  shop: 'SHOP_URL',
-  factory: 'FACTORY_URL',
-};
+const supergraphPath = env.ROUTER_SUPERGRAPH
+  ? path.resolve(env.ROUTER_SUPERGRAPH)
+  : path.resolve(routerDir, '../schema/supergraph.graphql');
+
+/**
+ * The names of the subgraphs the supergraph joins (its `join__Graph` enum), so that a new subgraph
+ * needs no change here: `<NAME>_URL` overrides the routing_url of subgraph `<name>`.
+ */
+function subgraphNames(file: string): string[] {
+  const document = parse(readFileSync(file, 'utf8'));
+  const graphs = document.definitions.find(
+    (definition) => definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph',
+  );
+  if (graphs?.kind !== Kind.ENUM_TYPE_DEFINITION) return [];
+  return (graphs.values ?? []).map((value) => {
+    const joinGraph = value.directives?.find((directive) => directive.name.value === 'join__graph');
+    const name = joinGraph?.arguments?.find((argument) => argument.name.value === 'name')?.value;
+    return name?.kind === Kind.STRING ? name.value : value.name.value.toLowerCase();
+  });
+}
 
 function envInt(name: string, fallback: number, max = 65535): number {
   const raw = env[name];
@@ -54,8 +69,8 @@ function envUrl(name: string): string | undefined {
 
 // Per-subgraph transport overrides: merged over what the supergraph's @join__graph says.
 const transportEntries: Record<string, { location?: string; options?: Record<string, unknown> }> = {};
-for (const [subgraph, envName] of Object.entries(SUBGRAPH_URL_ENV)) {
-  const location = envUrl(envName);
+for (const subgraph of subgraphNames(supergraphPath)) {
+  const location = envUrl(`${subgraph.toUpperCase()}_URL`);
   if (location) transportEntries[subgraph] = { location };
 }
 // Identical in-flight subgraph queries are deduplicated by default (the key includes the
@@ -189,9 +204,7 @@ const rejectWithCode = (_ctx: unknown, error: GraphQLError) => {
 };
 
 export const gatewayConfig = defineConfig({
-  supergraph: env.ROUTER_SUPERGRAPH
-    ? path.resolve(env.ROUTER_SUPERGRAPH)
-    : path.resolve(routerDir, '../schema/supergraph.graphql'),
+  supergraph: supergraphPath,
   host: env.ROUTER_HOST || '127.0.0.1',
   port: envInt('ROUTER_PORT', 4000),
   logging: (env.ROUTER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) || 'info',
