@@ -103,7 +103,7 @@ function useRequestBodyLimit(limit: number, drainLimit: number): GatewayPlugin {
     requestError(
       `Request body is larger than the limit of ${limit} bytes`,
       413,
-      'REQUEST_ENTITY_TOO_LARGE',
+      'PAYLOAD_TOO_LARGE',
       drained ? undefined : { connection: 'close' },
     );
   /** Reads and drops the rest of a body; true when it ended within `drainLimit` bytes in all. */
@@ -168,7 +168,7 @@ function useErrorContract(): GatewayPlugin {
     if (http && status !== undefined && status >= 400 && status < 500) http.spec = false;
     if (!extensions.code) {
       extensions.code =
-        status === 413 ? 'REQUEST_ENTITY_TOO_LARGE'
+        status === 413 ? 'PAYLOAD_TOO_LARGE'
         : status !== undefined && status >= 400 && status < 500 ? 'BAD_REQUEST'
         : 'INTERNAL_SERVER_ERROR';
     }

@@ -77,7 +77,7 @@ async def test_a_2_mb_body_is_refused_with_413(router: Router) -> None:
     response = await router.client.post(
         router.url, content=payload, headers={"content-type": "application/json"}
     )
-    refused(response, 413, "REQUEST_ENTITY_TOO_LARGE")
+    refused(response, 413, "PAYLOAD_TOO_LARGE")
 
     # Without a Content-Length (chunked), counted while reading. The router reads a refused body of this
     # size to its end before answering, so the client gets its 413 (not a reset) and keeps its connection.
@@ -90,7 +90,7 @@ async def test_a_2_mb_body_is_refused_with_413(router: Router) -> None:
             response = await client.post(
                 router.url, content=chunks(), headers={"content-type": "application/json"}
             )
-            refused(response, 413, "REQUEST_ENTITY_TOO_LARGE")
+            refused(response, 413, "PAYLOAD_TOO_LARGE")
             after = await client.post(router.url, json={"query": "{ __typename }"})
             assert after.json() == {"data": {"__typename": "Query"}}
 
