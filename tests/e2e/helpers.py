@@ -4,8 +4,8 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,16 +32,10 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{next(_serial)}_{uuid.uuid4().hex[:6]}"
 
 
-@contextmanager
-def running_stack(data_dir: Path) -> Iterator[Stack]:
-    """A migrated, started stack on free ports; stopped afterwards whatever happened."""
-    stack = Stack.on_free_ports(data_dir)
-    stack.migrate()
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+def running_stack(data_dir: Path, **environment: str) -> AbstractContextManager[Stack]:
+    """A migrated, started stack on free ports, with extra `environment` for every process (FACTORY_* settings,
+    for instance); stopped afterwards whatever happened."""
+    return Stack.on_free_ports(data_dir, **environment).running()
 
 
 def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:
@@ -273,18 +267,6 @@ def graphql_posts(stack: Stack, subgraph: str) -> int:
 
 
 # --- factory ------------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def running_stack_with(data_dir: Path, **environment: str) -> Iterator[Stack]:
-    """Like `running_stack`, with extra environment for every process (FACTORY_* settings, for instance)."""
-    stack = Stack.on_free_ports(data_dir, **environment)
-    stack.migrate()
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
 
 
 def parse_time(value: str) -> datetime:

@@ -27,7 +27,7 @@ from tests.e2e.helpers import (
     create_factory,
     parse_time,
     poll,
-    running_stack_with,
+    running_stack,
     settled_runs,
     stock_of,
 )
@@ -44,7 +44,7 @@ _DELIVER = "mutation($input: DeliverInput!) { deliver(input: $input) { key count
 @pytest.fixture
 def fast_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack of this test's own whose factory retries deliveries quickly."""
-    with running_stack_with(
+    with running_stack(
         tmp_path_factory.mktemp("factory-outage"),
         FACTORY_DELIVERY_RETRY_SECONDS="0.2",
         FACTORY_DELIVERY_MAX_BACKOFF_SECONDS="3",
