@@ -3,11 +3,13 @@
 import httpx
 import pytest
 
+from subgraphs import registry
 from tests.support import codes, gql
 
 
-@pytest.fixture(params=["purchase", "shop"])
+@pytest.fixture(params=registry.NAMES)
 def client(request: pytest.FixtureRequest) -> httpx.AsyncClient:
+    """An in-process client of each registered subgraph (the conftest fixture of the same name)."""
     client: httpx.AsyncClient = request.getfixturevalue(request.param)
     return client
 
