@@ -12,18 +12,24 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.stack import ROOT, free_port
+from subgraphs.shop.seed import CATALOG, MILK
+from tools.stack import DEFAULT_PORTS, ROOT, Stack, free_port
 
 pytestmark = pytest.mark.e2e
 
-LOGIN = 'mutation { login(login: "demo", password: "demo-password") { token } }'
+LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }"
 PURCHASES = """{ me { purchases { totalCount nodes { name check { number lines { quantity
   product { name crafts { countPerRun intervalSeconds factory { name } } } } } } } } }"""
+# One request: the router reads the stock from the shop before it reads the runs from the factory.
+MILK_STATE = """query($name: String!) { searchProducts(query: $name) { name stock
+  crafts { countPerRun runs(last: 50) { status } } } }"""
 
 
-def _post(url: str, query: str, token: str | None = None) -> dict[str, Any]:
+def _post(url: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body: dict[str, Any] = httpx.post(url, json={"query": query}, headers=headers, timeout=30).json()
+    body: dict[str, Any] = httpx.post(
+        url, json={"query": query, "variables": variables}, headers=headers, timeout=30
+    ).json()
     assert "errors" not in body, body
     return body["data"]  # type: ignore[no-any-return]
 
@@ -35,11 +41,28 @@ def _children(pid: int) -> list[int]:
     return [int(line) for line in out.stdout.split()]
 
 
+def _settled_milk(url: str, admin: str, *, within: float) -> dict[str, Any]:
+    """Milk once a run of its craft is DELIVERED, none is PENDING and two reads in a row agree. Its stock then
+    counts exactly the DELIVERED runs: a delivery adds stock before its run leaves PENDING, so a delivery
+    between the two reads changes one of them."""
+    deadline = time.monotonic() + within
+    previous: dict[str, Any] | None = None
+    while True:
+        found = _post(url, MILK_STATE, admin, name=MILK)["searchProducts"]
+        milk: dict[str, Any] = next(product for product in found if product["name"] == MILK)
+        statuses = [run["status"] for craft in milk["crafts"] for run in craft["runs"]]
+        if milk == previous and "DELIVERED" in statuses and "PENDING" not in statuses:
+            return milk
+        assert time.monotonic() < deadline, f"milk deliveries did not settle: {milk}"
+        previous = milk
+        time.sleep(0.2)  # the polling interval; the loop's condition is the evidence
+
+
 def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("ROUTER", "PURCHASE", "SHOP", "FACTORY")}
+    ports = {name: free_port() for name in DEFAULT_PORTS}
     env = {
         **os.environ,
-        **{f"{name}_PORT": str(port) for name, port in ports.items()},
+        **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
         "SERVICE_TREE_DATA": str(tmp_path / "var"),
         "PYTHONPATH": str(ROOT),
     }
@@ -61,25 +84,33 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             if "Ctrl-C stops everything" in line or not line:
                 break
         output = "".join(lines)
-        url = f"http://127.0.0.1:{ports['ROUTER']}/graphql"
+        url = f"http://127.0.0.1:{ports['router']}/graphql"
         assert f"playground + endpoint: {url}" in output, output
         started = _children(runner.pid)
-        assert len(started) == 4, started  # three subgraphs and the router
+        assert len(started) == len(DEFAULT_PORTS), started  # every subgraph and the router
 
-        token = _post(url, LOGIN)["login"]["token"]
+        token = _post(url, LOGIN, l="demo", p="demo-password")["login"]["token"]
         purchases = _post(url, PURCHASES, token)["me"]["purchases"]
         assert purchases["totalCount"] == 1
         lines_ = purchases["nodes"][0]["check"]["lines"]
-        milk = next(line for line in lines_ if line["product"]["name"] == "Milk 1 l")
-        assert milk["quantity"] == 2
-        assert milk["product"]["crafts"] == [
+        bought = next(line for line in lines_ if line["product"]["name"] == MILK)
+        assert bought["quantity"] == 2
+        assert bought["product"]["crafts"] == [
             {"countPerRun": 3, "intervalSeconds": 5, "factory": {"name": "Dairy & Orchard Works"}}
         ]
-        # The demo crafts deliver: milk's stock grows by 3 every 5 s.
-        stock = '{ product(id: "1") { stock } }'
-        before = _post(url, stock)["product"]["stock"]
-        time.sleep(5.5)
-        assert _post(url, stock)["product"]["stock"] - before in (3, 6)
+
+        # The demo crafts deliver: milk's stock is the seeded stock, less the demo purchase, plus 3 per
+        # delivered run. An operator's ADMIN (the operator command on the run's database) may see the runs.
+        operator = Stack(data_dir=tmp_path / "var", ports=ports)
+        operator.create_admin("operator", "operator-password-0123")
+        admin = _post(url, LOGIN, l="operator", p="operator-password-0123")["login"]["token"]
+        milk = _settled_milk(url, admin, within=60)
+        (craft,) = milk["crafts"]
+        statuses = {run["status"] for run in craft["runs"]}
+        assert statuses == {"DELIVERED"}, craft["runs"]
+        seeded = next(stock for items in CATALOG.values() for name, _, _, stock in items if name == MILK)
+        delivered = len(craft["runs"])
+        assert milk["stock"] == seeded - bought["quantity"] + craft["countPerRun"] * delivered
 
         runner.send_signal(signal.SIGINT)
         assert runner.wait(timeout=30) == 0
@@ -90,7 +121,12 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             )
     finally:
         if runner.poll() is None:
-            runner.kill()
-            runner.wait()
+            # SIGINT first: the runner stops its children (each in a session of its own) before it exits.
+            runner.send_signal(signal.SIGINT)
+            try:
+                runner.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait()
         if runner.stdout is not None:
             runner.stdout.close()
