@@ -16,6 +16,7 @@ from subgraphs.purchase.app import create_app as create_purchase_app
 from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.app import create_app as create_shop_app
 from subgraphs.shop.settings import Settings as ShopSettings
+from tests.support import Link
 
 
 @asynccontextmanager
@@ -52,15 +53,22 @@ async def purchase(purchase_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def shop_app(tmp_path: Path, purchase_app: Starlette) -> AsyncIterator[Starlette]:
+def purchase_link(purchase_app: Starlette) -> Link:
+    """How the shop reaches the in-process purchase app; tests may cut it."""
+    return Link(purchase_app)
+
+
+@pytest.fixture
+async def shop_app(tmp_path: Path, purchase_link: Link) -> AsyncIterator[Starlette]:
     """The shop, recording purchases in the in-process purchase app."""
     settings = ShopSettings(
         database_url=migrated(tmp_path, "shop"),
         purchase_url="http://purchase/graphql",
         outbox_interval_seconds=0.05,
+        outbox_retry_seconds=0.05,
         outbox_max_backoff_seconds=0.2,
     )
-    app = create_shop_app(settings, purchase_transport=httpx.ASGITransport(app=purchase_app))
+    app = create_shop_app(settings, purchase_transport=purchase_link)
     async with started(app):
         yield app
 
@@ -72,8 +80,13 @@ async def shop(shop_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def factory_app(tmp_path: Path, shop_app: Starlette) -> AsyncIterator[Starlette]:
-    """The factory, reaching the in-process shop where it would reach the router (the router forwards as is)."""
+def router_link(shop_app: Starlette) -> Link:
+    """How the factory reaches the shop: in process, where it would reach the router (which forwards as is)."""
+    return Link(shop_app)
+
+
+@pytest.fixture
+async def factory_app(tmp_path: Path, router_link: Link) -> AsyncIterator[Starlette]:
     settings = FactorySettings(
         database_url=migrated(tmp_path, "factory"),
         router_url="http://router/graphql",
@@ -81,7 +94,7 @@ async def factory_app(tmp_path: Path, shop_app: Starlette) -> AsyncIterator[Star
         delivery_max_backoff_seconds=0.2,
         delivery_max_attempts=4,
     )
-    app = create_factory_app(settings, shop_transport=httpx.ASGITransport(app=shop_app))
+    app = create_factory_app(settings, router_transport=router_link)
     async with started(app):
         yield app
 

@@ -1,15 +1,19 @@
-"""Helpers shared by the tests: GraphQL calls, tokens, SQL statement counting."""
+"""Helpers shared by the tests: GraphQL calls, tokens, SQL statement counting, links that fail, polling."""
 
-from collections.abc import Iterator
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, event
 
 from subgraphs._common.auth import Role, issue_token
 from subgraphs._common.settings import DEVELOPMENT_SECRET
+
+T = TypeVar("T")
 
 
 def token(subject: str | int, role: Role = Role.CUSTOMER, secret: str = DEVELOPMENT_SECRET) -> str:
@@ -40,7 +44,7 @@ def codes(body: dict[str, Any]) -> list[str]:
 
 
 @contextmanager
-def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+def count_statements(engine: Engine) -> Iterator[list[str]]:
     """Collect every SQL statement `engine` runs inside the block."""
     statements: list[str] = []
 
@@ -48,8 +52,47 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         if not statement.startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
             statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", record)
+
+
+class Link(httpx.AsyncBaseTransport):
+    """The connection from one in-process app to another, which a test can cut: it counts what is sent
+    and fails requests while `down`, or as `script` says for the next requests ("down": the peer is not
+    reached; "lost": the peer handles the request but its answer never comes back)."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self.down = False
+        self.script: list[str] = []
+        self.sent: list[dict[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(json.loads(request.content or b"{}"))
+        fault = self.script.pop(0) if self.script else ("down" if self.down else None)
+        if fault == "down":
+            raise httpx.ConnectError("peer down", request=request)
+        response = await self._inner.handle_async_request(request)
+        if fault == "lost":
+            await response.aread()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+    def operations(self, name: str) -> int:
+        """How many requests sent so far carried a document that mentions `name`."""
+        return sum(name in str(body.get("query", "")) for body in self.sent)
+
+
+async def poll(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, within: float, interval: float = 0.05
+) -> T:
+    """Call `probe` until `done(result)` or `within` seconds pass; the last result either way."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await probe()
+        if done(result) or time.monotonic() >= deadline:
+            return result
+        await asyncio.sleep(interval)

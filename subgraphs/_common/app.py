@@ -1,12 +1,13 @@
 """Builds a subgraph's Starlette app: /graphql with the shared limits, /health, a request body cap."""
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cross_web import HTTPException  # what Strawberry raises for requests it cannot read
 from sqlalchemy import text
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,8 +19,8 @@ from strawberry.federation import Schema
 from subgraphs._common.db import Database
 from subgraphs._common.settings import SubgraphSettings
 
-ContextBuilder = Callable[[Request], Awaitable[Any]]
-Resources = Callable[[Starlette, Database], AbstractAsyncContextManager[None]]
+S = TypeVar("S", bound=SubgraphSettings)
+R = TypeVar("R")
 
 
 def _error_body(message: str, code: str) -> bytes:
@@ -78,13 +79,16 @@ class _BodyTooLarge(Exception):
     pass
 
 
-class _SubgraphGraphQL(GraphQL[Any, None]):
-    def __init__(self, schema: Schema, build_context: ContextBuilder) -> None:
+class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
+    def __init__(self, schema: Schema, build_context: Callable[[Request, R], Any]) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._build_context = build_context
+        self.resources: R | None = None  # set while the app's lifespan runs
 
     async def get_context(self, request: Any, response: Any) -> Any:
-        return await self._build_context(request)
+        if self.resources is None:
+            raise RuntimeError("the app's lifespan has not started")
+        return self._build_context(request, self.resources)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,38 +107,41 @@ class _SubgraphGraphQL(GraphQL[Any, None]):
         await response(scope, receive, send)
 
 
+def _ping(session: Session) -> None:
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+
 def create_subgraph_app(
     *,
     schema: Schema,
-    settings: SubgraphSettings,
-    build_context: ContextBuilder,
-    resources: Resources | None = None,
+    settings: S,
+    resources: Callable[[S, Database], AbstractAsyncContextManager[R]],
+    build_context: Callable[[Request, R], Any],
 ) -> Starlette:
     """A Starlette app serving `schema` at /graphql and a database health check at /health.
 
-    Its lifespan opens the database (`app.state.db`, beside `app.state.settings`), then enters the
-    subgraph's own `resources(app, db)` (clients, background workers), and closes both in reverse order.
+    Its lifespan opens the database, then enters the subgraph's `resources(settings, db)` (its typed
+    resources: clients, background workers), from which `build_context` makes each request's context; both
+    close in reverse order. `app.state.resources` holds them for tests and tools.
     """
-    graphql = _SubgraphGraphQL(schema, build_context)
+    graphql: _SubgraphGraphQL[R] = _SubgraphGraphQL(schema, build_context)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        app.state.settings, app.state.db = settings, db
         try:
-            if resources is None:
+            async with resources(settings, db) as opened:
+                graphql.resources = app.state.resources = opened
+                app.state.db = db
                 yield
-            else:
-                async with resources(app, db):
-                    yield
         finally:
+            graphql.resources = None
             await db.dispose()
 
     async def health(request: Request) -> Response:
         database: Database = request.app.state.db
         try:
-            async with database.read() as session:
-                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            await database.read(_ping)
         except Exception:  # the health check reports, it never raises
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})

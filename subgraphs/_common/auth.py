@@ -36,9 +36,15 @@ class Principal:
             raise Forbidden("A service token does not act as a user")
         return int(self.subject)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+    def require(self, *roles: Role) -> "Principal":
+        """This principal, if it holds one of `roles`; FORBIDDEN otherwise."""
+        if self.role not in roles:
+            raise Forbidden("Not allowed for your role")
+        return self
+
+    def can_read(self, owner_id: int) -> bool:
+        """What a user owns is readable by that user, by ADMINs and by services."""
+        return self.role in (Role.ADMIN, Role.SERVICE) or int(self.subject) == owner_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +58,7 @@ class Auth:
         """The principal, if it holds one of `roles` (any role when none are given)."""
         if self.principal is None:
             raise Unauthenticated(self.problem or "Authentication required")
-        if roles and self.principal.role not in roles:
-            raise Forbidden("Not allowed for your role")
-        return self.principal
+        return self.principal.require(*roles) if roles else self.principal
 
 
 def issue_token(*, secret: str, subject: str, role: Role, ttl_seconds: int) -> tuple[str, datetime]:
@@ -106,6 +110,6 @@ async def verify_password(password_hash: str, password: str) -> bool:
     return await anyio.to_thread.run_sync(_verify)
 
 
-def request_auth(request: Request) -> Auth:
+def request_auth(request: Request, *, secret: str) -> Auth:
     """The caller of an HTTP request to a subgraph app, by its Authorization header."""
-    return authenticate(request.headers.get("authorization"), secret=request.app.state.settings.jwt_secret)
+    return authenticate(request.headers.get("authorization"), secret=secret)

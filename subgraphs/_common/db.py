@@ -1,17 +1,25 @@
-"""Async engine and sessions: SQLite (WAL, busy timeout, BEGIN IMMEDIATE for writes) or PostgreSQL."""
+"""Database access: a transaction is one plain function run on a worker thread, on SQLite or PostgreSQL."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import contextvars
+import inspect
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+U = TypeVar("U")
+AfterCommit = Callable[[], Awaitable[None] | None]
 
 _WRITE = "service_tree_write"
+_AFTER_COMMIT = "service_tree_after_commit"
 
 
 def utcnow() -> datetime:
@@ -24,20 +32,22 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def async_url(url: str) -> str:
-    """Map a plain database URL to its async driver (sqlite -> aiosqlite, postgresql -> asyncpg)."""
+def sync_url(url: str) -> str:
+    """Map a plain database URL to the driver used here (postgresql -> psycopg 3; sqlite stays sqlite3)."""
     parsed = make_url(url)
-    if parsed.drivername == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
-    elif parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
+def after_commit(session: Session, action: AfterCommit) -> None:
+    """Run `action` on the event loop once the transaction of `session` has committed (never after a
+    rollback); an awaitable it returns is awaited before the transaction's caller resumes."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
-    @event.listens_for(sync_engine, "connect")
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin event, not the driver, decide when and how a transaction starts.
         dbapi_connection.isolation_level = None
@@ -48,7 +58,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A writer takes the write lock up front: a deferred transaction that reads first and writes later
         # fails with SQLITE_BUSY instead of waiting when another writer got in between.
@@ -57,40 +67,77 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """One engine per subgraph process, handing out short read or write transactions."""
+    """One engine per subgraph process. Each transaction is a function `fn(session, ...)` that runs whole on
+    a worker thread: one thread hop per transaction, where an async driver pays one (or more) per statement.
+    """
 
-    def __init__(self, url: str) -> None:
-        self.url = async_url(url)
-        is_sqlite = self.url.startswith("sqlite")
-        # A local file needs no liveness ping per checkout; a network database does.
-        self.engine = create_async_engine(self.url, pool_pre_ping=not is_sqlite)
-        self._write_lock: asyncio.Lock | None = None
-        if self.engine.dialect.name == "sqlite":
-            _configure_sqlite(self.engine)
-            self._write_lock = asyncio.Lock()
-        self._reads = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        self._writes = async_sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), class_=AsyncSession, expire_on_commit=False
+    def __init__(self, url: str, *, threads: int = 8) -> None:
+        self.url = sync_url(url)
+        self.engine = create_engine(
+            self.url,
+            # A local file needs no liveness ping per checkout; a network database does.
+            pool_pre_ping=not self.url.startswith("sqlite"),
+            pool_size=threads + 1,  # every reader thread and the writer hold one connection at most
+            max_overflow=0,
         )
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._readers = ThreadPoolExecutor(threads, thread_name_prefix="db-read")
+        # SQLite has one writer at a time: one writer thread is this process's queue of writers, in order,
+        # instead of SQLite's busy handler, which polls with growing sleeps (other processes still meet it).
+        self._writers = (
+            ThreadPoolExecutor(1, thread_name_prefix="db-write") if self.is_sqlite else self._readers
+        )
+        self._write_engine = self.engine.execution_options(**{_WRITE: True})
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only transaction."""
-        async with self._reads() as session, session.begin():
-            yield session
+    async def read(self, fn: Callable[Concatenate[Session, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """`fn(session, ...)` in a read-only transaction."""
+        return await self._run(self._readers, self._read_now, lambda session: fn(session, *args, **kwargs))
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: commits on success, rolls back on any exception."""
-        if self._write_lock is None:
-            async with self._writes() as session, session.begin():
-                yield session
-            return
-        # SQLite has one writer at a time. Writers of this process queue here, in order, instead of in
-        # SQLite's busy handler, which polls with growing sleeps; other processes still meet busy_timeout.
-        async with self._write_lock, self._writes() as session, session.begin():
-            yield session
+    async def write(
+        self, fn: Callable[Concatenate[Session, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """`fn(session, ...)` in a write transaction: committed on success, rolled back on any exception.
+        Actions registered with `after_commit` run (and are awaited) after the commit."""
+        result, actions = await self._run(
+            self._writers, self._write_now, lambda session: fn(session, *args, **kwargs)
+        )
+        for action in actions:
+            outcome = action()
+            if inspect.isawaitable(outcome):
+                await outcome
+        return result
+
+    def read_now(self, fn: Callable[[Session], R]) -> R:
+        """`fn(session)` in a read-only transaction on the calling thread (scripts, not the event loop)."""
+        return self._read_now(fn)
+
+    def write_now(self, fn: Callable[[Session], R]) -> R:
+        """`fn(session)` in a write transaction on the calling thread (scripts, not the event loop)."""
+        result, _ = self._write_now(fn)
+        return result
+
+    def _read_now(self, fn: Callable[[Session], R]) -> R:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return fn(session)
+
+    def _write_now(self, fn: Callable[[Session], R]) -> tuple[R, list[AfterCommit]]:
+        with Session(self._write_engine, expire_on_commit=False) as session:
+            with session.begin():
+                result = fn(session)
+            return result, session.info.pop(_AFTER_COMMIT, [])
+
+    @staticmethod
+    async def _run(
+        pool: ThreadPoolExecutor, run: Callable[[Callable[[Session], T]], U], call: Callable[[Session], T]
+    ) -> U:
+        # The worker sees the caller's context variables (request id, trace) as if it ran inline.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(pool, context.run, run, call)
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
-        await self.engine.dispose()
+        """Stop the worker threads and close every pooled connection."""
+        self._readers.shutdown(wait=True)
+        self._writers.shutdown(wait=True)
+        self.engine.dispose()

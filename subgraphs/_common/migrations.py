@@ -1,16 +1,12 @@
 """Alembic glue: each subgraph's env.py calls `run_env`; tools call `upgrade`."""
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import MetaData, create_engine
 
-from subgraphs._common.db import async_url
+from subgraphs._common.db import sync_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,27 +28,6 @@ def upgrade(subgraph: str, database_url: str) -> None:
     command.upgrade(config(subgraph, database_url), "head")
 
 
-def _migrate(connection: Connection, metadata: MetaData) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=metadata,
-        render_as_batch=True,  # SQLite alters tables by copying them
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def _run_online(url: str, metadata: MetaData) -> None:
-    engine = create_async_engine(async_url(url))
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_migrate, metadata)
-            await connection.commit()
-    finally:
-        await engine.dispose()
-
-
 def run_env(metadata: MetaData, default_url: str) -> None:
     """Body of every subgraph's migrations/env.py."""
     url = context.config.get_main_option("sqlalchemy.url") or default_url
@@ -61,11 +36,17 @@ def run_env(metadata: MetaData, default_url: str) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    engine = create_engine(sync_url(url))
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(_run_online(url, metadata))
-        return
-    # Called from async code (a test, an app): migrate on a thread with an event loop of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _run_online(url, metadata)).result()
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                render_as_batch=True,  # SQLite alters tables by copying them
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+    finally:
+        engine.dispose()

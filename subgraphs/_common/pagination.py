@@ -1,10 +1,16 @@
-"""Cursor pagination: `first` (default 20, max 100) and an opaque `after` cursor."""
+"""Cursor pagination: `first` (default 20, max 100), an opaque `after` cursor, and one keyset paginator."""
 
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from sqlalchemy import DateTime, and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
 
 from subgraphs._common.errors import BadUserInput
 
@@ -47,3 +53,51 @@ class Page(Generic[T]):
     has_next: bool
     end_cursor: str | None
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """One column of a keyset order; the last one must make the order total (the primary key)."""
+
+    column: Any
+    descending: bool = False
+
+
+def _to_json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _from_json(sort: Sort, raw: Any, field: str) -> Any:
+    try:
+        return datetime.fromisoformat(raw) if isinstance(sort.column.expression.type, DateTime) else int(raw)
+    except (TypeError, ValueError):
+        raise BadUserInput("Invalid cursor", field=field) from None
+
+
+def _after(order: Sequence[Sort], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in `order`: (a > x) or (a = x and b > y) or ..."""
+    branches = []
+    for position, sort in enumerate(order):
+        beyond = sort.column < values[position] if sort.descending else sort.column > values[position]
+        equal = [order[i].column == values[i] for i in range(position)]
+        branches.append(and_(*equal, beyond))
+    return or_(*branches)
+
+
+def paginate(
+    session: Session, query: Any, *, order: Sequence[Sort], first: int | None, after: str | None
+) -> Page[Any]:
+    """One page of `query` in keyset `order`, and the total count of its rows."""
+    size = page_size(first)
+    cursor = decode_cursor(after, arity=len(order))
+    total: int = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    if cursor is not None:
+        query = query.where(
+            _after(order, [_from_json(s, v, "after") for s, v in zip(order, cursor, strict=True)])
+        )
+    ordering = [sort.column.desc() if sort.descending else sort.column for sort in order]
+    rows = list(session.exec(query.order_by(*ordering).limit(size + 1)).all())
+    has_next = len(rows) > size
+    rows = rows[:size]
+    end = encode_cursor(*(_to_json(getattr(rows[-1], s.column.key)) for s in order)) if rows else None
+    return Page(rows=rows, has_next=has_next, end_cursor=end, total=total)

@@ -1,26 +1,50 @@
-"""Row lookups that answer with the client's error codes: NOT_FOUND for a missing row, CONFLICT for a taken
-unique value (before the database's unique index would refuse the write)."""
+"""Row lookups of every subgraph: by id, grouped by a column, required (NOT_FOUND), unique (CONFLICT)."""
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
 from subgraphs._common.errors import Conflict, NotFound
 
 Row = TypeVar("Row")
 
 
-async def get_required(session: AsyncSession, model: type[Row], key: int, *, message: str, field: str) -> Row:
+def by_ids(session: Session, model: type[Row], ids: Sequence[Any], *, key: Any = None) -> dict[Any, Row]:
+    """The rows of `model` whose primary key (or unique column `key`) is one of `ids`, keyed by it."""
+    table: Any = model
+    column: Any = table.id if key is None else key
+    rows = session.exec(select(table).where(column.in_(ids))).all()
+    return {getattr(row, column.key): row for row in rows}
+
+
+def grouped(
+    session: Session,
+    model: type[Row],
+    *,
+    key: Any,
+    keys: Sequence[Any],
+    order_by: Sequence[ColumnElement[Any] | Any],
+) -> dict[Any, list[Row]]:
+    """For each of `keys`, the rows of `model` whose column `key` holds it, in `order_by` order."""
+    table: Any = model
+    found: dict[Any, list[Row]] = {value: [] for value in keys}
+    for row in session.exec(select(table).where(col(key).in_(keys)).order_by(*order_by)).all():
+        found[getattr(row, key.key)].append(row)
+    return found
+
+
+def get_required(session: Session, model: type[Row], key: int, *, message: str, field: str) -> Row:
     """The row of `model` with primary key `key`, or NOT_FOUND naming `field`."""
-    row = await session.get(model, key)
+    row = session.get(model, key)
     if row is None:
         raise NotFound(message, field=field)
     return row
 
 
-async def ensure_unique(
-    session: AsyncSession,
+def ensure_unique(
+    session: Session,
     model: Any,
     *,
     message: str,
@@ -35,5 +59,5 @@ async def ensure_unique(
     query = select(model.id).where(*(getattr(model, column) == value for column, value in equal.items()))
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
-    if (await session.exec(query)).first() is not None:
+    if session.exec(query).first() is not None:
         raise Conflict(message, field=field)

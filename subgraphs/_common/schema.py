@@ -12,9 +12,10 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
-from strawberry.types import ExecutionContext
+from strawberry.federation.schema import FederationAny
+from strawberry.types import ExecutionContext, Info
 
-from subgraphs._common.errors import ErrorCodes
+from subgraphs._common.errors import BadUserInput, ErrorCodes
 
 MAX_DEPTH = 15
 MAX_ALIASES = 100
@@ -41,6 +42,19 @@ class SubgraphSchema(strawberry.federation.Schema):
         super().__init__(
             query=query, mutation=mutation, types=types, federation_version="2.9", extensions=extensions
         )
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        # Refuse what no entity of this subgraph can be (unknown type, no key) as input, not as a crash.
+        entities = self._schema.get_type("_Entity")
+        known = {member.name for member in getattr(entities, "types", ())}
+        for representation in representations:
+            if not isinstance(representation, dict) or representation.get("__typename") not in known:
+                raise BadUserInput(
+                    "Not a representation of an entity of this subgraph", field="representations"
+                )
+            if "id" not in representation:
+                raise BadUserInput("A representation needs its key field 'id'", field="representations")
+        return super().entities_resolver(info, representations)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

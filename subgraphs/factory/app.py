@@ -1,50 +1,57 @@
 """The factory subgraph's ASGI app, with the scheduler and the delivery worker running beside it."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
-from subgraphs.factory.clients import ShopClient
-from subgraphs.factory.context import build_context
+from subgraphs.factory.clients import RouterClient
+from subgraphs.factory.context import Resources, build_context
 from subgraphs.factory.jobs import CraftScheduler, Deliveries
 from subgraphs.factory.schema import schema
 from subgraphs.factory.services import active_crafts
 from subgraphs.factory.settings import Settings
 
 
-def create_app(
-    settings: Settings | None = None, shop_transport: httpx.AsyncBaseTransport | None = None
-) -> Starlette:
-    """Build the app; the database, the shop client, the scheduler and deliveries start in the lifespan."""
-    settings = settings or Settings()
-
+def _resources(
+    router_transport: httpx.AsyncBaseTransport | None,
+) -> Callable[[Settings, Database], AbstractAsyncContextManager[Resources]]:
     @asynccontextmanager
-    async def resources(app: Starlette, db: Database) -> AsyncIterator[None]:
-        shop = ShopClient(
+    async def open_resources(settings: Settings, db: Database) -> AsyncIterator[Resources]:
+        router = RouterClient(
             url=settings.router_url,
             secret=settings.jwt_secret,
             service="factory",
             timeout=settings.request_timeout_seconds,
-            transport=shop_transport,
+            transport=router_transport,
         )
-        deliveries = Deliveries(db=db, client=shop, settings=settings)
+        deliveries = Deliveries(db=db, client=router, settings=settings)
         scheduler = CraftScheduler(deliveries=deliveries, enabled=settings.scheduler_enabled)
-        app.state.shop, app.state.scheduler, app.state.deliveries = shop, scheduler, deliveries
         if settings.scheduler_enabled:
-            async with db.read() as session:
-                scheduler.start(await active_crafts(session))
+            scheduler.start(await db.read(active_crafts))
             deliveries.poller.start()
         try:
-            yield
+            yield Resources(
+                db=db, settings=settings, router=router, scheduler=scheduler, deliveries=deliveries
+            )
         finally:
             scheduler.shutdown()
             await deliveries.poller.stop(grace=settings.request_timeout_seconds + 5)
-            await shop.aclose()
+            await router.aclose()
 
+    return open_resources
+
+
+def create_app(
+    settings: Settings | None = None, router_transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """Build the app; the database, the router client, the scheduler and deliveries start in the lifespan."""
     return create_subgraph_app(
-        schema=schema, settings=settings, build_context=build_context, resources=resources
+        schema=schema,
+        settings=settings or Settings(),
+        resources=_resources(router_transport),
+        build_context=build_context,
     )

@@ -1,4 +1,4 @@
-"""Calls from the factory to the shop, through the router with a SERVICE token."""
+"""Calls from the factory to the shop, made through the router with a SERVICE token."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ _PERMANENT = {"BAD_USER_INPUT", "NOT_FOUND"}
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class DeliveryOrder:
     """One delivery to ask the shop for: `count` units of a product, once per `key`."""
 
     key: str
@@ -38,8 +38,10 @@ def _deliver_many(count: int) -> str:
     return f"mutation Deliver({variables}) {{ {fields} }}"
 
 
-class ShopClient(ServiceClient):
-    async def deliver(self, deliveries: Sequence[Delivery]) -> dict[str, Refusal | None]:
+class RouterClient(ServiceClient):
+    """The router, as the factory calls it: to deliver to the shop and to check products."""
+
+    async def deliver(self, deliveries: Sequence[DeliveryOrder]) -> dict[str, Refusal | None]:
         """Deliver in one request; per key, None when the shop confirmed it, else why not. Safe to repeat:
         the shop adds stock once per key."""
         variables = {

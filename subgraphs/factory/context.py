@@ -1,4 +1,4 @@
-"""Per-request context of the factory subgraph."""
+"""Resources of the factory subgraph's app, and the per-request context built from them."""
 
 from dataclasses import dataclass, field
 
@@ -6,10 +6,21 @@ from starlette.requests import Request
 
 from subgraphs._common.auth import Auth, request_auth
 from subgraphs._common.db import Database
-from subgraphs.factory.clients import ShopClient
-from subgraphs.factory.jobs import CraftScheduler
+from subgraphs.factory.clients import RouterClient
+from subgraphs.factory.jobs import CraftScheduler, Deliveries
 from subgraphs.factory.loaders import Loaders
 from subgraphs.factory.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the app opens in its lifespan and every request shares."""
+
+    db: Database
+    settings: Settings
+    router: RouterClient
+    scheduler: CraftScheduler
+    deliveries: Deliveries
 
 
 @dataclass
@@ -17,7 +28,7 @@ class Context:
     auth: Auth
     db: Database
     settings: Settings
-    shop: ShopClient
+    router: RouterClient
     scheduler: CraftScheduler
     loaders: Loaders = field(init=False)
 
@@ -25,13 +36,12 @@ class Context:
         self.loaders = Loaders(self.db)
 
 
-async def build_context(request: Request) -> Context:
+def build_context(request: Request, resources: Resources) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
-    state = request.app.state
     return Context(
-        auth=request_auth(request),
-        db=state.db,
-        settings=state.settings,
-        shop=state.shop,
-        scheduler=state.scheduler,
+        auth=request_auth(request, secret=resources.settings.jwt_secret),
+        db=resources.db,
+        settings=resources.settings,
+        router=resources.router,
+        scheduler=resources.scheduler,
     )

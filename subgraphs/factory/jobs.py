@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlmodel import Session
 
 from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
-from subgraphs.factory.clients import Delivery, Refusal, ShopClient
+from subgraphs.factory.clients import DeliveryOrder, Refusal, RouterClient
 from subgraphs.factory.models import Craft, CraftRun
 from subgraphs.factory.settings import Settings
 
@@ -30,7 +31,7 @@ _REQUESTS_AT_ONCE = 4
 class Deliveries:
     """Turns fires into PENDING runs and delivers due runs until each is DELIVERED or FAILED."""
 
-    def __init__(self, *, db: Database, client: ShopClient, settings: Settings) -> None:
+    def __init__(self, *, db: Database, client: RouterClient, settings: Settings) -> None:
         self._db = db
         self._client = client
         self._settings = settings
@@ -43,14 +44,13 @@ class Deliveries:
         self._fires.append((craft_id, fired_at))
         self.poller.wake()
 
-    async def drain(self) -> None:
-        """One round: write noted fires as PENDING runs, then attempt every due run once."""
+    async def drain(self, *, due_by: datetime | None = None) -> None:
+        """One round: write noted fires as PENDING runs, then attempt once every run due by `due_by` (now,
+        unless given)."""
         fires, self._fires = self._fires, []
         if fires:
-            async with self._db.write() as session:
-                await services.record_fires(session, fires)
-        async with self._db.read() as session:
-            runs = await services.due_runs(session, limit=_DUE_PER_ROUND)
+            await self._db.write(services.record_fires, fires)
+        runs = await self._db.read(services.due_runs, due_by=due_by or utcnow(), limit=_DUE_PER_ROUND)
         batches = [runs[start : start + _PER_REQUEST] for start in range(0, len(runs), _PER_REQUEST)]
         # Batches go out together: the router plans one while the shop applies another.
         await asyncio.gather(*(self._deliver(batch) for batch in batches))
@@ -58,29 +58,34 @@ class Deliveries:
     async def _deliver(self, runs: list[CraftRun]) -> None:
         async with self._requests:
             outcome = await self._client.deliver(
-                [Delivery(key=run.key, product_id=run.product_id, count=run.count) for run in runs]
+                [DeliveryOrder(key=run.key, product_id=run.product_id, count=run.count) for run in runs]
             )
         await self._record(runs, outcome)
 
     async def _record(self, runs: list[CraftRun], outcome: dict[str, Refusal | None]) -> None:
-        delivered = [run.id for run in runs if outcome[run.key] is None and run.id is not None]
-        async with self._db.write() as session:
-            if delivered:
-                await services.mark_delivered(session, run_ids=delivered)
-            for run in runs:
-                refusal = outcome[run.key]
-                if refusal is None or run.id is None:
-                    continue
+        for run in runs:
+            refusal = outcome[run.key]
+            if refusal is not None:
                 logger.warning("run %s not delivered: %s", run.key, refusal.error)
-                await services.mark_attempt_failed(
-                    session,
-                    run_id=run.id,
-                    error=refusal.error,
-                    permanent=refusal.permanent,
-                    max_attempts=self._settings.delivery_max_attempts,
-                    retry=self._settings.delivery_retry_seconds,
-                    max_backoff=self._settings.delivery_max_backoff_seconds,
-                )
+        await self._db.write(self._mark, runs, outcome)
+
+    def _mark(self, session: Session, runs: list[CraftRun], outcome: dict[str, Refusal | None]) -> None:
+        delivered = [run.id for run in runs if outcome[run.key] is None and run.id is not None]
+        if delivered:
+            services.mark_delivered(session, run_ids=delivered)
+        for run in runs:
+            refusal = outcome[run.key]
+            if refusal is None or run.id is None:
+                continue
+            services.mark_attempt_failed(
+                session,
+                run_id=run.id,
+                error=refusal.error,
+                permanent=refusal.permanent,
+                max_attempts=self._settings.delivery_max_attempts,
+                retry=self._settings.delivery_retry_seconds,
+                max_backoff=self._settings.delivery_max_backoff_seconds,
+            )
 
 
 class CraftScheduler:
@@ -134,6 +139,10 @@ class CraftScheduler:
             return
         with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(_job_id(craft_id))
+
+    def is_scheduled(self, craft_id: int) -> bool:
+        """Whether this process fires the craft (holds a job for it)."""
+        return self.enabled and self._scheduler.get_job(_job_id(craft_id)) is not None
 
     async def fire(self, craft_id: int) -> None:
         """One fire: noted now, written as a PENDING run before any delivery is attempted."""

@@ -1,17 +1,18 @@
 """DataLoaders of the factory subgraph, created per request."""
 
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from subgraphs._common.db import Database
-from subgraphs._common.loaders import batched
+from subgraphs._common.loaders import batched, by_id, groups
 from subgraphs.factory import services
 from subgraphs.factory.models import Craft, CraftRun, Factory
 
 
 class Loaders:
     def __init__(self, db: Database) -> None:
-        self.factory: DataLoader[int, Factory | None] = batched(db, services.factories_by_ids, None)
-        self.craft: DataLoader[int, Craft | None] = batched(db, services.crafts_by_ids, None)
-        self.crafts_of_factory: DataLoader[int, list[Craft]] = batched(db, services.crafts_of_factories, [])
-        self.crafts_of_product: DataLoader[int, list[Craft]] = batched(db, services.crafts_of_products, [])
+        self.factory = by_id(db, Factory)
+        self.craft = by_id(db, Craft)
+        self.crafts_of_factory = groups(db, Craft, key=col(Craft.factory_id), order_by=[col(Craft.id)])
+        self.crafts_of_product = groups(db, Craft, key=col(Craft.product_id), order_by=[col(Craft.id)])
         self.runs: DataLoader[tuple[int, int], list[CraftRun]] = batched(db, services.latest_runs, [])

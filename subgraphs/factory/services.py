@@ -1,19 +1,20 @@
 """Factory business rules: factories, crafts and their runs; each rule and permission check lives here."""
 
+import functools
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, func, update
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, select
 
+from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
-from subgraphs._common.db import as_utc, utcnow
-from subgraphs._common.errors import BadUserInput, Forbidden
+from subgraphs._common.backoff import next_attempt_at
+from subgraphs._common.db import Database, after_commit, as_utc, utcnow
+from subgraphs._common.errors import BadUserInput
 from subgraphs._common.inputs import bounded, text
-from subgraphs._common.rows import ensure_unique, get_required
-from subgraphs.factory.clients import ShopClient
 from subgraphs.factory.models import Craft, CraftRun, Factory
 
 MAX_COUNT = 1_000_000
@@ -23,10 +24,22 @@ PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"
 _TAKEN = "A factory with that name exists"
 
 
-def require_admin(actor: Principal) -> None:
-    """Factories are run by admins."""
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("Only an ADMIN may do this")
+class Schedule(Protocol):
+    """What fires crafts (the scheduler): told about every committed craft change."""
+
+    def schedule(self, craft: Craft) -> None:
+        """Fire `craft` on its grid from now on, or stop firing it when paused."""
+
+    def unschedule(self, craft_id: int) -> None:
+        """Stop firing a craft."""
+
+
+class ProductCheck(Protocol):
+    """Asks the shop whether a product exists (through the router)."""
+
+    async def product_exists(self, product_id: int) -> bool:
+        """True when the shop has the product."""
+        ...
 
 
 def validate_count(value: int) -> int:
@@ -61,77 +74,77 @@ def run_key(craft_id: int, scheduled_at: datetime) -> str:
     return f"craft-{craft_id}-{scheduled_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
 
 
-async def create_factory(session: AsyncSession, *, actor: Principal, name: str) -> Factory:
+def create_factory(session: Session, *, actor: Principal, name: str) -> Factory:
     """A new factory."""
-    require_admin(actor)
+    actor.require(Role.ADMIN)
     factory = Factory(name=text(name, field="name", max_length=200))
-    await ensure_unique(session, Factory, message=_TAKEN, field="name", name=factory.name)
+    rows.ensure_unique(session, Factory, message=_TAKEN, field="name", name=factory.name)
     session.add(factory)
-    await session.flush()
+    session.flush()
     return factory
 
 
-async def get_factory(session: AsyncSession, factory_id: int, *, field: str = "id") -> Factory:
+def get_factory(session: Session, factory_id: int, *, field: str = "id") -> Factory:
     """A factory that must exist."""
-    return await get_required(session, Factory, factory_id, message="No such factory", field=field)
+    return rows.get_required(session, Factory, factory_id, message="No such factory", field=field)
 
 
-async def rename_factory(session: AsyncSession, *, actor: Principal, factory_id: int, name: str) -> Factory:
+def rename_factory(session: Session, *, actor: Principal, factory_id: int, name: str) -> Factory:
     """Rename a factory."""
-    require_admin(actor)
-    factory = await get_factory(session, factory_id)
+    actor.require(Role.ADMIN)
+    factory = get_factory(session, factory_id)
     new_name = text(name, field="name", max_length=200)
-    await ensure_unique(session, Factory, message=_TAKEN, field="name", exclude_id=factory_id, name=new_name)
+    rows.ensure_unique(session, Factory, message=_TAKEN, field="name", exclude_id=factory_id, name=new_name)
     factory.name = new_name
     session.add(factory)
-    await session.flush()
+    session.flush()
     return factory
 
 
-async def delete_factory(session: AsyncSession, *, actor: Principal, factory_id: int) -> list[int]:
-    """Delete a factory with its crafts and their runs; the ids of the deleted crafts."""
-    require_admin(actor)
-    await get_factory(session, factory_id)
-    craft_ids = list((await session.exec(select(Craft.id).where(Craft.factory_id == factory_id))).all())
-    await session.exec(delete(CraftRun).where(col(CraftRun.craft_id).in_(craft_ids)))
-    await session.exec(delete(Craft).where(col(Craft.factory_id) == factory_id))
-    await session.exec(delete(Factory).where(col(Factory.id) == factory_id))
-    return [craft_id for craft_id in craft_ids if craft_id is not None]
+def delete_factory(session: Session, *, actor: Principal, scheduler: Schedule, factory_id: int) -> None:
+    """Delete a factory with its crafts and their runs; their schedules stop once that is committed."""
+    actor.require(Role.ADMIN)
+    get_factory(session, factory_id)
+    craft_ids = [c for c in session.exec(select(Craft.id).where(Craft.factory_id == factory_id)).all() if c]
+    session.execute(delete(CraftRun).where(col(CraftRun.craft_id).in_(craft_ids)))
+    session.execute(delete(Craft).where(col(Craft.factory_id) == factory_id))
+    session.execute(delete(Factory).where(col(Factory.id) == factory_id))
+    for craft_id in craft_ids:
+        after_commit(session, functools.partial(scheduler.unschedule, craft_id))
 
 
-async def list_factories(session: AsyncSession, *, actor: Principal) -> list[Factory]:
+def list_factories(session: Session, *, actor: Principal) -> list[Factory]:
     """Every factory, by id."""
-    require_admin(actor)
-    return list((await session.exec(select(Factory).order_by(col(Factory.id)))).all())
+    actor.require(Role.ADMIN)
+    return list(session.exec(select(Factory).order_by(col(Factory.id))).all())
 
 
-async def get_craft(session: AsyncSession, craft_id: int, *, field: str = "id") -> Craft:
+def get_craft(session: Session, craft_id: int, *, field: str = "id") -> Craft:
     """A craft that must exist."""
-    return await get_required(session, Craft, craft_id, message="No such craft", field=field)
+    return rows.get_required(session, Craft, craft_id, message="No such craft", field=field)
 
 
-async def existing_product(*, actor: Principal, shop: ShopClient, product_id: int) -> int:
-    """`product_id`, once the shop confirms the product exists (BAD_USER_INPUT otherwise). An HTTP call:
-    make it before opening a write transaction."""
-    require_admin(actor)
+async def _confirmed_product(shop: ProductCheck, product_id: int) -> int:
     if not await shop.product_exists(product_id):
         raise BadUserInput("No such product in any shop", field="productId")
     return product_id
 
 
 async def create_craft(
-    session: AsyncSession,
+    db: Database,
     *,
     actor: Principal,
+    shop: ProductCheck,
+    scheduler: Schedule,
     factory_id: int,
     product_id: int,
     count_per_run: int,
     interval_seconds: int,
     active: bool,
 ) -> Craft:
-    """A new craft of a product checked with `existing_product`."""
-    require_admin(actor)
-    await get_factory(session, factory_id, field="factoryId")
+    """A new craft of a product the shop confirms, scheduled once committed. The shop is asked (an HTTP
+    call) before the write transaction opens, so this function owns its transaction."""
+    actor.require(Role.ADMIN)
     craft = Craft(
         factory_id=factory_id,
         product_id=product_id,
@@ -139,94 +152,102 @@ async def create_craft(
         interval_seconds=validate_interval(interval_seconds),
         active=active,
     )
+    await _confirmed_product(shop, product_id)
+    return await db.write(_add_craft, craft=craft, scheduler=scheduler)
+
+
+def _add_craft(session: Session, *, craft: Craft, scheduler: Schedule) -> Craft:
+    get_factory(session, craft.factory_id, field="factoryId")
     session.add(craft)
-    await session.flush()
+    session.flush()
+    after_commit(session, functools.partial(scheduler.schedule, craft))
     return craft
 
 
 async def update_craft(
-    session: AsyncSession,
+    db: Database,
     *,
     actor: Principal,
+    shop: ProductCheck,
+    scheduler: Schedule,
     craft_id: int,
     product_id: int | None,
     count_per_run: int | None,
     interval_seconds: int | None,
 ) -> Craft:
-    """Change what a craft makes, how much, or how often (a new interval restarts its grid now)."""
-    require_admin(actor)
-    craft = await get_craft(session, craft_id)
+    """Change what a craft makes (a product the shop confirms), how much, or how often (a new interval
+    restarts its grid now). Like `create_craft`, it asks the shop before its own write transaction."""
+    actor.require(Role.ADMIN)
+    if count_per_run is not None:
+        validate_count(count_per_run)
+    if interval_seconds is not None:
+        validate_interval(interval_seconds)
+    if product_id is not None:
+        await _confirmed_product(shop, product_id)
+    return await db.write(
+        _change_craft,
+        craft_id=craft_id,
+        product_id=product_id,
+        count_per_run=count_per_run,
+        interval_seconds=interval_seconds,
+        scheduler=scheduler,
+    )
+
+
+def _change_craft(
+    session: Session,
+    *,
+    craft_id: int,
+    product_id: int | None,
+    count_per_run: int | None,
+    interval_seconds: int | None,
+    scheduler: Schedule,
+) -> Craft:
+    craft = get_craft(session, craft_id)
     if product_id is not None:
         craft.product_id = product_id
     if count_per_run is not None:
-        craft.count_per_run = validate_count(count_per_run)
+        craft.count_per_run = count_per_run
     if interval_seconds is not None and interval_seconds != craft.interval_seconds:
-        craft.interval_seconds = validate_interval(interval_seconds)
+        craft.interval_seconds = interval_seconds
         craft.anchor_at = utcnow()
     session.add(craft)
-    await session.flush()
+    session.flush()
+    after_commit(session, functools.partial(scheduler.schedule, craft))
     return craft
 
 
-async def set_active(session: AsyncSession, *, actor: Principal, craft_id: int, active: bool) -> Craft:
-    """Pause or resume a craft; resuming restarts its grid now."""
-    require_admin(actor)
-    craft = await get_craft(session, craft_id)
+def set_active(
+    session: Session, *, actor: Principal, scheduler: Schedule, craft_id: int, active: bool
+) -> Craft:
+    """Pause or resume a craft (resuming restarts its grid now); its schedule follows once committed."""
+    actor.require(Role.ADMIN)
+    craft = get_craft(session, craft_id)
     if craft.active != active:
         craft.active = active
         if active:
             craft.anchor_at = utcnow()
         session.add(craft)
-        await session.flush()
+        session.flush()
+    after_commit(session, functools.partial(scheduler.schedule, craft))
     return craft
 
 
-async def delete_craft(session: AsyncSession, *, actor: Principal, craft_id: int) -> None:
-    """Delete a craft and its runs."""
-    require_admin(actor)
-    await get_craft(session, craft_id)
-    await session.exec(delete(CraftRun).where(col(CraftRun.craft_id) == craft_id))
-    await session.exec(delete(Craft).where(col(Craft.id) == craft_id))
+def delete_craft(session: Session, *, actor: Principal, scheduler: Schedule, craft_id: int) -> None:
+    """Delete a craft and its runs; its schedule stops once that is committed."""
+    actor.require(Role.ADMIN)
+    get_craft(session, craft_id)
+    session.execute(delete(CraftRun).where(col(CraftRun.craft_id) == craft_id))
+    session.execute(delete(Craft).where(col(Craft.id) == craft_id))
+    after_commit(session, functools.partial(scheduler.unschedule, craft_id))
 
 
-async def active_crafts(session: AsyncSession) -> list[Craft]:
+def active_crafts(session: Session) -> list[Craft]:
     """Every craft the scheduler should fire."""
-    return list((await session.exec(select(Craft).where(col(Craft.active).is_(True)))).all())
+    return list(session.exec(select(Craft).where(col(Craft.active).is_(True))).all())
 
 
-async def factories_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Factory]:
-    """Factories keyed by id."""
-    rows = (await session.exec(select(Factory).where(col(Factory.id).in_(ids)))).all()
-    return {row.id: row for row in rows if row.id is not None}
-
-
-async def crafts_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Craft]:
-    """Crafts keyed by id."""
-    rows = (await session.exec(select(Craft).where(col(Craft.id).in_(ids)))).all()
-    return {row.id: row for row in rows if row.id is not None}
-
-
-async def crafts_of_factories(session: AsyncSession, factory_ids: Sequence[int]) -> dict[int, list[Craft]]:
-    """Each factory's crafts, by id."""
-    grouped: dict[int, list[Craft]] = {factory_id: [] for factory_id in factory_ids}
-    query = select(Craft).where(col(Craft.factory_id).in_(factory_ids)).order_by(col(Craft.id))
-    for row in (await session.exec(query)).all():
-        grouped[row.factory_id].append(row)
-    return grouped
-
-
-async def crafts_of_products(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, list[Craft]]:
-    """Each product's crafts, by id."""
-    grouped: dict[int, list[Craft]] = {product_id: [] for product_id in product_ids}
-    query = select(Craft).where(col(Craft.product_id).in_(product_ids)).order_by(col(Craft.id))
-    for row in (await session.exec(query)).all():
-        grouped[row.product_id].append(row)
-    return grouped
-
-
-async def latest_runs(
-    session: AsyncSession, keys: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], list[CraftRun]]:
+def latest_runs(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[CraftRun]]:
     """For each (craft id, last) key, that craft's `last` newest runs, in one statement."""
     limit = max(last for _, last in keys)
     craft_ids = sorted({craft_id for craft_id, _ in keys})
@@ -238,11 +259,9 @@ async def latest_runs(
         select(CraftRun, position.label("position")).where(col(CraftRun.craft_id).in_(craft_ids)).subquery()
     )
     query = select(CraftRun).join(ranked, col(CraftRun.id) == ranked.c.id).where(ranked.c.position <= limit)
-    rows = sorted(
-        (await session.exec(query)).all(), key=lambda run: (run.scheduled_at, run.id or 0), reverse=True
-    )
+    rows_ = sorted(session.exec(query).all(), key=lambda run: (run.scheduled_at, run.id or 0), reverse=True)
     return {
-        (craft_id, last): [run for run in rows if run.craft_id == craft_id][:last] for craft_id, last in keys
+        (craft_id, last): [run for run in rows_ if run.craft_id == craft_id][:last] for craft_id, last in keys
     }
 
 
@@ -251,10 +270,10 @@ def validate_last(last: int) -> int:
     return bounded(last, field="last", low=0, high=MAX_RUNS)
 
 
-async def record_fires(session: AsyncSession, fires: Sequence[tuple[int, datetime]]) -> list[CraftRun]:
+def record_fires(session: Session, fires: Sequence[tuple[int, datetime]]) -> list[CraftRun]:
     """Write the PENDING runs of `fires` (craft id, fire time), skipping crafts gone or paused and slots
     that already have a run: the same slot never gets two runs."""
-    crafts = await crafts_by_ids(session, sorted({craft_id for craft_id, _ in fires}))
+    crafts = rows.by_ids(session, Craft, sorted({craft_id for craft_id, _ in fires}))
     wanted: dict[str, CraftRun] = {}
     for craft_id, fired_at in fires:
         craft = crafts.get(craft_id)
@@ -271,35 +290,35 @@ async def record_fires(session: AsyncSession, fires: Sequence[tuple[int, datetim
         )
     if not wanted:
         return []
-    taken = set((await session.exec(select(CraftRun.key).where(col(CraftRun.key).in_(list(wanted))))).all())
+    taken = set(session.exec(select(CraftRun.key).where(col(CraftRun.key).in_(list(wanted)))).all())
     runs = [run for key, run in wanted.items() if key not in taken]
     session.add_all(runs)
-    await session.flush()
+    session.flush()
     return runs
 
 
-async def due_runs(session: AsyncSession, *, limit: int) -> list[CraftRun]:
-    """PENDING runs whose next attempt is due, oldest first."""
+def due_runs(session: Session, *, due_by: datetime, limit: int) -> list[CraftRun]:
+    """PENDING runs whose next attempt is due by `due_by`, oldest first."""
     query = (
         select(CraftRun)
-        .where(CraftRun.status == PENDING, col(CraftRun.next_attempt_at) <= utcnow())
+        .where(CraftRun.status == PENDING, col(CraftRun.next_attempt_at) <= due_by)
         .order_by(col(CraftRun.scheduled_at))
         .limit(limit)
     )
-    return list((await session.exec(query)).all())
+    return list(session.exec(query).all())
 
 
-async def mark_delivered(session: AsyncSession, *, run_ids: Sequence[int]) -> None:
+def mark_delivered(session: Session, *, run_ids: Sequence[int]) -> None:
     """The shop confirmed these deliveries."""
-    await session.exec(
+    session.execute(
         update(CraftRun)
         .where(col(CraftRun.id).in_(run_ids), col(CraftRun.status) == PENDING)
         .values(status=DELIVERED, finished_at=utcnow(), attempts=CraftRun.attempts + 1, error=None)
     )
 
 
-async def mark_attempt_failed(
-    session: AsyncSession,
+def mark_attempt_failed(
+    session: Session,
     *,
     run_id: int,
     error: str,
@@ -309,7 +328,7 @@ async def mark_attempt_failed(
     max_backoff: float,
 ) -> None:
     """A delivery attempt failed: retry with backoff, or give up (FAILED) when permanent or exhausted."""
-    run = await session.get(CraftRun, run_id)
+    run = session.get(CraftRun, run_id)
     if run is None or run.status != PENDING:
         return
     run.attempts += 1
@@ -318,5 +337,5 @@ async def mark_attempt_failed(
         run.status = FAILED
         run.finished_at = utcnow()
     else:
-        run.next_attempt_at = utcnow() + timedelta(seconds=min(max_backoff, retry * 2 ** (run.attempts - 1)))
+        run.next_attempt_at = next_attempt_at(run.attempts, first=retry, cap=max_backoff)
     session.add(run)

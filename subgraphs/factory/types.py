@@ -6,6 +6,7 @@ from typing import Self
 
 import strawberry
 
+from subgraphs._common.auth import Role
 from subgraphs._common.db import as_utc
 from subgraphs._common.ids import parse_id, to_id
 from subgraphs._common.loaders import load_required
@@ -78,7 +79,7 @@ class Factory:
 
     @strawberry.field(description="ADMIN only.")
     async def crafts(self, info: Info) -> list["Craft"]:
-        services.require_admin(info.context.auth.require())
+        info.context.auth.require(Role.ADMIN)
         rows = await info.context.loaders.crafts_of_factory.load(int(self.id))
         return [Craft.from_row(row) for row in rows]
 
@@ -120,7 +121,7 @@ class Craft:
 
     @strawberry.field(description="Newest first. ADMIN only.")
     async def runs(self, info: Info, last: int | None = 10) -> list[CraftRun]:
-        services.require_admin(info.context.auth.require())
+        info.context.auth.require(Role.ADMIN)
         rows = await info.context.loaders.runs.load(
             (int(self.id), services.validate_last(10 if last is None else last))
         )

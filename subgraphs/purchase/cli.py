@@ -18,11 +18,14 @@ logger = logging.getLogger("purchase.cli")
 async def _create_admin(login: str, password: str, first_name: str, second_name: str) -> int:
     db = Database(Settings().database_url)
     try:
-        user = await services.new_user(
-            login=login, password=password, first_name=first_name, second_name=second_name, role=Role.ADMIN
+        user = await services.create_user(
+            db,
+            login=login,
+            password=password,
+            first_name=first_name,
+            second_name=second_name,
+            role=Role.ADMIN,
         )
-        async with db.write() as session:
-            await services.add_user(session, user)
         return user.id or 0
     finally:
         await db.dispose()

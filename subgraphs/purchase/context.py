@@ -1,4 +1,4 @@
-"""Per-request context of the purchase subgraph."""
+"""Resources of the purchase subgraph's app, and the per-request context built from them."""
 
 from dataclasses import dataclass, field
 
@@ -8,6 +8,14 @@ from subgraphs._common.auth import Auth, request_auth
 from subgraphs._common.db import Database
 from subgraphs.purchase.loaders import Loaders
 from subgraphs.purchase.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the app opens in its lifespan and every request shares."""
+
+    db: Database
+    settings: Settings
 
 
 @dataclass
@@ -21,7 +29,10 @@ class Context:
         self.loaders = Loaders(self.db)
 
 
-async def build_context(request: Request) -> Context:
+def build_context(request: Request, resources: Resources) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
-    state = request.app.state
-    return Context(auth=request_auth(request), db=state.db, settings=state.settings)
+    return Context(
+        auth=request_auth(request, secret=resources.settings.jwt_secret),
+        db=resources.db,
+        settings=resources.settings,
+    )

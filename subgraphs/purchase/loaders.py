@@ -1,21 +1,18 @@
 """DataLoaders of the purchase subgraph, created per request."""
 
-from strawberry.dataloader import DataLoader
+from sqlmodel import col
 
 from subgraphs._common.db import Database
-from subgraphs._common.loaders import batched
-from subgraphs.purchase import services
+from subgraphs._common.loaders import by_id, groups
 from subgraphs.purchase.models import Purchase, User, UserCategory
 
 
 class Loaders:
     def __init__(self, db: Database) -> None:
-        self.user: DataLoader[int, User | None] = batched(db, services.users_by_ids, None)
-        self.purchase: DataLoader[int, Purchase | None] = batched(db, services.purchases_by_ids, None)
-        self.purchase_by_check: DataLoader[int, Purchase | None] = batched(
-            db, services.purchases_by_check_ids, None
-        )
-        self.category: DataLoader[int, UserCategory | None] = batched(db, services.categories_by_ids, None)
-        self.categories_of_user: DataLoader[int, list[UserCategory]] = batched(
-            db, services.categories_of_users, []
+        self.user = by_id(db, User)
+        self.purchase = by_id(db, Purchase)
+        self.purchase_by_check = by_id(db, Purchase, key=col(Purchase.check_id))  # check_id is unique
+        self.category = by_id(db, UserCategory)
+        self.categories_of_user = groups(
+            db, UserCategory, key=col(UserCategory.user_id), order_by=[col(UserCategory.name)]
         )

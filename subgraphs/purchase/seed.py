@@ -1,6 +1,6 @@
 """Demo data of the purchase subgraph: one customer, created on the first start."""
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from subgraphs._common.auth import Role
 from subgraphs._common.db import Database
@@ -13,16 +13,18 @@ DEMO_PASSWORD = "demo-password"
 
 async def seed(db: Database) -> bool:
     """Create the demo customer unless it exists; True when it was created."""
-    async with db.read() as session:
-        if (await session.exec(select(User.id).where(User.login == DEMO_LOGIN))).first() is not None:
-            return False
-    user = await services.new_user(
+    if await db.read(_demo_exists):
+        return False
+    await services.create_user(
+        db,
         login=DEMO_LOGIN,
         password=DEMO_PASSWORD,
         first_name="Demo",
         second_name="Customer",
         role=Role.CUSTOMER,
     )
-    async with db.write() as session:
-        await services.add_user(session, user)
     return True
+
+
+def _demo_exists(session: Session) -> bool:
+    return session.exec(select(User.id).where(User.login == DEMO_LOGIN)).first() is not None

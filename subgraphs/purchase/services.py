@@ -5,81 +5,104 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, select
 
+from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role, hash_password, issue_token, verify_password
-from subgraphs._common.db import utcnow
+from subgraphs._common.db import Database, utcnow
 from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs._common.inputs import text
-from subgraphs._common.pagination import Page, decode_cursor, encode_cursor, page_size
-from subgraphs._common.rows import ensure_unique, get_required
+from subgraphs._common.pagination import Page, Sort, paginate
+from subgraphs._common.payment import Payment
 from subgraphs.purchase.models import Purchase, User, UserCategory
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
-PAYMENTS = ("CASH", "CARD")
 _BAD_CREDENTIALS = "Wrong login or password"
 _CATEGORY_TAKEN = "You already have a category with that name"
+_NEWEST_FIRST = (Sort(col(Purchase.created_at), descending=True), Sort(col(Purchase.id), descending=True))
 
 
 @dataclass(frozen=True, slots=True)
-class Session:
+class IssuedToken:
+    """What register and login hand back: the user and a signed token for it."""
+
     user: User
     token: str
     expires_at: datetime
 
 
-def issue_session(user: User, *, secret: str, ttl_seconds: int) -> Session:
+def issue_user_token(user: User, *, secret: str, ttl_seconds: int) -> IssuedToken:
     """A signed token for `user`."""
     token, expires_at = issue_token(
         secret=secret, subject=str(user.id), role=Role(user.role), ttl_seconds=ttl_seconds
     )
-    return Session(user=user, token=token, expires_at=expires_at)
+    return IssuedToken(user=user, token=token, expires_at=expires_at)
 
 
-async def new_user(*, login: str, password: str, first_name: str, second_name: str, role: Role) -> User:
-    """A validated user with its password hashed, not stored yet: hashing takes tens of milliseconds, so it
-    happens before the write transaction, not inside it."""
+async def create_user(
+    db: Database, *, login: str, password: str, first_name: str, second_name: str, role: Role
+) -> User:
+    """Validate and store a user. Hashing takes tens of milliseconds, so it happens before the write
+    transaction, not inside it: this function owns its transaction."""
     if not LOGIN_PATTERN.fullmatch(login):
         raise BadUserInput("'login' must be 3 to 64 of A-Z a-z 0-9 _ . -", field="login")
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise BadUserInput(
             f"'password' must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password"
         )
-    first_name = text(first_name, field="firstName", max_length=100)
-    second_name = text(second_name, field="secondName", max_length=100)
-    return User(
+    user = User(
         login=login,
         password_hash=await hash_password(password),
-        first_name=first_name,
-        second_name=second_name,
+        first_name=text(first_name, field="firstName", max_length=100),
+        second_name=text(second_name, field="secondName", max_length=100),
         role=role.value,
     )
+    return await db.write(_add_user, user)
 
 
-async def add_user(session: AsyncSession, user: User) -> User:
-    """Store a user from `new_user`; its login must be free."""
-    await ensure_unique(session, User, message="That login is taken", field="login", login=user.login)
+def _add_user(session: Session, user: User) -> User:
+    rows.ensure_unique(session, User, message="That login is taken", field="login", login=user.login)
     session.add(user)
     try:
-        await session.flush()
+        session.flush()
     except IntegrityError:
         raise Conflict("That login is taken", field="login") from None
     return user
 
 
+async def register(
+    db: Database,
+    *,
+    login: str,
+    password: str,
+    first_name: str,
+    second_name: str,
+    secret: str,
+    ttl_seconds: int,
+) -> IssuedToken:
+    """A new CUSTOMER, logged in."""
+    user = await create_user(
+        db,
+        login=login,
+        password=password,
+        first_name=first_name,
+        second_name=second_name,
+        role=Role.CUSTOMER,
+    )
+    return issue_user_token(user, secret=secret, ttl_seconds=ttl_seconds)
+
+
 _DUMMY_HASH: str | None = None
 
 
-async def login(
-    session: AsyncSession, *, login: str, password: str, secret: str, ttl_seconds: int
-) -> Session:
-    """Log in; an unknown login and a wrong password are indistinguishable."""
+async def login(db: Database, *, login: str, password: str, secret: str, ttl_seconds: int) -> IssuedToken:
+    """Log in; an unknown login and a wrong password are indistinguishable. The password check runs
+    outside any transaction: it takes tens of milliseconds."""
     global _DUMMY_HASH
-    user = (await session.exec(select(User).where(User.login == login))).first()
+    user = await db.read(_user_by_login, login)
     if user is None:
         # Spend the same time as a real check so response time does not reveal which logins exist.
         _DUMMY_HASH = _DUMMY_HASH or await hash_password("not-a-real-password")
@@ -87,32 +110,35 @@ async def login(
         raise Unauthenticated(_BAD_CREDENTIALS)
     if not await verify_password(user.password_hash, password):
         raise Unauthenticated(_BAD_CREDENTIALS)
-    return issue_session(user, secret=secret, ttl_seconds=ttl_seconds)
+    return issue_user_token(user, secret=secret, ttl_seconds=ttl_seconds)
 
 
-def can_see_user(actor: Principal, user_id: int) -> bool:
-    """Users see themselves; admins and services see everyone."""
-    return actor.role in (Role.ADMIN, Role.SERVICE) or actor.user_id == user_id
+def _user_by_login(session: Session, login: str) -> User | None:
+    return session.exec(select(User).where(User.login == login)).first()
 
 
-async def get_user(session: AsyncSession, *, actor: Principal, user_id: int) -> User | None:
-    """A user by id: yourself, or anyone for an admin."""
-    if not can_see_user(actor, user_id):
+def readable_user_id(actor: Principal, user_id: int) -> int:
+    """`user_id`, when the actor may read that user (FORBIDDEN otherwise)."""
+    if not actor.can_read(user_id):
         raise Forbidden("You can only read your own user")
-    return await session.get(User, user_id)
+    return user_id
 
 
-async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
-    """Users keyed by id (no permission check: callers filter)."""
-    rows = (await session.exec(select(User).where(col(User.id).in_(ids)))).all()
-    return {row.id: row for row in rows if row.id is not None}
+def me(actor: Principal | None) -> int | None:
+    """The user id behind the token, or None for an anonymous caller or a service."""
+    if actor is None or actor.role is Role.SERVICE:
+        return None
+    return actor.user_id
 
 
-async def update_me(
-    session: AsyncSession, *, actor: Principal, first_name: str | None, second_name: str | None
-) -> User:
+def get_user(session: Session, *, actor: Principal, user_id: int) -> User | None:
+    """A user by id: yourself, or anyone for an admin."""
+    return session.get(User, readable_user_id(actor, user_id))
+
+
+def update_me(session: Session, *, actor: Principal, first_name: str | None, second_name: str | None) -> User:
     """Change your own names."""
-    user = await session.get(User, actor.user_id)
+    user = session.get(User, actor.require(Role.CUSTOMER, Role.ADMIN).user_id)
     if user is None:
         raise NotFound("Your user no longer exists")
     if first_name is not None:
@@ -120,193 +146,144 @@ async def update_me(
     if second_name is not None:
         user.second_name = text(second_name, field="secondName", max_length=100)
     session.add(user)
-    await session.flush()
+    session.flush()
     return user
 
 
-async def categories_of_users(
-    session: AsyncSession, user_ids: Sequence[int]
-) -> dict[int, list[UserCategory]]:
-    """Each user's categories, by name."""
-    rows = (
-        await session.exec(
-            select(UserCategory).where(col(UserCategory.user_id).in_(user_ids)).order_by(UserCategory.name)
-        )
-    ).all()
-    grouped: dict[int, list[UserCategory]] = {user_id: [] for user_id in user_ids}
-    for row in rows:
-        grouped[row.user_id].append(row)
-    return grouped
-
-
-async def categories_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, UserCategory]:
-    """Categories keyed by id."""
-    rows = (await session.exec(select(UserCategory).where(col(UserCategory.id).in_(ids)))).all()
-    return {row.id: row for row in rows if row.id is not None}
-
-
-async def _own_category(
-    session: AsyncSession, *, actor: Principal, category_id: int, field: str
-) -> UserCategory:
-    category = await get_required(session, UserCategory, category_id, message="No such category", field=field)
+def _own_category(session: Session, *, actor: Principal, category_id: int, field: str) -> UserCategory:
+    category = rows.get_required(session, UserCategory, category_id, message="No such category", field=field)
     if category.user_id != actor.user_id:
         raise Forbidden("That category is not yours", field=field)
     return category
 
 
-async def create_category(session: AsyncSession, *, actor: Principal, name: str) -> UserCategory:
+def create_category(session: Session, *, actor: Principal, name: str) -> UserCategory:
     """A new category of your own."""
+    user_id = actor.require(Role.CUSTOMER, Role.ADMIN).user_id
     name = text(name, field="name", max_length=100)
-    await ensure_unique(
-        session, UserCategory, message=_CATEGORY_TAKEN, field="name", user_id=actor.user_id, name=name
+    rows.ensure_unique(
+        session, UserCategory, message=_CATEGORY_TAKEN, field="name", user_id=user_id, name=name
     )
-    category = UserCategory(user_id=actor.user_id, name=name)
+    category = UserCategory(user_id=user_id, name=name)
     session.add(category)
-    await session.flush()
+    session.flush()
     return category
 
 
-async def rename_category(
-    session: AsyncSession, *, actor: Principal, category_id: int, name: str
-) -> UserCategory:
+def rename_category(session: Session, *, actor: Principal, category_id: int, name: str) -> UserCategory:
     """Rename one of your categories."""
-    category = await _own_category(session, actor=actor, category_id=category_id, field="id")
+    category = _own_category(session, actor=actor, category_id=category_id, field="id")
     name = text(name, field="name", max_length=100)
-    await ensure_unique(
+    rows.ensure_unique(
         session,
         UserCategory,
         message=_CATEGORY_TAKEN,
         field="name",
         exclude_id=category_id,
-        user_id=actor.user_id,
+        user_id=category.user_id,
         name=name,
     )
     category.name = name
     session.add(category)
-    await session.flush()
+    session.flush()
     return category
 
 
-async def delete_category(session: AsyncSession, *, actor: Principal, category_id: int) -> None:
+def delete_category(session: Session, *, actor: Principal, category_id: int) -> None:
     """Delete one of your categories; its purchases stay, uncategorised."""
-    category = await _own_category(session, actor=actor, category_id=category_id, field="id")
-    purchases = (await session.exec(select(Purchase).where(Purchase.user_category_id == category_id))).all()
-    for purchase in purchases:
-        purchase.user_category_id = None
-        session.add(purchase)
-    await session.delete(category)
-    await session.flush()
+    category = _own_category(session, actor=actor, category_id=category_id, field="id")
+    session.execute(
+        update(Purchase).where(col(Purchase.user_category_id) == category_id).values(user_category_id=None)
+    )
+    session.delete(category)
+    session.flush()
 
 
-async def list_purchases(
-    session: AsyncSession, *, actor: Principal, user_id: int, first: int | None, after: str | None
+def list_purchases(
+    session: Session, *, actor: Principal, user_id: int, first: int | None, after: str | None
 ) -> Page[Purchase]:
     """A user's purchases, newest first."""
-    if not can_see_user(actor, user_id):
+    if not actor.can_read(user_id):
         raise Forbidden("You can only read your own purchases")
-    size = page_size(first)
-    cursor = decode_cursor(after, arity=2)
     query = select(Purchase).where(Purchase.user_id == user_id)
-    if cursor is not None:
-        created_at, last_id = datetime.fromisoformat(str(cursor[0])), int(cursor[1])
-        query = query.where(
-            (col(Purchase.created_at) < created_at)
-            | ((col(Purchase.created_at) == created_at) & (col(Purchase.id) < last_id))
-        )
-    query = query.order_by(col(Purchase.created_at).desc(), col(Purchase.id).desc()).limit(size + 1)
-    rows = list((await session.exec(query)).all())
-    total = (await session.exec(select(func.count()).where(Purchase.user_id == user_id))).one()
-    has_next = len(rows) > size
-    rows = rows[:size]
-    end = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if rows else None
-    return Page(rows=rows, has_next=has_next, end_cursor=end, total=total)
-
-
-async def purchases_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Purchase]:
-    """Purchases keyed by id (no permission check: callers filter with `can_see_purchase`)."""
-    rows = (await session.exec(select(Purchase).where(col(Purchase.id).in_(ids)))).all()
-    return {row.id: row for row in rows if row.id is not None}
-
-
-async def purchases_by_check_ids(session: AsyncSession, check_ids: Sequence[int]) -> dict[int, Purchase]:
-    """Purchases keyed by the check they record."""
-    rows = (await session.exec(select(Purchase).where(col(Purchase.check_id).in_(check_ids)))).all()
-    return {row.check_id: row for row in rows}
+    return paginate(session, query, order=_NEWEST_FIRST, first=first, after=after)
 
 
 def can_see_purchase(actor: Principal | None, purchase: Purchase) -> bool:
     """A purchase is visible to its buyer, admins and services."""
-    return actor is not None and can_see_user(actor, purchase.user_id)
+    return actor is not None and actor.can_read(purchase.user_id)
 
 
-async def _own_purchase(session: AsyncSession, *, actor: Principal, purchase_id: int) -> Purchase:
-    purchase = await get_required(session, Purchase, purchase_id, message="No such purchase", field="id")
+def visible_purchases(actor: Principal, purchases: Sequence[Purchase | None]) -> list[Purchase | None]:
+    """`purchases` with those the actor may not see (or that do not exist) as None."""
+    return [row if row is not None and can_see_purchase(actor, row) else None for row in purchases]
+
+
+def _own_purchase(session: Session, *, actor: Principal, purchase_id: int) -> Purchase:
+    purchase = rows.get_required(session, Purchase, purchase_id, message="No such purchase", field="id")
     if purchase.user_id != actor.user_id:
         raise Forbidden("That purchase is not yours", field="id")
     return purchase
 
 
-async def update_purchase(
-    session: AsyncSession,
+def update_purchase(
+    session: Session,
     *,
     actor: Principal,
     purchase_id: int,
     name: str | None,
-    payment: str | None,
+    payment: Payment | None,
     category_id: int | None,
     set_category: bool,
 ) -> Purchase:
     """Rename a purchase of yours, change its payment, or (un)set its category."""
-    purchase = await _own_purchase(session, actor=actor, purchase_id=purchase_id)
+    purchase = _own_purchase(session, actor=actor, purchase_id=purchase_id)
     if name is not None:
         purchase.name = text(name, field="name", max_length=200)
     if payment is not None:
-        purchase.payment = payment
+        purchase.payment = payment.value
     if set_category:
         if category_id is not None:
-            await _own_category(session, actor=actor, category_id=category_id, field="userCategoryId")
+            _own_category(session, actor=actor, category_id=category_id, field="userCategoryId")
         purchase.user_category_id = category_id
     session.add(purchase)
-    await session.flush()
+    session.flush()
     return purchase
 
 
-async def delete_purchase(session: AsyncSession, *, actor: Principal, purchase_id: int) -> None:
+def delete_purchase(session: Session, *, actor: Principal, purchase_id: int) -> None:
     """Delete a purchase of yours (the shop's check stays)."""
-    purchase = await _own_purchase(session, actor=actor, purchase_id=purchase_id)
-    await session.delete(purchase)
-    await session.flush()
+    session.delete(_own_purchase(session, actor=actor, purchase_id=purchase_id))
+    session.flush()
 
 
-async def record_purchase(
-    session: AsyncSession,
+def record_purchase(
+    session: Session,
     *,
     actor: Principal,
     check_id: int,
     user_id: int,
     name: str,
-    payment: str,
+    payment: Payment,
     total: int,
     created_at: datetime | None,
 ) -> Purchase:
-    """Record the purchase behind a shop's check; recording the same check again returns the first record."""
-    if actor.role is not Role.SERVICE:
-        raise Forbidden("Only services record purchases")
-    existing = (await session.exec(select(Purchase).where(Purchase.check_id == check_id))).first()
+    """Record the purchase behind a shop's check (SERVICE only); recording the same check again returns the
+    first record."""
+    actor.require(Role.SERVICE)
+    existing = session.exec(select(Purchase).where(Purchase.check_id == check_id)).first()
     if existing is not None:
         return existing
-    if await session.get(User, user_id) is None:
+    if session.get(User, user_id) is None:
         raise NotFound("No such user", field="userId")
-    if payment not in PAYMENTS:
-        raise BadUserInput("Unknown payment", field="payment")
     purchase = Purchase(
         user_id=user_id,
         check_id=check_id,
         name=text(name, field="name", max_length=200),
-        payment=payment,
+        payment=payment.value,
         total=total,
         created_at=created_at or utcnow(),
     )
     session.add(purchase)
-    await session.flush()
+    session.flush()
     return purchase

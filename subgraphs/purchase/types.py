@@ -6,32 +6,23 @@ from typing import Annotated, Self
 
 import strawberry
 
+from subgraphs._common.connection import Connection
 from subgraphs._common.db import as_utc
-from subgraphs._common.errors import Forbidden
 from subgraphs._common.ids import parse_id, to_id
 from subgraphs._common.loaders import load_required
+from subgraphs._common.payment import Payment
 from subgraphs.purchase import models, services
 from subgraphs.purchase.context import Context
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.enum
-class Role(enum.Enum):
+@strawberry.enum(name="Role")
+class UserRole(enum.Enum):
+    """A user's role as the API shows it (SERVICE is never a user's)."""
+
     CUSTOMER = "CUSTOMER"
     ADMIN = "ADMIN"
-
-
-@strawberry.enum
-class Payment(enum.Enum):
-    CASH = "CASH"
-    CARD = "CARD"
-
-
-@strawberry.federation.type(shareable=True)
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -50,7 +41,7 @@ class User:
     login: str
     first_name: str
     second_name: str
-    role: Role
+    role: UserRole
     registered_at: datetime
 
     @classmethod
@@ -60,17 +51,14 @@ class User:
             login=row.login,
             first_name=row.first_name,
             second_name=row.second_name,
-            role=Role(row.role),
+            role=UserRole(row.role),
             registered_at=as_utc(row.registered_at),
         )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         actor = info.context.auth.require()
-        user_id = parse_id(id, field="id")
-        if not services.can_see_user(actor, user_id):
-            raise Forbidden("You can only read your own user")
-        row = await info.context.loaders.user.load(user_id)
+        row = await info.context.loaders.user.load(services.readable_user_id(actor, parse_id(id, field="id")))
         return cls.from_row(row) if row else None
 
     @strawberry.field
@@ -81,17 +69,15 @@ class User:
     @strawberry.field(description="Newest first.")
     async def purchases(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> "PurchaseConnection":
-        actor = info.context.auth.require()
-        async with info.context.db.read() as session:
-            page = await services.list_purchases(
-                session, actor=actor, user_id=int(self.id), first=first, after=after
-            )
-        return PurchaseConnection(
-            nodes=[Purchase.from_row(row) for row in page.rows],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-            total_count=page.total,
+    ) -> "Connection[Purchase]":
+        page = await info.context.db.read(
+            services.list_purchases,
+            actor=info.context.auth.require(),
+            user_id=int(self.id),
+            first=first,
+            after=after,
         )
+        return Connection.of(page, Purchase.from_row)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -162,17 +148,14 @@ class Purchase:
 
 
 @strawberry.type
-class PurchaseConnection:
-    nodes: list[Purchase]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.type
 class AuthPayload:
     token: str
     expires_at: datetime
     user: User
+
+    @classmethod
+    def of(cls, issued: services.IssuedToken) -> Self:
+        return cls(token=issued.token, expires_at=issued.expires_at, user=User.from_row(issued.user))
 
 
 @strawberry.input

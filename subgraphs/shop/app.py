@@ -1,7 +1,7 @@
 """The shop subgraph's ASGI app, with its outbox relay running beside it."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
@@ -9,20 +9,17 @@ from starlette.applications import Starlette
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
 from subgraphs.shop.clients import PurchaseClient
-from subgraphs.shop.context import build_context
+from subgraphs.shop.context import Resources, build_context
 from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.schema import schema
 from subgraphs.shop.settings import Settings
 
 
-def create_app(
-    settings: Settings | None = None, purchase_transport: httpx.AsyncBaseTransport | None = None
-) -> Starlette:
-    """Build the app; the database, the purchase client and the relay start in the lifespan."""
-    settings = settings or Settings()
-
+def _resources(
+    purchase_transport: httpx.AsyncBaseTransport | None,
+) -> Callable[[Settings, Database], AbstractAsyncContextManager[Resources]]:
     @asynccontextmanager
-    async def resources(app: Starlette, db: Database) -> AsyncIterator[None]:
+    async def open_resources(settings: Settings, db: Database) -> AsyncIterator[Resources]:
         client = PurchaseClient(
             url=settings.purchase_url,
             secret=settings.jwt_secret,
@@ -34,17 +31,27 @@ def create_app(
             db=db,
             client=client,
             interval=settings.outbox_interval_seconds,
+            retry=settings.outbox_retry_seconds,
             max_backoff=settings.outbox_max_backoff_seconds,
             inline_timeout=settings.purchase_inline_timeout_seconds,
         )
-        app.state.relay = relay
         relay.poller.start()
         try:
-            yield
+            yield Resources(db=db, settings=settings, relay=relay)
         finally:
             await relay.poller.stop(grace=settings.purchase_timeout_seconds + 5)
             await client.aclose()
 
+    return open_resources
+
+
+def create_app(
+    settings: Settings | None = None, purchase_transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """Build the app; the database, the purchase client and the relay start in the lifespan."""
     return create_subgraph_app(
-        schema=schema, settings=settings, build_context=build_context, resources=resources
+        schema=schema,
+        settings=settings or Settings(),
+        resources=_resources(purchase_transport),
+        build_context=build_context,
     )

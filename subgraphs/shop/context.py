@@ -1,4 +1,4 @@
-"""Per-request context of the shop subgraph."""
+"""Resources of the shop subgraph's app, and the per-request context built from them."""
 
 from dataclasses import dataclass, field
 
@@ -9,6 +9,15 @@ from subgraphs._common.db import Database
 from subgraphs.shop.loaders import Loaders
 from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the app opens in its lifespan and every request shares."""
+
+    db: Database
+    settings: Settings
+    relay: OutboxRelay
 
 
 @dataclass
@@ -23,7 +32,11 @@ class Context:
         self.loaders = Loaders(self.db)
 
 
-async def build_context(request: Request) -> Context:
+def build_context(request: Request, resources: Resources) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
-    state = request.app.state
-    return Context(auth=request_auth(request), db=state.db, settings=state.settings, relay=state.relay)
+    return Context(
+        auth=request_auth(request, secret=resources.settings.jwt_secret),
+        db=resources.db,
+        settings=resources.settings,
+        relay=resources.relay,
+    )

@@ -1,8 +1,9 @@
 """Relays the outbox: every check's purchase is recorded in the purchase subgraph exactly once."""
 
 import logging
+from datetime import datetime
 
-from subgraphs._common.db import Database
+from subgraphs._common.db import Database, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.shop import sales
 from subgraphs.shop.clients import PurchaseClient, RecordFailed
@@ -25,23 +26,25 @@ class OutboxRelay:
         db: Database,
         client: PurchaseClient,
         interval: float,
+        retry: float,
         max_backoff: float,
         inline_timeout: float,
     ) -> None:
         self._db = db
-        self._inline_timeout = inline_timeout
         self._client = client
+        self._retry = retry
         self._max_backoff = max_backoff
+        self._inline_timeout = inline_timeout
         self.poller = Poller("outbox-relay", self.drain, interval=interval)
 
-    async def record_now(self, record: PurchaseRecord) -> bool:
-        """Try to record one check's purchase at once (briefly); False leaves it to the timer."""
-        return await self._send(record, wait_seconds=self._inline_timeout)
+    async def record_now(self, record: PurchaseRecord) -> None:
+        """Try to record one check's purchase at once (briefly); what fails is left to the timer, woken."""
+        if not await self._send(record, wait_seconds=self._inline_timeout):
+            self.poller.wake()
 
-    async def drain(self) -> int:
-        """Send every due record once; how many were confirmed."""
-        async with self._db.read() as session:
-            records = await sales.due_records(session, limit=_BATCH)
+    async def drain(self, *, due_by: datetime | None = None) -> int:
+        """Send once every record due by `due_by` (now, unless given); how many were confirmed."""
+        records = await self._db.read(sales.due_records, due_by=due_by or utcnow(), limit=_BATCH)
         sent = 0
         for record in records:
             sent += await self._send(record)
@@ -52,11 +55,13 @@ class OutboxRelay:
             await self._client.record(record, wait_seconds=wait_seconds)
         except RecordFailed as error:
             logger.warning("purchase for check %s not recorded yet: %s", record.check_id, error)
-            async with self._db.write() as session:
-                await sales.mark_failed(
-                    session, check_id=record.check_id, error=str(error), max_backoff=self._max_backoff
-                )
+            await self._db.write(
+                sales.mark_failed,
+                check_id=record.check_id,
+                error=str(error),
+                retry=self._retry,
+                max_backoff=self._max_backoff,
+            )
             return False
-        async with self._db.write() as session:
-            await sales.mark_recorded(session, check_id=record.check_id)
+        await self._db.write(sales.mark_recorded, check_id=record.check_id)
         return True

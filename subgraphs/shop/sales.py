@@ -2,24 +2,25 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from subgraphs._common.auth import Principal, Role
-from subgraphs._common.db import utcnow
+from subgraphs._common.backoff import next_attempt_at
+from subgraphs._common.db import after_commit, utcnow
 from subgraphs._common.errors import BadUserInput, Forbidden, InsufficientStock, NotFound
 from subgraphs._common.inputs import text
-from subgraphs._common.pagination import Page
+from subgraphs._common.pagination import Page, Sort, paginate
+from subgraphs._common.payment import Payment
 from subgraphs.shop.models import Check, CheckLine, Delivery, Outbox, Product, Shop
-from subgraphs.shop.services import get_shop, paginate, require_admin
+from subgraphs.shop.services import get_shop
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
 MAX_DELIVERY = 1_000_000
-PAYMENTS = ("CASH", "CARD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +41,23 @@ class PurchaseRecord:
     created_at: datetime
 
 
-def can_see_check(actor: Principal | None, check: Check) -> bool:
-    """A check is visible to its buyer, admins and services."""
-    if actor is None:
-        return False
-    return actor.role in (Role.ADMIN, Role.SERVICE) or int(actor.subject) == check.user_id
+class Recorder(Protocol):
+    """Records purchases in the purchase subgraph (the outbox relay)."""
+
+    async def record_now(self, record: PurchaseRecord) -> None:
+        """Try at once, briefly; the outbox retries what this does not confirm."""
+
+
+def visible_check(actor: Principal, check: Check) -> Check:
+    """`check`, when the actor may see it: its buyer, admins and services (FORBIDDEN otherwise)."""
+    if not actor.can_read(check.user_id):
+        raise Forbidden("That check is not yours")
+    return check
+
+
+def visible_checks(actor: Principal, checks: Sequence[Check | None]) -> list[Check | None]:
+    """`checks` with those the actor may not see (or that do not exist) as None."""
+    return [row if row is not None and actor.can_read(row.user_id) else None for row in checks]
 
 
 def _validate_items(items: Sequence[Item]) -> None:
@@ -59,20 +72,22 @@ def _validate_items(items: Sequence[Item]) -> None:
         seen.add(item.product_id)
 
 
-async def _take_stock(session: AsyncSession, *, product: Product, quantity: int) -> None:
+def _take_stock(session: Session, *, product: Product, quantity: int) -> None:
     # One conditional UPDATE: it can never drive stock below zero, and no concurrent buy's update is lost.
-    taken = await session.exec(
+    taken = session.execute(
         update(Product)
         .where(col(Product.id) == product.id, col(Product.stock) >= quantity)
         .values(stock=col(Product.stock) - quantity)
-    )
-    if taken.rowcount != 1:
-        available = (await session.exec(select(Product.stock).where(Product.id == product.id))).one()
+        .returning(col(Product.id))
+    ).first()
+    if taken is None:
+        available = session.exec(select(Product.stock).where(Product.id == product.id)).one()
         raise InsufficientStock(product_id=product.id or 0, available=available)
 
 
-async def _next_check_number(session: AsyncSession, shop_id: int) -> int:
-    result = await session.exec(
+def _next_check_number(session: Session, shop_id: int) -> int:
+    # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number.
+    result = session.execute(
         update(Shop)
         .where(col(Shop.id) == shop_id)
         .values(last_check_number=col(Shop.last_check_number) + 1)
@@ -81,54 +96,51 @@ async def _next_check_number(session: AsyncSession, shop_id: int) -> int:
     return int(result.scalar_one())
 
 
-async def buy(
-    session: AsyncSession,
+def buy(
+    session: Session,
     *,
     actor: Principal,
+    recorder: Recorder,
     shop_id: int,
     items: Sequence[Item],
-    payment: str,
+    payment: Payment,
     purchase_name: str,
     idempotency_key: str | None,
 ) -> Check:
-    """Sell `items` to the actor in one transaction: stock, a numbered check, its lines and an outbox row."""
-    if actor.role not in (Role.CUSTOMER, Role.ADMIN):
-        raise Forbidden("Only users buy")
-    user_id = actor.user_id
+    """Sell `items` to the actor in one transaction: stock, a numbered check, its lines and an outbox row.
+    Once committed, the purchase is recorded at once (briefly), so the buyer sees it; the outbox retries."""
+    user_id = actor.require(Role.CUSTOMER, Role.ADMIN).user_id
     name = text(purchase_name, field="purchaseName", max_length=200)
-    if payment not in PAYMENTS:
-        raise BadUserInput("Unknown payment", field="payment")
     _validate_items(items)
     if idempotency_key is not None:
         idempotency_key = text(idempotency_key, field="idempotencyKey", max_length=200)
-        earlier = (
-            await session.exec(
-                select(Check).where(Check.user_id == user_id, Check.idempotency_key == idempotency_key)
-            )
+        earlier = session.exec(
+            select(Check).where(Check.user_id == user_id, Check.idempotency_key == idempotency_key)
         ).first()
         if earlier is not None:
+            after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
             return earlier
-    await get_shop(session, shop_id)
+    get_shop(session, shop_id)
     ids = sorted(item.product_id for item in items)
-    products = {p.id: p for p in (await session.exec(select(Product).where(col(Product.id).in_(ids)))).all()}
+    products = {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(ids))).all()}
     for product_id in ids:
         product = products.get(product_id)
         if product is None or product.shop_id != shop_id:
             raise BadUserInput(f"Product {product_id} is not sold in this shop", field="items.productId")
     quantities = {item.product_id: item.quantity for item in items}
     for product_id in ids:  # a fixed order keeps concurrent buys from deadlocking on PostgreSQL
-        await _take_stock(session, product=products[product_id], quantity=quantities[product_id])
+        _take_stock(session, product=products[product_id], quantity=quantities[product_id])
     check = Check(
         shop_id=shop_id,
-        number=await _next_check_number(session, shop_id),
+        number=_next_check_number(session, shop_id),
         user_id=user_id,
-        payment=payment,
+        payment=payment.value,
         total=sum(products[pid].price * quantity for pid, quantity in quantities.items()),
         purchase_name=name,
         idempotency_key=idempotency_key,
     )
     session.add(check)
-    await session.flush()
+    session.flush()
     assert check.id is not None
     for product_id in ids:
         line = CheckLine(
@@ -139,65 +151,48 @@ async def buy(
         )
         session.add(line)
     session.add(Outbox(check_id=check.id))
-    await session.flush()
+    session.flush()
+    after_commit(session, lambda: recorder.record_now(purchase_record(check)))
     return check
 
 
-async def deliver(
-    session: AsyncSession, *, actor: Principal, product_id: int, count: int, key: str
-) -> Delivery:
+def deliver(session: Session, *, actor: Principal, product_id: int, count: int, key: str) -> Delivery:
     """Add `count` to a product's stock, once per `key`: the same key again returns the first delivery."""
-    if actor.role not in (Role.ADMIN, Role.SERVICE):
-        raise Forbidden("Only an ADMIN or a service delivers")
+    actor.require(Role.ADMIN, Role.SERVICE)
     if not 1 <= len(key) <= 200:
         raise BadUserInput("'key' must be 1 to 200 characters", field="key")
     if not 1 <= count <= MAX_DELIVERY:
         raise BadUserInput(f"'count' must be between 1 and {MAX_DELIVERY}", field="count")
-    earlier = (await session.exec(select(Delivery).where(Delivery.key == key))).first()
+    earlier = session.exec(select(Delivery).where(Delivery.key == key)).first()
     if earlier is not None:
         return earlier
-    added = await session.exec(
-        update(Product).where(col(Product.id) == product_id).values(stock=col(Product.stock) + count)
-    )
-    if added.rowcount != 1:
+    added = session.execute(
+        update(Product)
+        .where(col(Product.id) == product_id)
+        .values(stock=col(Product.stock) + count)
+        .returning(col(Product.id))
+    ).first()
+    if added is None:
         raise NotFound("No such product", field="productId")
     delivery = Delivery(key=key, product_id=product_id, count=count)
     session.add(delivery)
-    await session.flush()
+    session.flush()
     return delivery
 
 
-async def get_check(session: AsyncSession, *, actor: Principal, check_id: int) -> Check | None:
+def get_check(session: Session, *, actor: Principal, check_id: int) -> Check | None:
     """One check, for its buyer or an admin."""
-    check = await session.get(Check, check_id)
-    if check is not None and not can_see_check(actor, check):
-        raise Forbidden("That check is not yours")
-    return check
+    check = session.get(Check, check_id)
+    return visible_check(actor, check) if check is not None else None
 
 
-async def shop_checks(
-    session: AsyncSession, *, actor: Principal, shop_id: int, first: int | None, after: str | None
+def shop_checks(
+    session: Session, *, actor: Principal, shop_id: int, first: int | None, after: str | None
 ) -> Page[Check]:
     """A shop's checks in number order (ADMIN)."""
-    require_admin(actor)
-    return await paginate(
-        session, select(Check).where(Check.shop_id == shop_id), Check, first=first, after=after
-    )
-
-
-async def checks_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Check]:
-    """Checks keyed by id (no permission check: callers filter with `can_see_check`)."""
-    rows = (await session.exec(select(Check).where(col(Check.id).in_(ids)))).all()
-    return {row.id: row for row in rows if row.id is not None}
-
-
-async def lines_of_checks(session: AsyncSession, check_ids: Sequence[int]) -> dict[int, list[CheckLine]]:
-    """Each check's lines."""
-    query = select(CheckLine).where(col(CheckLine.check_id).in_(check_ids)).order_by(col(CheckLine.id))
-    grouped: dict[int, list[CheckLine]] = {check_id: [] for check_id in check_ids}
-    for row in (await session.exec(query)).all():
-        grouped[row.check_id].append(row)
-    return grouped
+    actor.require(Role.ADMIN)
+    query = select(Check).where(Check.shop_id == shop_id)
+    return paginate(session, query, order=(Sort(col(Check.id)),), first=first, after=after)
 
 
 def purchase_record(check: Check) -> PurchaseRecord:
@@ -213,32 +208,27 @@ def purchase_record(check: Check) -> PurchaseRecord:
     )
 
 
-async def due_records(session: AsyncSession, *, limit: int) -> list[PurchaseRecord]:
-    """Purchases whose recording is due, oldest first."""
+def due_records(session: Session, *, due_by: datetime, limit: int) -> list[PurchaseRecord]:
+    """Purchases whose recording is due by `due_by`, oldest first."""
     query = (
         select(Check)
         .join(Outbox, col(Outbox.check_id) == col(Check.id))
-        .where(col(Outbox.sent_at).is_(None), col(Outbox.next_attempt_at) <= utcnow())
+        .where(col(Outbox.sent_at).is_(None), col(Outbox.next_attempt_at) <= due_by)
         .order_by(col(Outbox.id))
         .limit(limit)
     )
-    return [purchase_record(row) for row in (await session.exec(query)).all()]
+    return [purchase_record(row) for row in session.exec(query).all()]
 
 
-async def mark_recorded(session: AsyncSession, *, check_id: int) -> None:
+def mark_recorded(session: Session, *, check_id: int) -> None:
     """The purchase subgraph has the purchase for `check_id`."""
-    await session.exec(update(Outbox).where(col(Outbox.check_id) == check_id).values(sent_at=utcnow()))
+    session.execute(update(Outbox).where(col(Outbox.check_id) == check_id).values(sent_at=utcnow()))
 
 
-async def mark_failed(session: AsyncSession, *, check_id: int, error: str, max_backoff: float) -> None:
+def mark_failed(session: Session, *, check_id: int, error: str, retry: float, max_backoff: float) -> None:
     """Recording failed: try again later, backing off exponentially."""
-    row = (await session.exec(select(Outbox).where(Outbox.check_id == check_id))).one()
+    row = session.exec(select(Outbox).where(Outbox.check_id == check_id)).one()
     row.attempts += 1
     row.last_error = error[:500]
-    row.next_attempt_at = utcnow() + timedelta(seconds=min(max_backoff, 0.5 * 2 ** min(row.attempts, 16)))
+    row.next_attempt_at = next_attempt_at(row.attempts, first=retry, cap=max_backoff)
     session.add(row)
-
-
-async def pending_count(session: AsyncSession) -> int:
-    """How many purchases still wait to be recorded."""
-    return (await session.exec(select(func.count()).where(col(Outbox.sent_at).is_(None)))).one()

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, select
 
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import Database
@@ -34,38 +33,38 @@ class DemoShop:
 
 async def seed(db: Database) -> DemoShop:
     """Create the demo shop unless a shop exists; the demo shop's ids either way (none if it is gone)."""
-    async with db.write() as session:
-        if (await session.exec(select(Shop.id))).first() is None:
-            shop_id, products = await _create(session)
-            return DemoShop(shop_id=shop_id, products=products, created=True)
-    async with db.read() as session:
-        return await _look_up(session)
+    return await db.write(_seed)
 
 
-async def _look_up(session: AsyncSession) -> DemoShop:
+def _seed(session: Session) -> DemoShop:
+    if session.exec(select(Shop.id)).first() is None:
+        shop_id, products = _create(session)
+        return DemoShop(shop_id=shop_id, products=products, created=True)
+    return _look_up(session)
+
+
+def _look_up(session: Session) -> DemoShop:
     """The demo shop made on an earlier start, found by its name and its products' names."""
-    found = (await session.exec(select(Shop.id).where(Shop.name == SHOP_NAME))).first()
+    found = session.exec(select(Shop.id).where(Shop.name == SHOP_NAME)).first()
     if found is None:
         return DemoShop(shop_id=None, products={}, created=False)
-    rows = await session.exec(
+    rows = session.exec(
         select(Product.name, Product.id).where(Product.shop_id == found).order_by(col(Product.id))
     )
     products = {name: product_id for name, product_id in rows if product_id is not None}
     return DemoShop(shop_id=found, products=products, created=False)
 
 
-async def _create(session: AsyncSession) -> tuple[int, dict[str, int]]:
-    shop = await services.create_shop(
+def _create(session: Session) -> tuple[int, dict[str, int]]:
+    shop = services.create_shop(
         session, actor=_OPERATOR, name=SHOP_NAME, address="1 Tverskaya St, Moscow", phone="+7 495 000-00-00"
     )
     assert shop.id is not None
     products: dict[str, int] = {}
     for category_name, items in CATALOG.items():
-        category = await services.create_category(
-            session, actor=_OPERATOR, shop_id=shop.id, name=category_name
-        )
+        category = services.create_category(session, actor=_OPERATOR, shop_id=shop.id, name=category_name)
         for name, description, price, stock in items:
-            product = await services.add_product(
+            product = services.add_product(
                 session,
                 actor=_OPERATOR,
                 shop_id=shop.id,

@@ -14,6 +14,8 @@ class Settings(SubgraphSettings):
     purchase_timeout_seconds: float = 5.0
     # buy records the purchase at once, but waits at most this long: the outbox relay takes over after that.
     purchase_inline_timeout_seconds: float = 2.0
-    # How often the outbox relay looks for purchases that are still to be recorded, and its backoff cap.
+    # How often the outbox relay looks for purchases that are still to be recorded; a failed record is
+    # retried after outbox_retry_seconds, doubling each time up to outbox_max_backoff_seconds.
     outbox_interval_seconds: float = 1.0
+    outbox_retry_seconds: float = 0.5
     outbox_max_backoff_seconds: float = 30.0

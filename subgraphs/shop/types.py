@@ -1,38 +1,21 @@
 """GraphQL types of the shop subgraph (tables never double as GraphQL types)."""
 
-import enum
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
+from subgraphs._common.connection import Connection
 from subgraphs._common.db import as_utc
-from subgraphs._common.errors import Forbidden
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
-from subgraphs._common.pagination import Page
+from subgraphs._common.payment import Payment
 from subgraphs.shop import models, sales, services
 from subgraphs.shop.context import Context
 
 Info = strawberry.Info[Context, None]
-
-
-@strawberry.enum
-class Payment(enum.Enum):
-    CASH = "CASH"
-    CARD = "CARD"
-
-
-@strawberry.federation.type(shareable=True)
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-    @classmethod
-    def of(cls, page: Page[Any]) -> Self:
-        return cls(has_next_page=page.has_next, end_cursor=page.end_cursor)
 
 
 @strawberry.federation.type(directives=[Key(fields=FieldSet("id"), resolvable=False)])
@@ -68,27 +51,28 @@ class Shop:
         first: int | None = 20,
         after: str | None = None,
         category_ids: list[strawberry.ID] | None = None,
-    ) -> "ProductConnection":
-        query = services.product_query(
+    ) -> "Connection[Product]":
+        page = await info.context.db.read(
+            services.list_products,
             shop_ids=[int(self.id)],
             category_ids=parse_ids(category_ids, field="categoryIds") if category_ids is not None else None,
+            first=first,
+            after=after,
         )
-        async with info.context.db.read() as session:
-            page = await services.paginate(session, query, models.Product, first=first, after=after)
-        return ProductConnection.of(page)
+        return Connection.of(page, Product.from_row)
 
     @strawberry.field(description="ADMIN only.")
-    async def checks(self, info: Info, first: int | None = 20, after: str | None = None) -> "CheckConnection":
-        actor = info.context.auth.require()
-        async with info.context.db.read() as session:
-            page = await sales.shop_checks(
-                session, actor=actor, shop_id=int(self.id), first=first, after=after
-            )
-        return CheckConnection(
-            nodes=[Check.from_row(row) for row in page.rows],
-            page_info=PageInfo.of(page),
-            total_count=page.total,
+    async def checks(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> "Connection[Check]":
+        page = await info.context.db.read(
+            sales.shop_checks,
+            actor=info.context.auth.require(),
+            shop_id=int(self.id),
+            first=first,
+            after=after,
         )
+        return Connection.of(page, Check.from_row)
 
 
 @strawberry.type
@@ -186,11 +170,7 @@ class Check:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         actor = info.context.auth.require()
         row = await info.context.loaders.check.load(parse_id(id, field="id"))
-        if row is None:
-            return None
-        if not sales.can_see_check(actor, row):
-            raise Forbidden("That check is not yours")
-        return cls.from_row(row)
+        return cls.from_row(sales.visible_check(actor, row)) if row else None
 
     @strawberry.field
     async def shop(self, info: Info) -> Shop:
@@ -229,35 +209,6 @@ class Delivery:
     @strawberry.field
     async def product(self, info: Info) -> Product:
         return Product.from_row(await load_required(info.context.loaders.product, self.product_id, "product"))
-
-
-@strawberry.type
-class ShopConnection:
-    nodes: list[Shop]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.type
-class ProductConnection:
-    nodes: list[Product]
-    page_info: PageInfo
-    total_count: int
-
-    @classmethod
-    def of(cls, page: Page[models.Product]) -> Self:
-        return cls(
-            nodes=[Product.from_row(row) for row in page.rows],
-            page_info=PageInfo.of(page),
-            total_count=page.total,
-        )
-
-
-@strawberry.type
-class CheckConnection:
-    nodes: list[Check]
-    page_info: PageInfo
-    total_count: int
 
 
 @strawberry.input

@@ -1,20 +1,28 @@
-"""Fires become PENDING runs keyed by craft and slot; deliveries are retried, idempotent and bounded."""
+"""Fires become PENDING runs keyed by craft and slot; deliveries are retried, idempotent and bounded.
+
+Tests that drive the delivery worker themselves stop its timer first, then run its rounds with `drain`:
+what they assert is what one round, or three, did.
+"""
 
 import asyncio
-from datetime import timedelta
+import itertools
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 
 from subgraphs._common.db import utcnow
-from tests.factory.test_factories import make_craft, make_factory
+from subgraphs.factory import services
+from subgraphs.factory.context import Resources
+from subgraphs.factory.models import Craft
+from tests.factory.fixtures import make_craft, make_factory
 from tests.shop.fixtures import ADMIN, catalog
-from tests.support import gql
+from tests.support import Link, gql, poll
 
 RUNS = "query($id: ID!) { craft(id: $id) { runs(last: 50) { key status attempts error scheduledAt finishedAt } } }"
 STOCK = '{ product(id: "1") { stock } }'
+LATER = timedelta(hours=1)  # drain as if the backoff had passed
 
 
 async def runs_of(factory: httpx.AsyncClient, craft_id: str) -> list[dict[str, Any]]:
@@ -29,72 +37,72 @@ async def stock(shop: httpx.AsyncClient) -> int:
     return value
 
 
-async def settle(factory: httpx.AsyncClient, craft_id: str) -> list[dict[str, Any]]:
-    for _ in range(100):
-        runs = await runs_of(factory, craft_id)
-        if runs and all(run["status"] != "PENDING" for run in runs):
-            return runs
-        await asyncio.sleep(0.05)
-    return await runs_of(factory, craft_id)
+async def driven(factory_app: Starlette) -> Resources:
+    """The factory's resources, with the delivery worker's timer stopped: the test runs its rounds."""
+    resources: Resources = factory_app.state.resources
+    await resources.deliveries.poller.stop(grace=5)
+    return resources
 
 
 async def test_a_craft_every_second_delivers_its_count_each_run(
-    factory: httpx.AsyncClient, shop: httpx.AsyncClient
-) -> None:
-    await catalog(shop, stock=0)
-    factory_id = await make_factory(factory)
-    craft_id = await make_craft(factory, factory_id, count=3, interval=1)
-    await asyncio.sleep(3.4)
-    await gql(factory, f'mutation {{ pauseCraft(id: "{craft_id}") {{ id }} }}', as_=ADMIN)
-    runs = await settle(factory, craft_id)
-    delivered = [run for run in runs if run["status"] == "DELIVERED"]
-    assert len(delivered) == len(runs) == 3
-    assert len({run["key"] for run in runs}) == 3
-    assert await stock(shop) == 3 * len(delivered)
-    await asyncio.sleep(1.2)  # paused: nothing more fires
-    assert len(await runs_of(factory, craft_id)) == 3
-
-
-async def test_the_same_slot_fires_once(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
+    craft_id = await make_craft(factory, factory_id, count=3, interval=1)
+    three = await poll(
+        lambda: runs_of(factory, craft_id),
+        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 3,
+        within=10,
+    )
+    assert sum(run["status"] == "DELIVERED" for run in three) >= 3, three
+    await gql(factory, f'mutation {{ pauseCraft(id: "{craft_id}") {{ id }} }}', as_=ADMIN)
+    scheduler = factory_app.state.resources.scheduler
+    assert not scheduler.is_scheduled(int(craft_id))  # paused: nothing fires any more
+    runs = await poll(
+        lambda: runs_of(factory, craft_id),
+        lambda runs: all(run["status"] != "PENDING" for run in runs),
+        within=10,
+    )
+    assert [run["status"] for run in runs] == ["DELIVERED"] * len(runs)
+    slots = sorted(datetime.fromisoformat(run["scheduledAt"]) for run in runs)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(slots)]
+    assert all(gap >= 1 and gap == int(gap) for gap in gaps), gaps  # every run on the craft's 1 s grid
+    assert len({run["key"] for run in runs}) == len(runs)
+    assert await stock(shop) == 3 * len(runs)
+
+
+async def test_the_same_slot_fires_once(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, router_link: Link
+) -> None:
+    await catalog(shop, stock=0)
+    factory_id = await make_factory(factory)
     craft_id = await make_craft(factory, factory_id, count=2, interval=3600)
-    scheduler = factory_app.state.scheduler
-    await asyncio.gather(*(scheduler.fire(int(craft_id)) for _ in range(5)))
-    runs = await settle(factory, craft_id)
-    assert [run["status"] for run in runs] == ["DELIVERED"]
+    resources = await driven(factory_app)
+    await asyncio.gather(*(resources.scheduler.fire(int(craft_id)) for _ in range(5)))
+    await resources.deliveries.drain()
+    runs = await runs_of(factory, craft_id)
+    assert [(run["status"], run["attempts"]) for run in runs] == [("DELIVERED", 1)]
+    assert router_link.operations("deliver(") == 1
     assert await stock(shop) == 2
 
 
 async def test_failed_deliveries_retry_until_delivered_once(
-    factory_app: Starlette,
-    factory: httpx.AsyncClient,
-    shop: httpx.AsyncClient,
-    monkeypatch: pytest.MonkeyPatch,
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, router_link: Link
 ) -> None:
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
     craft_id = await make_craft(factory, factory_id, count=4, interval=3600)
-    http = factory_app.state.shop._http
-    real_post = http.post
-    outcomes = ["down", "lost"]  # first the router is down; then the shop applies it but the answer is lost
-
-    async def flaky_post(*args: Any, **kwargs: Any) -> httpx.Response:
-        outcome = outcomes.pop(0) if outcomes and "deliver" in str(kwargs.get("json")) else None
-        if outcome == "down":
-            raise httpx.ConnectError("router down")
-        response: httpx.Response = await real_post(*args, **kwargs)
-        if outcome == "lost":
-            raise httpx.ReadTimeout("answer lost")
-        return response
-
-    monkeypatch.setattr(http, "post", flaky_post)
-    await factory_app.state.scheduler.fire(int(craft_id))
-    runs = await settle(factory, craft_id)
-    assert [(run["status"], run["attempts"]) for run in runs] == [("DELIVERED", 3)]
-    assert await stock(shop) == 4
+    resources = await driven(factory_app)
+    # First the router is down; then the shop applies the delivery but its answer is lost; then all is well.
+    router_link.script = ["down", "lost"]
+    await resources.scheduler.fire(int(craft_id))
+    for _ in range(3):
+        await resources.deliveries.drain(due_by=utcnow() + LATER)
+    runs = await runs_of(factory, craft_id)
+    assert [(run["status"], run["attempts"], run["error"]) for run in runs] == [("DELIVERED", 3, None)]
+    assert router_link.operations("deliver(") == 3
+    assert await stock(shop) == 4  # the lost answer's delivery was applied, and not again
 
 
 async def test_permanent_failures_end_failed_with_the_error(
@@ -103,17 +111,19 @@ async def test_permanent_failures_end_failed_with_the_error(
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
     craft_id = await make_craft(factory, factory_id, count=4, interval=3600)
-    # The product disappears behind the factory's back (another shop's id space): the shop answers NOT_FOUND.
-    async with factory_app.state.db.write() as session:
-        from subgraphs.factory.models import Craft
+    resources = await driven(factory_app)
 
-        craft = await session.get(Craft, int(craft_id))
-        assert craft is not None
+    def lose_product(session: Any) -> None:  # the product disappears behind the factory's back
+        craft = session.get(Craft, int(craft_id))
         craft.product_id = 999
         session.add(craft)
-    await factory_app.state.scheduler.fire(int(craft_id))
-    runs = await settle(factory, craft_id)
-    assert runs[0]["status"] == "FAILED" and runs[0]["attempts"] == 1
+
+    await resources.db.write(lose_product)
+    await resources.scheduler.fire(int(craft_id))
+    await resources.deliveries.drain()
+    await resources.deliveries.drain(due_by=utcnow() + LATER)  # nothing left to retry
+    runs = await runs_of(factory, craft_id)
+    assert [(run["status"], run["attempts"]) for run in runs] == [("FAILED", 1)]
     assert "No such product" in runs[0]["error"]
 
 
@@ -123,11 +133,11 @@ async def test_pending_runs_left_by_a_crash_are_completed(
     await catalog(shop, stock=0)
     factory_id = await make_factory(factory)
     craft_id = await make_craft(factory, factory_id, count=6, interval=3600)
-    from subgraphs.factory import services
-
-    async with factory_app.state.db.write() as session:  # a fire whose process died before delivering
-        written = await services.record_fires(session, [(int(craft_id), utcnow() + timedelta(hours=1))])
+    resources = await driven(factory_app)
+    # A fire whose process died before delivering left its PENDING run behind.
+    written = await resources.db.write(services.record_fires, [(int(craft_id), utcnow() + LATER)])
     assert len(written) == 1
-    runs = await settle(factory, craft_id)
-    assert [run["status"] for run in runs] == ["DELIVERED"]
+    await resources.deliveries.drain()
+    runs = await runs_of(factory, craft_id)
+    assert [(run["status"], run["attempts"]) for run in runs] == [("DELIVERED", 1)]
     assert await stock(shop) == 6

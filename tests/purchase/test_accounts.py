@@ -4,31 +4,8 @@ import httpx
 import pytest
 
 from subgraphs._common.auth import Role
+from tests.purchase.fixtures import LOGIN, REGISTER, account, register
 from tests.support import codes, gql, token
-
-REGISTER = """
-mutation($input: RegisterInput!) {
-  register(input: $input) { token expiresAt user { id login firstName secondName role } }
-}"""
-LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { id } } }"
-
-
-def account(login: str = "alice", password: str = "correct-horse", **names: str) -> dict[str, object]:
-    return {
-        "input": {
-            "login": login,
-            "password": password,
-            "firstName": "Alice",
-            "secondName": "Liddell",
-            **names,
-        }
-    }
-
-
-async def register(client: httpx.AsyncClient, login: str = "alice") -> tuple[str, str]:
-    body = await gql(client, REGISTER, account(login))
-    payload = body["data"]["register"]
-    return payload["token"], payload["user"]["id"]
 
 
 async def test_register_returns_a_token_that_identifies_the_customer(purchase: httpx.AsyncClient) -> None:

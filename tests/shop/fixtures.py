@@ -1,6 +1,7 @@
 """Shop data built through the API, as an admin would."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -8,6 +9,12 @@ from subgraphs._common.auth import Role
 from tests.support import gql, token
 
 ADMIN = token(1000, Role.ADMIN)
+BUY = "mutation($input: BuyInput!) { buy(input: $input) { id number total payment user { id } lines { quantity unitPrice total product { id stock } } } }"
+
+
+def order(items: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:
+    lines = [{"productId": product, "quantity": quantity} for product, quantity in items]
+    return {"input": {"shopId": "1", "items": lines, "payment": "CARD", "purchaseName": "weekly", **extra}}
 
 
 @dataclass

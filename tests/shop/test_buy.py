@@ -1,24 +1,19 @@
 """Buy: one transaction, stock never below zero, numbered checks, purchases recorded once."""
 
 import asyncio
-from typing import Any
+from datetime import timedelta
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from subgraphs._common.auth import Role
-from tests.purchase.test_accounts import register
-from tests.shop.fixtures import ADMIN, catalog
-from tests.support import codes, gql, token
+from subgraphs._common.db import utcnow
+from tests.purchase.fixtures import register
+from tests.shop.fixtures import ADMIN, BUY, catalog, order
+from tests.support import Link, codes, gql, token
 
-BUY = "mutation($input: BuyInput!) { buy(input: $input) { id number total payment user { id } lines { quantity unitPrice total product { id stock } } } }"
 STOCK = '{ products(ids: ["1", "2"]) { nodes { stock } } }'
-
-
-def order(items: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:
-    lines = [{"productId": product, "quantity": quantity} for product, quantity in items]
-    return {"input": {"shopId": "1", "items": lines, "payment": "CARD", "purchaseName": "weekly", **extra}}
 
 
 async def stock(shop: httpx.AsyncClient) -> list[int]:
@@ -173,35 +168,22 @@ async def test_deliver_is_idempotent_on_its_key(shop: httpx.AsyncClient) -> None
 
 
 async def test_purchase_is_recorded_once_after_the_purchase_subgraph_recovers(
-    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, purchase_link: Link
 ) -> None:
     customer, _ = await register(purchase)
     await catalog(shop)
-    relay_client = shop_app.state.relay._client
-    real_post = relay_client._http.post
-    down = True
-
-    async def flaky_post(*args: Any, **kwargs: Any) -> httpx.Response:
-        if down:
-            raise httpx.ConnectError("purchase subgraph is down")
-        response: httpx.Response = await real_post(*args, **kwargs)
-        return response
-
-    monkeypatch.setattr(relay_client._http, "post", flaky_post)
+    relay = shop_app.state.resources.relay
+    await relay.poller.stop(grace=5)  # the test runs the relay's rounds itself
+    purchase_link.down = True
     bought = await gql(shop, BUY, order([("1", 1)]), as_=customer)
-    assert bought["data"]["buy"]["number"] == 1
-    await asyncio.sleep(0.3)  # several relay rounds fail meanwhile
-    assert (await gql(purchase, "{ me { purchases { totalCount } } }", as_=customer))["data"]["me"][
-        "purchases"
-    ]["totalCount"] == 0
-    down = False
-    for _ in range(100):
-        await asyncio.sleep(0.05)
-        listing = await gql(
-            purchase, "{ me { purchases { totalCount nodes { check { id } } } } }", as_=customer
-        )
-        if listing["data"]["me"]["purchases"]["totalCount"]:
-            break
-    await asyncio.sleep(0.3)
-    listing = await gql(purchase, "{ me { purchases { totalCount nodes { check { id } } } } }", as_=customer)
+    assert bought["data"]["buy"]["number"] == 1  # the buy succeeds while the purchase subgraph is down
+    assert purchase_link.operations("recordPurchase") == 1  # its inline attempt failed
+    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0  # a retry while still down
+    mine = "{ me { purchases { totalCount nodes { check { id } } } } }"
+    assert (await gql(purchase, mine, as_=customer))["data"]["me"]["purchases"]["totalCount"] == 0
+    purchase_link.down = False
+    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 1
+    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0  # nothing is left to send
+    assert purchase_link.operations("recordPurchase") == 3
+    listing = await gql(purchase, mine, as_=customer)
     assert listing["data"]["me"]["purchases"] == {"totalCount": 1, "nodes": [{"check": {"id": "1"}}]}

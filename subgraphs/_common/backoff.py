@@ -1,0 +1,15 @@
+"""The retry rule of every background sender (the shop's outbox, the factory's deliveries)."""
+
+from datetime import datetime, timedelta
+
+from subgraphs._common.db import utcnow
+
+
+def retry_delay(attempts: int, *, first: float, cap: float) -> float:
+    """Seconds to wait after `attempts` failed attempts: `first`, doubling each time, at most `cap`."""
+    return min(cap, first * 2.0 ** min(max(attempts, 1) - 1, 32))
+
+
+def next_attempt_at(attempts: int, *, first: float, cap: float) -> datetime:
+    """When to try again after `attempts` failed attempts."""
+    return utcnow() + timedelta(seconds=retry_delay(attempts, first=first, cap=cap))
