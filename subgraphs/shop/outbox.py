@@ -37,6 +37,11 @@ class OutboxRelay:
         self._inline_timeout = inline_timeout
         self.poller = Poller("outbox-relay", self.drain, interval=interval)
 
+    @property
+    def inline_seconds(self) -> float:
+        """How long `record_now` waits for the purchase subgraph at most."""
+        return self._inline_timeout
+
     async def record_now(self, record: PurchaseRecord) -> None:
         """Try to record one check's purchase at once (briefly); what fails is left to the timer, woken."""
         if not await self._send(record, wait_seconds=self._inline_timeout):
