@@ -55,19 +55,24 @@ from starlette.requests import Request
 from subgraphs._common.db import Database
 
 
+@dataclass(frozen=True)
+class Resources:
+    db: Database
+
+
 @dataclass
 class Context:
     db: Database
 
 
-async def build_context(request: Request) -> Context:
-    return Context(db=request.app.state.db)
+def build_context(request: Request, resources: Resources) -> Context:
+    return Context(db=resources.db)
 """,
     "schema.py": '''
 from typing import Self
 
 import strawberry
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from subgraphs._common.ids import parse_id, to_id
 from subgraphs._common.schema import SubgraphSchema
@@ -89,9 +94,7 @@ class Product:
 
     @strawberry.field
     async def reviews(self, info: Info) -> list["Review"]:
-        query = select(models.Review).where(models.Review.product_id == parse_id(self.id, field="id"))
-        async with info.context.db.read() as session:
-            rows = (await session.exec(query.order_by(col(models.Review.id)))).all()
+        rows = await info.context.db.read(_reviews_of, parse_id(self.id, field="id"))
         return [Review.from_row(row) for row in rows]
 
 
@@ -107,12 +110,23 @@ class Review:
         return cls(id=to_id(row.id), stars=row.stars, text=row.text, product=Product(id=to_id(row.product_id)))
 
 
+def _reviews_of(session: Session, product_id: int) -> list[models.Review]:
+    query = select(models.Review).where(models.Review.product_id == product_id)
+    return list(session.exec(query.order_by(col(models.Review.id))))
+
+
+def _add(session: Session, row: models.Review) -> models.Review:
+    session.add(row)
+    session.flush()
+    return row
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     async def review(self, info: Info, id: strawberry.ID) -> Review | None:
-        async with info.context.db.read() as session:
-            row = await session.get(models.Review, parse_id(id, field="id"))
+        key = parse_id(id, field="id")
+        row = await info.context.db.read(lambda session: session.get(models.Review, key))
         return Review.from_row(row) if row else None
 
 
@@ -121,25 +135,33 @@ class Mutation:
     @strawberry.mutation
     async def add_review(self, info: Info, product_id: strawberry.ID, stars: int, text: str) -> Review:
         row = models.Review(product_id=parse_id(product_id, field="productId"), stars=stars, text=text)
-        async with info.context.db.write() as session:
-            session.add(row)
-            await session.flush()
-        return Review.from_row(row)
+        return Review.from_row(await info.context.db.write(_add, row))
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, types=[Product])
 ''',
     "app.py": """
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
-from subgraphs.review.context import build_context
+from subgraphs._common.db import Database
+from subgraphs.review.context import Resources, build_context
 from subgraphs.review.schema import schema
 from subgraphs.review.settings import Settings
 
 
+@asynccontextmanager
+async def _resources(settings: Settings, db: Database) -> AsyncIterator[Resources]:
+    yield Resources(db=db)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
-    return create_subgraph_app(schema=schema, settings=settings or Settings(), build_context=build_context)
+    return create_subgraph_app(
+        schema=schema, settings=settings or Settings(), resources=_resources, build_context=build_context
+    )
 """,
     "migrations/env.py": """
 from subgraphs._common.migrations import run_env
