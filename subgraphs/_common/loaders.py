@@ -26,13 +26,13 @@ def batched(
     return DataLoader(load_fn=load)
 
 
-def by_id(db: Database, model: type[Row], *, key: Any = None) -> DataLoader[Any, Row | None]:
+def by_id(db: Database, model: type[Row], *, key: str = "id") -> DataLoader[Any, Row | None]:
     """Rows of `model` by primary key, or by the unique column `key` (None for a missing one)."""
     return batched(db, lambda session, ids: rows.by_ids(session, model, ids, key=key), None)
 
 
 def groups(
-    db: Database, model: type[Row], *, key: Any, order_by: Sequence[Any]
+    db: Database, model: type[Row], *, key: str, order_by: Sequence[str] = ()
 ) -> DataLoader[Any, list[Row]]:
     """For each key, the rows of `model` whose column `key` holds it, in `order_by` order."""
     return batched(

@@ -1,37 +1,39 @@
 """Row lookups of every subgraph: by id, grouped by a column, required (NOT_FOUND), unique (CONFLICT)."""
 
+import functools
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
 
 from subgraphs._common.errors import Conflict, NotFound
 
 Row = TypeVar("Row")
 
 
-def by_ids(session: Session, model: type[Row], ids: Sequence[Any], *, key: Any = None) -> dict[Any, Row]:
+@functools.cache
+def _where_in(model: Any, key: str, order_by: tuple[str, ...] = ()) -> Any:
+    # Built once per shape: the IN list is one expanding parameter, so the statement and its compiled form
+    # are reused whatever the keys.
+    query = select(model).where(getattr(model, key).in_(bindparam("keys", expanding=True)))
+    return query.order_by(*(getattr(model, name) for name in order_by))
+
+
+def by_ids(session: Session, model: type[Row], ids: Sequence[Any], *, key: str = "id") -> dict[Any, Row]:
     """The rows of `model` whose primary key (or unique column `key`) is one of `ids`, keyed by it."""
-    table: Any = model
-    column: Any = table.id if key is None else key
-    rows = session.exec(select(table).where(column.in_(ids))).all()
-    return {getattr(row, column.key): row for row in rows}
+    statement: Any = _where_in(cast(Any, model), key)
+    return {getattr(row, key): row for row in session.exec(statement, params={"keys": list(ids)}).all()}
 
 
 def grouped(
-    session: Session,
-    model: type[Row],
-    *,
-    key: Any,
-    keys: Sequence[Any],
-    order_by: Sequence[ColumnElement[Any] | Any],
+    session: Session, model: type[Row], *, key: str, keys: Sequence[Any], order_by: Sequence[str] = ()
 ) -> dict[Any, list[Row]]:
     """For each of `keys`, the rows of `model` whose column `key` holds it, in `order_by` order."""
-    table: Any = model
     found: dict[Any, list[Row]] = {value: [] for value in keys}
-    for row in session.exec(select(table).where(col(key).in_(keys)).order_by(*order_by)).all():
-        found[getattr(row, key.key)].append(row)
+    statement: Any = _where_in(cast(Any, model), key, tuple(order_by))
+    for row in session.exec(statement, params={"keys": list(keys)}).all():
+        found[getattr(row, key)].append(row)
     return found
 
 

@@ -1,6 +1,5 @@
 """DataLoaders of the factory subgraph, created per request."""
 
-from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from subgraphs._common.db import Database
@@ -13,6 +12,6 @@ class Loaders:
     def __init__(self, db: Database) -> None:
         self.factory = by_id(db, Factory)
         self.craft = by_id(db, Craft)
-        self.crafts_of_factory = groups(db, Craft, key=col(Craft.factory_id), order_by=[col(Craft.id)])
-        self.crafts_of_product = groups(db, Craft, key=col(Craft.product_id), order_by=[col(Craft.id)])
+        self.crafts_of_factory = groups(db, Craft, key="factory_id", order_by=["id"])
+        self.crafts_of_product = groups(db, Craft, key="product_id", order_by=["id"])
         self.runs: DataLoader[tuple[int, int], list[CraftRun]] = batched(db, services.latest_runs, [])

@@ -8,7 +8,7 @@ import strawberry
 
 from subgraphs._common.auth import Role
 from subgraphs._common.db import as_utc
-from subgraphs._common.ids import parse_id, to_id
+from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs.factory import models, services
 from subgraphs.factory.context import Context
@@ -53,8 +53,8 @@ class Product:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Self:
-        return cls(id=id)
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self]:
+        return [cls(id=strawberry.ID(id)) for id in ids]
 
     @strawberry.field(description="Public: who makes this product, how much and how often.")
     async def crafts(self, info: Info) -> list["Craft"]:
@@ -73,9 +73,9 @@ class Factory:
         return cls(id=to_id(row.id), name=row.name, created_at=as_utc(row.created_at))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        row = await info.context.loaders.factory.load(parse_id(id, field="id"))
-        return cls.from_row(row) if row else None
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
+        rows = await info.context.loaders.factory.load_many(parse_ids(ids, field="id"))
+        return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="ADMIN only.")
     async def crafts(self, info: Info) -> list["Craft"]:
@@ -107,9 +107,9 @@ class Craft:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        row = await info.context.loaders.craft.load(parse_id(id, field="id"))
-        return cls.from_row(row) if row else None
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
+        rows = await info.context.loaders.craft.load_many(parse_ids(ids, field="id"))
+        return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field
     async def factory(self, info: Info) -> Factory:

@@ -1,18 +1,20 @@
 """DataLoaders of the purchase subgraph, created per request."""
 
-from sqlmodel import col
+import functools
 
+from strawberry.dataloader import DataLoader
+
+from subgraphs._common.auth import Principal
 from subgraphs._common.db import Database
-from subgraphs._common.loaders import by_id, groups
-from subgraphs.purchase.models import Purchase, User, UserCategory
+from subgraphs._common.loaders import batched, by_id, groups
+from subgraphs.purchase import services
+from subgraphs.purchase.models import User, UserCategory
 
 
 class Loaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, actor: Principal | None) -> None:
         self.user = by_id(db, User)
-        self.purchase = by_id(db, Purchase)
-        self.purchase_by_check = by_id(db, Purchase, key=col(Purchase.check_id))  # check_id is unique
-        self.category = by_id(db, UserCategory)
-        self.categories_of_user = groups(
-            db, UserCategory, key=col(UserCategory.user_id), order_by=[col(UserCategory.name)]
+        self.categories_of_user = groups(db, UserCategory, key="user_id", order_by=["name"])
+        self.purchase_by_check: DataLoader[int, services.PurchaseView | None] = batched(
+            db, functools.partial(services.purchases_of_checks, actor=actor), None
         )

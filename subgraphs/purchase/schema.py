@@ -36,9 +36,10 @@ class Query:
 
     @strawberry.field(description="Your purchases by id; unknown ids (or not yours) give null entries.")
     async def purchases(self, info: Info, ids: list[strawberry.ID]) -> list[Purchase | None]:
-        actor = info.context.auth.require()
-        rows = await info.context.loaders.purchase.load_many(parse_ids(ids, field="ids"))
-        return [Purchase.from_row(row) if row else None for row in services.visible_purchases(actor, rows)]
+        views = await info.context.db.read(
+            services.visible_purchases, actor=info.context.auth.require(), ids=parse_ids(ids, field="ids")
+        )
+        return [Purchase.of(view) if view else None for view in views]
 
 
 @strawberry.type
@@ -120,7 +121,7 @@ class Mutation:
             category_id=category_id,
             set_category=set_category,
         )
-        return Purchase.from_row(row)
+        return Purchase.of(row)
 
     @strawberry.mutation
     async def delete_purchase(self, info: Info, id: strawberry.ID) -> strawberry.ID:
@@ -143,7 +144,7 @@ class Mutation:
             total=input.total,
             created_at=input.created_at,
         )
-        return Purchase.from_row(row)
+        return Purchase.of(services.PurchaseView(purchase=row, category=None))
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, types=[Check])

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import update
@@ -23,6 +23,44 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 _BAD_CREDENTIALS = "Wrong login or password"
 _CATEGORY_TAKEN = "You already have a category with that name"
 _NEWEST_FIRST = (Sort(col(Purchase.created_at), descending=True), Sort(col(Purchase.id), descending=True))
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseView:
+    """A purchase with the category it is filed under: everything a purchase shows of its own."""
+
+    purchase: Purchase
+    category: UserCategory | None
+
+
+def purchase_views(session: Session, purchases: Sequence[Purchase]) -> list[PurchaseView]:
+    """`purchases` with their categories, in one statement whatever their number."""
+    ids = sorted({p.user_category_id for p in purchases if p.user_category_id is not None})
+    categories = rows.by_ids(session, UserCategory, ids) if ids else {}
+    return [PurchaseView(purchase=p, category=categories.get(p.user_category_id or 0)) for p in purchases]
+
+
+def visible_purchases(
+    session: Session, *, actor: Principal, ids: Sequence[int], key: str = "id"
+) -> list[PurchaseView | None]:
+    """The purchases with these ids (or check ids, by `key`), in order; None for a missing one or one the
+    actor may not see."""
+    found = rows.by_ids(session, Purchase, ids, key=key)
+    views = {
+        getattr(view.purchase, key): view
+        for view in purchase_views(session, [p for p in found.values() if actor.can_read(p.user_id)])
+    }
+    return [views.get(value) for value in ids]
+
+
+def purchases_of_checks(
+    session: Session, check_ids: Sequence[int], *, actor: Principal | None
+) -> dict[int, PurchaseView]:
+    """What the actor may see of the purchase behind each check (a check has one at most)."""
+    if actor is None:
+        return {}
+    views = visible_purchases(session, actor=actor, ids=check_ids, key="check_id")
+    return {check_id: view for check_id, view in zip(check_ids, views, strict=True) if view}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +169,17 @@ def me(actor: Principal | None) -> int | None:
     return actor.user_id
 
 
+def users_for(session: Session, *, actor: Principal, ids: Sequence[int]) -> list[User | Forbidden | None]:
+    """For references from other subgraphs: each user, None when missing, FORBIDDEN when the actor may not
+    read it."""
+    readable = [user_id for user_id in ids if actor.can_read(user_id)]
+    found = rows.by_ids(session, User, readable) if readable else {}
+    return [
+        found.get(user_id) if actor.can_read(user_id) else Forbidden("You can only read your own user")
+        for user_id in ids
+    ]
+
+
 def get_user(session: Session, *, actor: Principal, user_id: int) -> User | None:
     """A user by id: yourself, or anyone for an admin."""
     return session.get(User, readable_user_id(actor, user_id))
@@ -201,22 +250,13 @@ def delete_category(session: Session, *, actor: Principal, category_id: int) -> 
 
 def list_purchases(
     session: Session, *, actor: Principal, user_id: int, first: int | None, after: str | None
-) -> Page[Purchase]:
+) -> Page[PurchaseView]:
     """A user's purchases, newest first."""
     if not actor.can_read(user_id):
         raise Forbidden("You can only read your own purchases")
     query = select(Purchase).where(Purchase.user_id == user_id)
-    return paginate(session, query, order=_NEWEST_FIRST, first=first, after=after)
-
-
-def can_see_purchase(actor: Principal | None, purchase: Purchase) -> bool:
-    """A purchase is visible to its buyer, admins and services."""
-    return actor is not None and actor.can_read(purchase.user_id)
-
-
-def visible_purchases(actor: Principal, purchases: Sequence[Purchase | None]) -> list[Purchase | None]:
-    """`purchases` with those the actor may not see (or that do not exist) as None."""
-    return [row if row is not None and can_see_purchase(actor, row) else None for row in purchases]
+    page = paginate(session, query, order=_NEWEST_FIRST, first=first, after=after)
+    return replace(page, rows=purchase_views(session, page.rows))
 
 
 def _own_purchase(session: Session, *, actor: Principal, purchase_id: int) -> Purchase:
@@ -235,7 +275,7 @@ def update_purchase(
     payment: Payment | None,
     category_id: int | None,
     set_category: bool,
-) -> Purchase:
+) -> PurchaseView:
     """Rename a purchase of yours, change its payment, or (un)set its category."""
     purchase = _own_purchase(session, actor=actor, purchase_id=purchase_id)
     if name is not None:
@@ -248,7 +288,7 @@ def update_purchase(
         purchase.user_category_id = category_id
     session.add(purchase)
     session.flush()
-    return purchase
+    return purchase_views(session, [purchase])[0]
 
 
 def delete_purchase(session: Session, *, actor: Principal, purchase_id: int) -> None:

@@ -8,7 +8,7 @@ import strawberry
 
 from subgraphs._common.connection import Connection
 from subgraphs._common.db import as_utc
-from subgraphs._common.ids import parse_id, to_id
+from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs._common.payment import Payment
 from subgraphs.purchase import models, services
@@ -56,10 +56,10 @@ class User:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
         actor = info.context.auth.require()
-        row = await info.context.loaders.user.load(services.readable_user_id(actor, parse_id(id, field="id")))
-        return cls.from_row(row) if row else None
+        found = await info.context.db.read(services.users_for, actor=actor, ids=parse_ids(ids, field="id"))
+        return [cls.from_row(row) if isinstance(row, models.User) else row for row in found]
 
     @strawberry.field
     async def categories(self, info: Info) -> list[UserCategory]:
@@ -77,7 +77,7 @@ class User:
             first=first,
             after=after,
         )
-        return Connection.of(page, Purchase.from_row)
+        return Connection.of(page, Purchase.of)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -87,16 +87,13 @@ class Check:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Self:
-        return cls(id=id)
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self]:
+        return [cls(id=strawberry.ID(id)) for id in ids]
 
     @strawberry.field
     async def purchase(self, info: Info) -> "Purchase | None":
-        actor = info.context.auth.principal
-        row = await info.context.loaders.purchase_by_check.load(parse_id(self.id, field="id"))
-        if row is None or not services.can_see_purchase(actor, row):
-            return None
-        return Purchase.from_row(row)
+        view = await info.context.loaders.purchase_by_check.load(parse_id(self.id, field="id"))
+        return Purchase.of(view) if view else None
 
 
 @strawberry.federation.type(keys=["id"])
@@ -106,45 +103,34 @@ class Purchase:
     payment: Payment
     total: int
     created_at: datetime
+    user_category: UserCategory | None
+    check: Check
     user_id: strawberry.Private[int]
-    check_id: strawberry.Private[int]
-    category_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_row(cls, row: models.Purchase) -> Self:
+    def of(cls, view: services.PurchaseView) -> Self:
+        row, category = view.purchase, view.category
         return cls(
             id=to_id(row.id),
             name=row.name,
             payment=Payment(row.payment),
             total=row.total,
             created_at=as_utc(row.created_at),
+            user_category=UserCategory.from_row(category) if category else None,
+            check=Check(id=to_id(row.check_id)),
             user_id=row.user_id,
-            check_id=row.check_id,
-            category_id=row.user_category_id,
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        actor = info.context.auth.require()
-        row = await info.context.loaders.purchase.load(parse_id(id, field="id"))
-        if row is None or not services.can_see_purchase(actor, row):
-            return None
-        return cls.from_row(row)
-
-    @strawberry.field
-    async def user_category(self, info: Info) -> UserCategory | None:
-        if self.category_id is None:
-            return None
-        row = await info.context.loaders.category.load(self.category_id)
-        return UserCategory.from_row(row) if row else None
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
+        views = await info.context.db.read(
+            services.visible_purchases, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
+        )
+        return [cls.of(view) if view else None for view in views]
 
     @strawberry.field
     async def user(self, info: Info) -> User:
         return User.from_row(await load_required(info.context.loaders.user, self.user_id, "user"))
-
-    @strawberry.field
-    def check(self) -> Check:
-        return Check(id=to_id(self.check_id))
 
 
 @strawberry.type

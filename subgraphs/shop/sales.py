@@ -1,13 +1,14 @@
 """Sales rules of the shop subgraph: buy, checks, deliveries, and the outbox of purchases to record."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.backoff import next_attempt_at
 from subgraphs._common.db import after_commit, utcnow
@@ -16,7 +17,7 @@ from subgraphs._common.inputs import text
 from subgraphs._common.pagination import Page, Sort, paginate
 from subgraphs._common.payment import Payment
 from subgraphs.shop.models import Check, CheckLine, Delivery, Outbox, Product, Shop
-from subgraphs.shop.services import get_shop
+from subgraphs.shop.services import ProductView, get_shop, product_views
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -27,6 +28,65 @@ MAX_DELIVERY = 1_000_000
 class Item:
     product_id: int
     quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckView:
+    """A check with everything it shows: its shop, and its lines with their products."""
+
+    check: Check
+    shop: Shop
+    lines: list[tuple[CheckLine, ProductView]]
+
+
+def check_views(session: Session, checks: Sequence[Check]) -> list[CheckView]:
+    """`checks` with their shops, lines, products and categories: four statements whatever their number."""
+    check_ids = [check.id for check in checks]
+    lines = (
+        rows.grouped(session, CheckLine, key="check_id", keys=check_ids, order_by=("id",)) if checks else {}
+    )
+    product_ids = sorted({line.product_id for found in lines.values() for line in found})
+    products = {
+        view.product.id: view
+        for view in product_views(session, rows.by_ids(session, Product, product_ids).values())
+    }
+    shops = {view.shop.id: view.shop for view in products.values()}
+    missing = sorted({check.shop_id for check in checks} - set(shops))
+    if missing:  # a check whose lines all sell another shop's products cannot be; still, load its shop
+        shops.update(rows.by_ids(session, Shop, missing))
+    return [
+        CheckView(
+            check=check,
+            shop=shops[check.shop_id],
+            lines=[(line, products[line.product_id]) for line in lines[check.id]],
+        )
+        for check in checks
+    ]
+
+
+def checks_by_ids(session: Session, *, actor: Principal, ids: Sequence[int]) -> list[CheckView | None]:
+    """The checks with these ids, in order; None for a missing one or one the actor may not see."""
+    found = rows.by_ids(session, Check, ids)
+    visible = [check for check in found.values() if actor.can_read(check.user_id)]
+    views = {view.check.id: view for view in check_views(session, visible)}
+    return [views.get(check_id) for check_id in ids]
+
+
+def check_references(
+    session: Session, *, actor: Principal, ids: Sequence[int]
+) -> list[CheckView | Forbidden | None]:
+    """For references from other subgraphs: each check's view, None when missing, FORBIDDEN when the actor
+    may not see it."""
+    found = rows.by_ids(session, Check, ids)
+    views = {view.check.id: view for view in check_views(session, list(found.values()))}
+    return [
+        None
+        if check_id not in found
+        else views[check_id]
+        if actor.can_read(found[check_id].user_id)
+        else Forbidden("That check is not yours")
+        for check_id in ids
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +118,6 @@ def visible_check(actor: Principal, check: Check) -> Check:
     if not actor.can_read(check.user_id):
         raise Forbidden("That check is not yours")
     return check
-
-
-def visible_checks(actor: Principal, checks: Sequence[Check | None]) -> list[Check | None]:
-    """`checks` with those the actor may not see (or that do not exist) as None."""
-    return [row if row is not None and actor.can_read(row.user_id) else None for row in checks]
 
 
 def _validate_items(items: Sequence[Item]) -> None:
@@ -111,7 +166,7 @@ def buy(
     payment: Payment,
     purchase_name: str,
     idempotency_key: str | None,
-) -> Check:
+) -> CheckView:
     """Sell `items` to the actor in one transaction: stock, a numbered check, its lines and an outbox row.
     Once committed, the purchase is recorded at once (briefly), so the buyer sees it; the outbox retries."""
     user_id = actor.require(Role.CUSTOMER, Role.ADMIN).user_id
@@ -124,7 +179,7 @@ def buy(
         ).first()
         if earlier is not None:
             after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
-            return earlier
+            return check_views(session, [earlier])[0]
     get_shop(session, shop_id)
     ids = sorted(item.product_id for item in items)
     products = {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(ids))).all()}
@@ -161,7 +216,7 @@ def buy(
     session.add(Outbox(check_id=check.id, next_attempt_at=first_due))
     session.flush()
     after_commit(session, lambda: recorder.record_now(purchase_record(check)))
-    return check
+    return check_views(session, [check])[0]
 
 
 def deliver(session: Session, *, actor: Principal, product_id: int, count: int, key: str) -> Delivery:
@@ -188,19 +243,20 @@ def deliver(session: Session, *, actor: Principal, product_id: int, count: int, 
     return delivery
 
 
-def get_check(session: Session, *, actor: Principal, check_id: int) -> Check | None:
+def get_check(session: Session, *, actor: Principal, check_id: int) -> CheckView | None:
     """One check, for its buyer or an admin."""
     check = session.get(Check, check_id)
-    return visible_check(actor, check) if check is not None else None
+    return check_views(session, [visible_check(actor, check)])[0] if check is not None else None
 
 
 def shop_checks(
     session: Session, *, actor: Principal, shop_id: int, first: int | None, after: str | None
-) -> Page[Check]:
+) -> Page[CheckView]:
     """A shop's checks in number order (ADMIN)."""
     actor.require(Role.ADMIN)
     query = select(Check).where(Check.shop_id == shop_id)
-    return paginate(session, query, order=(Sort(col(Check.id)),), first=first, after=after)
+    page = paginate(session, query, order=(Sort(col(Check.id)),), first=first, after=after)
+    return replace(page, rows=check_views(session, page.rows))
 
 
 def purchase_record(check: Check) -> PurchaseRecord:

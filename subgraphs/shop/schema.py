@@ -3,7 +3,7 @@
 import strawberry
 
 from subgraphs._common.connection import Connection
-from subgraphs._common.ids import parse_id, parse_ids
+from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.shop import sales, services
 from subgraphs.shop.types import (
@@ -45,8 +45,8 @@ class Query:
 
     @strawberry.field
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
-        row = await info.context.loaders.product.load(parse_id(id, field="id"))
-        return Product.from_row(row) if row else None
+        view = await info.context.loaders.product.load(parse_id(id, field="id"))
+        return Product.of(view) if view else None
 
     @strawberry.field
     async def products(
@@ -66,7 +66,7 @@ class Query:
             first=first,
             after=after,
         )
-        return Connection.of(page, Product.from_row)
+        return Connection.of(page, Product.of)
 
     @strawberry.field(description="Case-insensitive substring of the name; both id filters optional.")
     async def search_products(
@@ -77,27 +77,28 @@ class Query:
         category_ids: list[strawberry.ID] | None = None,
         first: int | None = 20,
     ) -> list[Product]:
-        rows = await info.context.db.read(
+        views = await info.context.db.read(
             services.search_products,
             query=query,
             shop_ids=_optional_ids(shop_ids, "shopIds"),
             category_ids=_optional_ids(category_ids, "categoryIds"),
             first=first,
         )
-        return [Product.from_row(row) for row in rows]
+        return [Product.of(view) for view in views]
 
     @strawberry.field(description="Yours, or any for an ADMIN.")
     async def check(self, info: Info, id: strawberry.ID) -> Check | None:
-        row = await info.context.db.read(
+        view = await info.context.db.read(
             sales.get_check, actor=info.context.auth.require(), check_id=parse_id(id, field="id")
         )
-        return Check.from_row(row) if row else None
+        return Check.of(view) if view else None
 
     @strawberry.field(description="Checks by id; unknown ids (or not yours) give null entries.")
     async def checks(self, info: Info, ids: list[strawberry.ID]) -> list[Check | None]:
-        actor = info.context.auth.require()
-        rows = await info.context.loaders.check.load_many(parse_ids(ids, field="ids"))
-        return [Check.from_row(row) if row else None for row in sales.visible_checks(actor, rows)]
+        views = await info.context.db.read(
+            sales.checks_by_ids, actor=info.context.auth.require(), ids=parse_ids(ids, field="ids")
+        )
+        return [Check.of(view) if view else None for view in views]
 
 
 @strawberry.type
@@ -127,13 +128,13 @@ class Mutation:
 
     @strawberry.mutation(description="ADMIN.")
     async def create_category(self, info: Info, shop_id: strawberry.ID, name: str) -> Category:
-        row = await info.context.db.write(
+        row, shop = await info.context.db.write(
             services.create_category,
             actor=info.context.auth.require(),
             shop_id=parse_id(shop_id, field="shopId"),
             name=name,
         )
-        return Category.from_row(row)
+        return Category(id=to_id(row.id), name=row.name, shop=Shop.from_row(shop))
 
     @strawberry.mutation(description="ADMIN. Stock starts at 0 unless given.")
     async def add_product(self, info: Info, input: AddProductInput) -> Product:
@@ -147,7 +148,7 @@ class Mutation:
             category_id=_optional_id(input.category_id, "categoryId"),
             stock=input.stock,
         )
-        return Product.from_row(row)
+        return Product.of(row)
 
     @strawberry.mutation(description="ADMIN.")
     async def update_product(self, info: Info, input: UpdateProductInput) -> Product:
@@ -160,7 +161,7 @@ class Mutation:
             price=input.price,
             category_id=_optional_id(input.category_id, "categoryId"),
         )
-        return Product.from_row(row)
+        return Product.of(row)
 
     @strawberry.mutation(description="Any logged-in user, for themselves.")
     async def buy(self, info: Info, input: BuyInput) -> Check:
@@ -179,7 +180,7 @@ class Mutation:
             purchase_name=input.purchase_name,
             idempotency_key=input.idempotency_key,
         )
-        return Check.from_row(row)
+        return Check.of(row)
 
     @strawberry.mutation(
         description="ADMIN or SERVICE; the same key twice gives the same Delivery, stock added once."

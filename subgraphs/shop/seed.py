@@ -62,7 +62,7 @@ def _create(session: Session) -> tuple[int, dict[str, int]]:
     assert shop.id is not None
     products: dict[str, int] = {}
     for category_name, items in CATALOG.items():
-        category = services.create_category(session, actor=_OPERATOR, shop_id=shop.id, name=category_name)
+        category, _ = services.create_category(session, actor=_OPERATOR, shop_id=shop.id, name=category_name)
         for name, description, price, stock in items:
             product = services.add_product(
                 session,
@@ -74,6 +74,6 @@ def _create(session: Session) -> tuple[int, dict[str, int]]:
                 category_id=category.id,
                 stock=stock,
             )
-            assert product.id is not None
-            products[name] = product.id
+            assert product.product.id is not None
+            products[name] = product.product.id
     return shop.id, products

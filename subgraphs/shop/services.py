@@ -1,6 +1,7 @@
 """Catalog rules of the shop subgraph: shops, categories, products, search."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,6 +17,40 @@ MAX_PRICE = 10**12
 MAX_STOCK = 10**9
 
 _SHOP_TAKEN = "A shop with that name exists"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    """A product with the shop that sells it and its category: everything a product shows."""
+
+    product: Product
+    shop: Shop
+    category: Category | None
+
+
+def product_views(session: Session, products: Iterable[Product]) -> list[ProductView]:
+    """`products` with their shops and categories, in two statements whatever their number."""
+    products = list(products)
+    shop_ids = sorted({product.shop_id for product in products})
+    category_ids = sorted({product.category_id for product in products if product.category_id is not None})
+    shops = rows.by_ids(session, Shop, shop_ids) if shop_ids else {}
+    categories = rows.by_ids(session, Category, category_ids) if category_ids else {}
+    return [
+        ProductView(
+            product=product,
+            shop=shops[product.shop_id],
+            category=categories.get(product.category_id) if product.category_id is not None else None,
+        )
+        for product in products
+    ]
+
+
+def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, ProductView]:
+    """Products with their shops and categories, keyed by id (missing ids are absent)."""
+    return {
+        view.product.id or 0: view
+        for view in product_views(session, rows.by_ids(session, Product, ids).values())
+    }
 
 
 def get_shop(session: Session, shop_id: int, *, field: str = "shopId") -> Shop:
@@ -69,10 +104,10 @@ def update_shop(
     return shop
 
 
-def create_category(session: Session, *, actor: Principal, shop_id: int, name: str) -> Category:
-    """A new category in a shop."""
+def create_category(session: Session, *, actor: Principal, shop_id: int, name: str) -> tuple[Category, Shop]:
+    """A new category in a shop, and the shop."""
     actor.require(Role.ADMIN)
-    get_shop(session, shop_id)
+    shop = get_shop(session, shop_id)
     name = text(name, field="name", max_length=100)
     rows.ensure_unique(
         session,
@@ -85,7 +120,7 @@ def create_category(session: Session, *, actor: Principal, shop_id: int, name: s
     category = Category(shop_id=shop_id, name=name)
     session.add(category)
     session.flush()
-    return category
+    return category, shop
 
 
 def _category_of_shop(session: Session, *, category_id: int, shop_id: int) -> None:
@@ -104,7 +139,7 @@ def add_product(
     price: int,
     category_id: int | None,
     stock: int,
-) -> Product:
+) -> ProductView:
     """A new product in a shop."""
     actor.require(Role.ADMIN)
     get_shop(session, shop_id)
@@ -120,7 +155,7 @@ def add_product(
     )
     session.add(product)
     session.flush()
-    return product
+    return product_views(session, [product])[0]
 
 
 def update_product(
@@ -132,7 +167,7 @@ def update_product(
     description: str | None,
     price: int | None,
     category_id: int | None,
-) -> Product:
+) -> ProductView:
     """Change a product's name, description, price or category (stock changes only by buy and deliver)."""
     actor.require(Role.ADMIN)
     product = rows.get_required(session, Product, product_id, message="No such product", field="id")
@@ -147,7 +182,7 @@ def update_product(
         product.category_id = category_id
     session.add(product)
     session.flush()
-    return product
+    return product_views(session, [product])[0]
 
 
 def _products(
@@ -178,10 +213,11 @@ def list_products(
     category_ids: Sequence[int] | None = None,
     first: int | None,
     after: str | None,
-) -> Page[Product]:
+) -> Page[ProductView]:
     """Products by id, filtered by whichever filters are given."""
     query = _products(ids=ids, shop_ids=shop_ids, category_ids=category_ids)
-    return paginate(session, query, order=(Sort(col(Product.id)),), first=first, after=after)
+    page = paginate(session, query, order=(Sort(col(Product.id)),), first=first, after=after)
+    return replace(page, rows=product_views(session, page.rows))
 
 
 def search_products(
@@ -191,8 +227,10 @@ def search_products(
     shop_ids: Sequence[int] | None,
     category_ids: Sequence[int] | None,
     first: int | None,
-) -> list[Product]:
+) -> list[ProductView]:
     """Products whose name contains `query`, case-insensitively."""
     needle = text(query, field="query", max_length=200)
     statement = _products(shop_ids=shop_ids, category_ids=category_ids, name_contains=needle)
-    return list(session.exec(statement.order_by(col(Product.id)).limit(page_size(first))).all())
+    return product_views(
+        session, session.exec(statement.order_by(col(Product.id)).limit(page_size(first))).all()
+    )

@@ -9,9 +9,10 @@ from strawberry.federation.types import FieldSet
 
 from subgraphs._common.connection import Connection
 from subgraphs._common.db import as_utc
-from subgraphs._common.ids import parse_id, parse_ids, to_id
+from subgraphs._common.ids import parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs._common.payment import Payment
+from subgraphs._common.rows import by_ids
 from subgraphs.shop import models, sales, services
 from subgraphs.shop.context import Context
 
@@ -35,14 +36,14 @@ class Shop:
         return cls(id=to_id(row.id), name=row.name, address=row.address, phone=row.phone)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        row = await info.context.loaders.shop.load(parse_id(id, field="id"))
-        return cls.from_row(row) if row else None
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
+        found = await info.context.db.read(by_ids, models.Shop, parse_ids(ids, field="id"))
+        return [cls.from_row(found[key]) if key in found else None for key in parse_ids(ids, field="id")]
 
     @strawberry.field
     async def categories(self, info: Info) -> list["Category"]:
         rows = await info.context.loaders.categories_of_shop.load(int(self.id))
-        return [Category.from_row(row) for row in rows]
+        return [Category(id=to_id(row.id), name=row.name, shop=self) for row in rows]
 
     @strawberry.field
     async def products(
@@ -59,7 +60,7 @@ class Shop:
             first=first,
             after=after,
         )
-        return Connection.of(page, Product.from_row)
+        return Connection.of(page, Product.of)
 
     @strawberry.field(description="ADMIN only.")
     async def checks(
@@ -72,22 +73,14 @@ class Shop:
             first=first,
             after=after,
         )
-        return Connection.of(page, Check.from_row)
+        return Connection.of(page, Check.of)
 
 
 @strawberry.type
 class Category:
     id: strawberry.ID
     name: str
-    shop_id: strawberry.Private[int]
-
-    @classmethod
-    def from_row(cls, row: models.Category) -> Self:
-        return cls(id=to_id(row.id), name=row.name, shop_id=row.shop_id)
-
-    @strawberry.field
-    async def shop(self, info: Info) -> Shop:
-        return Shop.from_row(await load_required(info.context.loaders.shop, self.shop_id, "shop"))
+    shop: Shop
 
 
 @strawberry.federation.type(keys=["id"])
@@ -97,51 +90,36 @@ class Product:
     description: str
     price: int
     stock: int
-    shop_id: strawberry.Private[int]
-    category_id: strawberry.Private[int | None]
+    category: Category | None
+    shop: Shop
 
     @classmethod
-    def from_row(cls, row: models.Product) -> Self:
+    def of(cls, view: services.ProductView) -> Self:
+        row, shop = view.product, Shop.from_row(view.shop)
+        category = view.category
         return cls(
             id=to_id(row.id),
             name=row.name,
             description=row.description,
             price=row.price,
             stock=row.stock,
-            shop_id=row.shop_id,
-            category_id=row.category_id,
+            category=Category(id=to_id(category.id), name=category.name, shop=shop) if category else None,
+            shop=shop,
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        row = await info.context.loaders.product.load(parse_id(id, field="id"))
-        return cls.from_row(row) if row else None
-
-    @strawberry.field
-    async def category(self, info: Info) -> Category | None:
-        if self.category_id is None:
-            return None
-        row = await info.context.loaders.category.load(self.category_id)
-        return Category.from_row(row) if row else None
-
-    @strawberry.field
-    async def shop(self, info: Info) -> Shop:
-        return Shop.from_row(await load_required(info.context.loaders.shop, self.shop_id, "shop"))
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
+        keys = parse_ids(ids, field="id")
+        found = await info.context.db.read(services.products_by_ids, keys)
+        return [cls.of(found[key]) if key in found else None for key in keys]
 
 
 @strawberry.type
 class CheckLine:
     quantity: int
     unit_price: int
-    product_id: strawberry.Private[int]
-
-    @strawberry.field
-    def total(self) -> int:
-        return self.quantity * self.unit_price
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return Product.from_row(await load_required(info.context.loaders.product, self.product_id, "product"))
+    total: int
+    product: Product
 
 
 @strawberry.federation.type(keys=["id"], description="Visible to its buyer and to ADMIN.")
@@ -151,41 +129,38 @@ class Check:
     payment: Payment
     total: int
     created_at: datetime
-    shop_id: strawberry.Private[int]
-    user_id: strawberry.Private[int]
+    shop: Shop
+    user: User
+    lines: list[CheckLine]
 
     @classmethod
-    def from_row(cls, row: models.Check) -> Self:
+    def of(cls, view: sales.CheckView) -> Self:
+        row = view.check
         return cls(
             id=to_id(row.id),
             number=row.number,
             payment=Payment(row.payment),
             total=row.total,
             created_at=as_utc(row.created_at),
-            shop_id=row.shop_id,
-            user_id=row.user_id,
+            shop=Shop.from_row(view.shop),
+            user=User(id=to_id(row.user_id)),
+            lines=[
+                CheckLine(
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    total=line.quantity * line.unit_price,
+                    product=Product.of(product),
+                )
+                for line, product in view.lines
+            ],
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        actor = info.context.auth.require()
-        row = await info.context.loaders.check.load(parse_id(id, field="id"))
-        return cls.from_row(sales.visible_check(actor, row)) if row else None
-
-    @strawberry.field
-    async def shop(self, info: Info) -> Shop:
-        return Shop.from_row(await load_required(info.context.loaders.shop, self.shop_id, "shop"))
-
-    @strawberry.field
-    def user(self) -> User:
-        return User(id=to_id(self.user_id))
-
-    @strawberry.field
-    async def lines(self, info: Info) -> list[CheckLine]:
-        rows = await info.context.loaders.lines_of_check.load(int(self.id))
-        return [
-            CheckLine(quantity=r.quantity, unit_price=r.unit_price, product_id=r.product_id) for r in rows
-        ]
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
+        found = await info.context.db.read(
+            sales.check_references, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
+        )
+        return [cls.of(view) if isinstance(view, sales.CheckView) else view for view in found]
 
 
 @strawberry.type
@@ -208,7 +183,7 @@ class Delivery:
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_row(await load_required(info.context.loaders.product, self.product_id, "product"))
+        return Product.of(await load_required(info.context.loaders.product, self.product_id, "product"))
 
 
 @strawberry.input
