@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar
 
+import orjson
 from cross_web import HTTPException  # what Strawberry raises for requests it cannot read
 from sqlalchemy import text
 from sqlmodel import Session
@@ -84,6 +85,12 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
         super().__init__(schema, graphql_ide="graphiql")
         self._build_context = build_context
         self.resources: R | None = None  # set while the app's lifespan runs
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its JSONDecodeError is json's, which Strawberry turns into a 400
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)  # several times faster than json.dumps on a large answer
 
     async def get_context(self, request: Any, response: Any) -> Any:
         if self.resources is None:
