@@ -89,8 +89,8 @@ class Product:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Self:
-        return cls(id=id)
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self]:
+        return [cls(id=strawberry.ID(id)) for id in ids]
 
     @strawberry.field
     async def reviews(self, info: Info) -> list["Review"]:
