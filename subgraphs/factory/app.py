@@ -1,5 +1,6 @@
 """The factory subgraph's ASGI app, with the scheduler and the delivery worker running beside it."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -40,6 +41,7 @@ def _resources(
         finally:
             scheduler.shutdown()
             await deliveries.poller.stop(grace=settings.request_timeout_seconds + 5)
+            await asyncio.wait_for(deliveries.settled(), timeout=settings.request_timeout_seconds + 5)
             await router.aclose()
 
     return open_resources

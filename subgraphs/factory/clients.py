@@ -31,38 +31,37 @@ class Refusal:
     permanent: bool = False
 
 
-def _deliver_many(count: int) -> str:
-    """One mutation with a `deliver` per item, aliased d0, d1, ... (each its own transaction in the shop)."""
-    variables = ", ".join(f"$i{n}: DeliverInput!" for n in range(count))
-    fields = " ".join(f"d{n}: deliver(input: $i{n}) {{ id }}" for n in range(count))
-    return f"mutation Deliver({variables}) {{ {fields} }}"
+_DELIVER_MANY = "mutation DeliverMany($inputs: [DeliverInput!]!) { deliverMany(inputs: $inputs) { key } }"
 
 
 class RouterClient(ServiceClient):
     """The router, as the factory calls it: to deliver to the shop and to check products."""
 
     async def deliver(self, deliveries: Sequence[DeliveryOrder]) -> dict[str, Refusal | None]:
-        """Deliver in one request; per key, None when the shop confirmed it, else why not. Safe to repeat:
-        the shop adds stock once per key."""
-        variables = {
-            f"i{n}": {"productId": str(item.product_id), "count": item.count, "key": item.key}
-            for n, item in enumerate(deliveries)
-        }
+        """Deliver in one request (one transaction in the shop); per key, None when the shop confirmed it,
+        else why not. Safe to repeat: the shop adds stock once per key."""
+        inputs = [
+            {"productId": str(item.product_id), "count": item.count, "key": item.key} for item in deliveries
+        ]
         try:
-            body = await self.post(_deliver_many(len(deliveries)), variables)
+            body = await self.post(_DELIVER_MANY, {"inputs": inputs})
         except (httpx.HTTPError, ValueError) as error:
             refusal = Refusal(f"shop unreachable through the router: {type(error).__name__}")
             return {item.key: refusal for item in deliveries}
-        errors: list[dict[str, Any]] = body.get("errors") or []
-        by_alias: dict[str, list[dict[str, Any]]] = {}
-        for problem in errors:
-            path = problem.get("path") or [None]
-            by_alias.setdefault(str(path[0]), []).append(problem)
-        unplaced = by_alias.get("None", [])  # errors of the whole request (validation, the router itself)
+        by_entry: dict[int, list[dict[str, Any]]] = {}
+        whole: list[dict[str, Any]] = []  # errors of the whole request (validation, the router itself)
+        for problem in body.get("errors") or []:
+            path = problem.get("path") or []
+            if len(path) >= 2 and isinstance(path[1], int):
+                by_entry.setdefault(path[1], []).append(problem)
+            else:
+                whole.append(problem)
+        entries = (body.get("data") or {}).get("deliverMany") or []
         outcome: dict[str, Refusal | None] = {}
         for n, item in enumerate(deliveries):
-            mine = by_alias.get(f"d{n}", []) + unplaced
-            outcome[item.key] = _refusal(mine) if mine else None
+            mine = by_entry.get(n, []) + whole
+            confirmed = n < len(entries) and entries[n] is not None and not mine
+            outcome[item.key] = None if confirmed else _refusal(mine or [{"message": "no answer"}])
         return outcome
 
     async def product_exists(self, product_id: int) -> bool:

@@ -1,13 +1,15 @@
 """Scheduler wiring and the delivery job: fire -> PENDING run -> deliver through the router, retried.
 
-Fires are cheap (they only note the craft and the time); one worker writes the noted fires as PENDING runs
-in one transaction, then delivers every due run, many per request. A hundred crafts firing in the same
-second cost a few transactions and requests, not hundreds.
+Fires are cheap (they only note the craft and the time). Each round of one worker writes the noted fires as
+PENDING runs and claims the due runs in one transaction, then sends them, many per request, without waiting
+for the answers: the next round goes on writing the next second's fires while the shop applies these. A
+thousand crafts firing in the same second cost a few transactions and requests, not thousands.
 """
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
@@ -19,12 +21,13 @@ from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
 from subgraphs.factory.clients import DeliveryOrder, Refusal, RouterClient
-from subgraphs.factory.models import Craft, CraftRun
+from subgraphs.factory.models import Craft
+from subgraphs.factory.services import DueRun
 from subgraphs.factory.settings import Settings
 
 logger = logging.getLogger(__name__)
-_DUE_PER_ROUND = 1000
-_PER_REQUEST = 50  # deliveries per request: well under the 100-alias limit
+_CLAIM_PER_ROUND = 2000
+_PER_REQUEST = 500  # deliveries per request: one transaction each in the shop (its limit is 1,000)
 _REQUESTS_AT_ONCE = 4
 
 
@@ -37,7 +40,11 @@ class Deliveries:
         self._settings = settings
         self._fires: list[tuple[int, datetime]] = []
         self._requests = asyncio.Semaphore(_REQUESTS_AT_ONCE)
-        self.poller = Poller("craft-deliveries", self.drain, interval=settings.delivery_retry_seconds)
+        self._sending: set[asyncio.Task[None]] = set()
+        # A claimed run is left alone for longer than its request may take; if this process dies meanwhile,
+        # the run is due again after that.
+        self._lease = timedelta(seconds=settings.request_timeout_seconds + 1)
+        self.poller = Poller("craft-deliveries", self._round, interval=settings.delivery_retry_seconds)
 
     def fired(self, craft_id: int, fired_at: datetime) -> None:
         """Note a fire; the worker writes its run and delivers it at once."""
@@ -45,37 +52,47 @@ class Deliveries:
         self.poller.wake()
 
     async def drain(self, *, due_by: datetime | None = None) -> None:
-        """One round: write noted fires as PENDING runs, then attempt once every run due by `due_by` (now,
-        unless given)."""
-        fires, self._fires = self._fires, []
-        if fires:
-            await self._db.write(services.record_fires, fires)
-        runs = await self._db.read(services.due_runs, due_by=due_by or utcnow(), limit=_DUE_PER_ROUND)
-        batches = [runs[start : start + _PER_REQUEST] for start in range(0, len(runs), _PER_REQUEST)]
-        # Batches go out together: the router plans one while the shop applies another.
-        await asyncio.gather(*(self._deliver(batch) for batch in batches))
+        """One round (runs due by `due_by`, now unless given) and every delivery it sent, to their end."""
+        await self._round(due_by=due_by)
+        await self.settled()
 
-    async def _deliver(self, runs: list[CraftRun]) -> None:
-        async with self._requests:
+    async def settled(self) -> None:
+        """Wait for every delivery in flight to be answered and recorded."""
+        while self._sending:
+            await asyncio.gather(*self._sending)
+
+    async def _round(self, *, due_by: datetime | None = None) -> None:
+        fires, self._fires = self._fires, []
+        now = utcnow()
+        runs = await self._db.write(
+            _record_and_claim, fires=fires, due_by=due_by or now, lease_until=now + self._lease
+        )
+        for start in range(0, len(runs), _PER_REQUEST):
+            await self._requests.acquire()  # at most a few requests in flight; the round waits for one
+            task = asyncio.create_task(self._deliver(runs[start : start + _PER_REQUEST]))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _deliver(self, runs: list[DueRun]) -> None:
+        try:
             outcome = await self._client.deliver(
                 [DeliveryOrder(key=run.key, product_id=run.product_id, count=run.count) for run in runs]
             )
-        await self._record(runs, outcome)
-
-    async def _record(self, runs: list[CraftRun], outcome: dict[str, Refusal | None]) -> None:
+        finally:
+            self._requests.release()
         for run in runs:
             refusal = outcome[run.key]
             if refusal is not None:
                 logger.warning("run %s not delivered: %s", run.key, refusal.error)
-        await self._db.write(self._mark, runs, outcome)
+        await self._db.write(self._record, runs, outcome)
 
-    def _mark(self, session: Session, runs: list[CraftRun], outcome: dict[str, Refusal | None]) -> None:
-        delivered = [run.id for run in runs if outcome[run.key] is None and run.id is not None]
+    def _record(self, session: Session, runs: Sequence[DueRun], outcome: dict[str, Refusal | None]) -> None:
+        delivered = [run.id for run in runs if outcome[run.key] is None]
         if delivered:
             services.mark_delivered(session, run_ids=delivered)
         for run in runs:
             refusal = outcome[run.key]
-            if refusal is None or run.id is None:
+            if refusal is None:
                 continue
             services.mark_attempt_failed(
                 session,
@@ -86,6 +103,14 @@ class Deliveries:
                 retry=self._settings.delivery_retry_seconds,
                 max_backoff=self._settings.delivery_max_backoff_seconds,
             )
+
+
+def _record_and_claim(
+    session: Session, *, fires: list[tuple[int, datetime]], due_by: datetime, lease_until: datetime
+) -> list[DueRun]:
+    if fires:
+        services.record_fires(session, fires, due_at=min(due_by, utcnow()))
+    return services.claim_due(session, due_by=due_by, lease_until=lease_until, limit=_CLAIM_PER_ROUND)
 
 
 class CraftScheduler:

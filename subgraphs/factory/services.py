@@ -3,10 +3,11 @@
 import functools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
@@ -62,7 +63,7 @@ def next_run_at(craft: Craft, now: datetime | None = None) -> datetime | None:
     return anchor + timedelta(seconds=step * craft.interval_seconds)
 
 
-def slot_of(craft: Craft, fired_at: datetime) -> datetime:
+def slot_of(craft: Craft | Any, fired_at: datetime) -> datetime:
     """The grid point a fire at `fired_at` belongs to (a scheduler fires on the grid, a little late)."""
     anchor = as_utc(craft.anchor_at)
     step = max(1, round((fired_at - anchor).total_seconds() / craft.interval_seconds))
@@ -270,42 +271,78 @@ def validate_last(last: int) -> int:
     return bounded(last, field="last", low=0, high=MAX_RUNS)
 
 
-def record_fires(session: Session, fires: Sequence[tuple[int, datetime]]) -> list[CraftRun]:
-    """Write the PENDING runs of `fires` (craft id, fire time), skipping crafts gone or paused and slots
-    that already have a run: the same slot never gets two runs."""
-    crafts = rows.by_ids(session, Craft, sorted({craft_id for craft_id, _ in fires}))
-    wanted: dict[str, CraftRun] = {}
+@dataclass(frozen=True, slots=True)
+class DueRun:
+    """A run claimed for one delivery attempt."""
+
+    id: int
+    key: str
+    product_id: int
+    count: int
+
+
+_RUN = CraftRun.__table__  # type: ignore[attr-defined]
+_CRAFT = Craft.__table__  # type: ignore[attr-defined]
+
+
+def record_fires(
+    session: Session, fires: Sequence[tuple[int, datetime]], *, due_at: datetime | None = None
+) -> int:
+    """Write the PENDING runs of `fires` (craft id, fire time), first due at `due_at` (now, unless given),
+    skipping crafts gone or paused and slots that already have a run: the same slot never gets two runs.
+    How many were written."""
+    craft_ids = sorted({craft_id for craft_id, _ in fires})
+    crafts = {
+        row.id: row
+        for row in session.execute(
+            select(_CRAFT).where(_CRAFT.c.id.in_(craft_ids), _CRAFT.c.active.is_(True))
+        ).all()
+    }
+    wanted: dict[str, dict[str, object]] = {}
+    due_at = due_at or utcnow()
     for craft_id, fired_at in fires:
         craft = crafts.get(craft_id)
-        if craft is None or not craft.active:
+        if craft is None:
             continue
         scheduled_at = slot_of(craft, fired_at)
         key = run_key(craft_id, scheduled_at)
-        wanted[key] = CraftRun(
-            craft_id=craft_id,
-            key=key,
-            product_id=craft.product_id,
-            count=craft.count_per_run,
-            scheduled_at=scheduled_at,
-        )
+        wanted[key] = {
+            "craft_id": craft_id,
+            "key": key,
+            "product_id": craft.product_id,
+            "count": craft.count_per_run,
+            "scheduled_at": scheduled_at,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": due_at,
+        }
     if not wanted:
-        return []
-    taken = set(session.exec(select(CraftRun.key).where(col(CraftRun.key).in_(list(wanted)))).all())
-    runs = [run for key, run in wanted.items() if key not in taken]
-    session.add_all(runs)
-    session.flush()
-    return runs
+        return 0
+    taken = set(session.execute(select(_RUN.c.key).where(_RUN.c.key.in_(list(wanted)))).scalars())
+    new = [run for key, run in wanted.items() if key not in taken]
+    if new:
+        session.execute(insert(_RUN), new)
+    return len(new)
 
 
-def due_runs(session: Session, *, due_by: datetime, limit: int) -> list[CraftRun]:
-    """PENDING runs whose next attempt is due by `due_by`, oldest first."""
-    query = (
-        select(CraftRun)
-        .where(CraftRun.status == PENDING, col(CraftRun.next_attempt_at) <= due_by)
-        .order_by(col(CraftRun.scheduled_at))
+def claim_due(session: Session, *, due_by: datetime, lease_until: datetime, limit: int) -> list[DueRun]:
+    """Claim up to `limit` PENDING runs due by `due_by`, oldest first, for one attempt: they are not due
+    again before `lease_until` (another worker, or the next round, leaves them to this attempt)."""
+    due = (
+        select(_RUN.c.id)
+        .where(_RUN.c.status == PENDING, _RUN.c.next_attempt_at <= due_by)
+        .order_by(_RUN.c.scheduled_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim disjoint runs; SQLite has one writer
     )
-    return list(session.exec(query).all())
+    claimed = session.execute(
+        update(_RUN)
+        .where(_RUN.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=lease_until)
+        .returning(_RUN.c.id, _RUN.c.key, _RUN.c.product_id, _RUN.c.count, _RUN.c.scheduled_at)
+    ).all()
+    # Row.count is the tuple method: the run's count is read by position.
+    return [DueRun(row[0], row[1], row[2], row[3]) for row in sorted(claimed, key=lambda row: row[4])]
 
 
 def mark_delivered(session: Session, *, run_ids: Sequence[int]) -> None:

@@ -1,5 +1,7 @@
 """Query and Mutation of the shop subgraph, and its federation schema."""
 
+from typing import Any
+
 import strawberry
 
 from subgraphs._common.connection import Connection
@@ -194,6 +196,25 @@ class Mutation:
             key=input.key,
         )
         return Delivery.from_row(row)
+
+    @strawberry.mutation(
+        description="ADMIN or SERVICE. 1..1000 deliveries in one transaction, each once per key. One entry "
+        "per input, in order: the delivery, or null with that input's error (code and field) at its index."
+    )
+    async def deliver_many(self, info: Info, inputs: list[DeliverInput]) -> list[Delivery | None]:
+        results = await info.context.db.write(
+            sales.deliver_many,
+            actor=info.context.auth.require(),
+            orders=[
+                sales.DeliveryOrder(
+                    product_id=parse_id(item.product_id, field="productId"), count=item.count, key=item.key
+                )
+                for item in inputs
+            ],
+        )
+        # An error in place of an entry becomes that entry's GraphQL error (graphql-core raises it there).
+        entries: list[Any] = [r if isinstance(r, Exception) else Delivery.from_row(r) for r in results]
+        return entries
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, types=[User])

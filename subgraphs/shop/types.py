@@ -172,7 +172,7 @@ class Delivery:
     product_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.Delivery) -> Self:
+    def from_row(cls, row: sales.DeliveryRecord) -> Self:
         return cls(
             id=to_id(row.id),
             key=row.key,

@@ -83,7 +83,7 @@ async def test_the_same_slot_fires_once(
     await resources.deliveries.drain()
     runs = await runs_of(factory, craft_id)
     assert [(run["status"], run["attempts"]) for run in runs] == [("DELIVERED", 1)]
-    assert router_link.operations("deliver(") == 1
+    assert router_link.operations("deliverMany(") == 1
     assert await stock(shop) == 2
 
 
@@ -101,7 +101,7 @@ async def test_failed_deliveries_retry_until_delivered_once(
         await resources.deliveries.drain(due_by=utcnow() + LATER)
     runs = await runs_of(factory, craft_id)
     assert [(run["status"], run["attempts"], run["error"]) for run in runs] == [("DELIVERED", 3, None)]
-    assert router_link.operations("deliver(") == 3
+    assert router_link.operations("deliverMany(") == 3
     assert await stock(shop) == 4  # the lost answer's delivery was applied, and not again
 
 
@@ -136,7 +136,7 @@ async def test_pending_runs_left_by_a_crash_are_completed(
     resources = await driven(factory_app)
     # A fire whose process died before delivering left its PENDING run behind.
     written = await resources.db.write(services.record_fires, [(int(craft_id), utcnow() + LATER)])
-    assert len(written) == 1
+    assert written == 1
     await resources.deliveries.drain()
     runs = await runs_of(factory, craft_id)
     assert [(run["status"], run["attempts"]) for run in runs] == [("DELIVERED", 1)]

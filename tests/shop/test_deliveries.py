@@ -1,0 +1,58 @@
+"""deliverMany: many deliveries in one transaction, each once per key, a refused one failing alone."""
+
+import httpx
+
+from subgraphs._common.auth import Role
+from subgraphs.shop.services import MAX_STOCK
+from tests.shop.fixtures import ADMIN, catalog
+from tests.support import codes, gql, token
+
+DELIVER_MANY = "mutation($inputs: [DeliverInput!]!) { deliverMany(inputs: $inputs) { key count product { id stock } } }"
+STOCK = '{ products(ids: ["1", "2"]) { nodes { stock } } }'
+FACTORY = token("service:factory", Role.SERVICE)
+
+
+async def stock(shop: httpx.AsyncClient) -> list[int]:
+    return [node["stock"] for node in (await gql(shop, STOCK))["data"]["products"]["nodes"]]
+
+
+def order(product: str, count: int, key: str) -> dict[str, object]:
+    return {"productId": product, "count": count, "key": key}
+
+
+async def test_each_delivery_applies_once_and_a_refused_one_fails_alone(shop: httpx.AsyncClient) -> None:
+    await catalog(shop, stock=10)
+    first = await gql(shop, DELIVER_MANY, {"inputs": [order("1", 5, "run-1")]}, as_=FACTORY)
+    assert first["data"]["deliverMany"] == [{"key": "run-1", "count": 5, "product": {"id": "1", "stock": 15}}]
+    inputs = [
+        order("1", 5, "run-1"),  # delivered before: the first delivery again, no stock
+        order("2", 3, "run-2"),
+        order("2", 3, "run-2"),  # the same key twice in one batch: once
+        order("1", 0, "run-3"),  # bad count
+        order("999", 1, "run-4"),  # no such product
+        order("1", MAX_STOCK, "run-5"),  # beyond the stock bound
+        order("1", 7, "run-6"),
+    ]
+    body = await gql(shop, DELIVER_MANY, {"inputs": inputs}, as_=FACTORY)
+    entries = body["data"]["deliverMany"]
+    assert [entry and entry["key"] for entry in entries] == ["run-1", "run-2", "run-2", None, None, None, "run-6"]
+    assert entries[0]["count"] == 5
+    errors = {tuple(error["path"]): error["extensions"] for error in body["errors"]}
+    assert errors == {
+        ("deliverMany", 3): {"code": "BAD_USER_INPUT", "field": "count"},
+        ("deliverMany", 4): {"code": "NOT_FOUND", "field": "productId"},
+        ("deliverMany", 5): {"code": "BAD_USER_INPUT", "field": "count"},
+    }
+    assert await stock(shop) == [15 + 7, 10 + 3]
+
+
+async def test_only_admins_and_services_deliver_and_batches_are_bounded(shop: httpx.AsyncClient) -> None:
+    await catalog(shop, stock=10)
+    one = {"inputs": [order("1", 1, "k")]}
+    assert codes(await gql(shop, DELIVER_MANY, one, as_=token(3))) == ["FORBIDDEN"]
+    assert codes(await gql(shop, DELIVER_MANY, one)) == ["UNAUTHENTICATED"]
+    too_many = {"inputs": [order("1", 1, f"k{n}") for n in range(1001)]}
+    body = await gql(shop, DELIVER_MANY, too_many, as_=ADMIN)
+    assert (codes(body), body["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], "inputs")
+    assert codes(await gql(shop, DELIVER_MANY, {"inputs": []}, as_=ADMIN)) == ["BAD_USER_INPUT"]
+    assert await stock(shop) == [10, 10]
