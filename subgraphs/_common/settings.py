@@ -17,6 +17,10 @@ class SubgraphSettings(BaseSettings):
     jwt_secret: str = Field(default=DEVELOPMENT_SECRET, validation_alias="SERVICE_TREE_JWT_SECRET")
     token_ttl_seconds: int = Field(default=24 * 3600, validation_alias="SERVICE_TREE_TOKEN_TTL_SECONDS")
     max_body_bytes: int = 1_000_000
+    # Finished work (delivered runs, deliveries, sent outbox rows) is kept this long, then pruned; it must
+    # outlast the longest outage a retry may span.
+    retention_days: float = 7.0
+    prune_interval_seconds: float = 300.0
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "SubgraphSettings":

@@ -3,17 +3,19 @@
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
+from subgraphs._common.retention import Pruner
 from subgraphs.factory.clients import RouterClient
 from subgraphs.factory.context import Resources, build_context
 from subgraphs.factory.jobs import CraftScheduler, Deliveries
 from subgraphs.factory.schema import schema
-from subgraphs.factory.services import active_crafts
+from subgraphs.factory.services import active_crafts, prune_runs
 from subgraphs.factory.settings import Settings
 
 
@@ -31,14 +33,23 @@ def _resources(
         )
         deliveries = Deliveries(db=db, client=router, settings=settings)
         scheduler = CraftScheduler(deliveries=deliveries, enabled=settings.scheduler_enabled)
+        pruner = Pruner(
+            "factory-pruner",
+            db=db,
+            prune=prune_runs,
+            retention=timedelta(days=settings.retention_days),
+            interval=settings.prune_interval_seconds,
+        )
         if settings.scheduler_enabled:
             scheduler.start(await db.read(active_crafts))
             deliveries.poller.start()
+        pruner.poller.start()
         try:
             yield Resources(
                 db=db, settings=settings, router=router, scheduler=scheduler, deliveries=deliveries
             )
         finally:
+            await pruner.poller.stop(grace=30)
             scheduler.shutdown()
             await deliveries.poller.stop(grace=settings.request_timeout_seconds + 5)
             await asyncio.wait_for(deliveries.settled(), timeout=settings.request_timeout_seconds + 5)

@@ -376,3 +376,14 @@ def mark_attempt_failed(
     else:
         run.next_attempt_at = next_attempt_at(run.attempts, first=retry, cap=max_backoff)
     session.add(run)
+
+
+def prune_runs(session: Session, before: datetime, limit: int) -> int:
+    """Delete at most `limit` finished runs (DELIVERED or FAILED) that finished before `before`."""
+    old = (
+        select(_RUN.c.id)
+        .where(_RUN.c.status != PENDING, _RUN.c.finished_at < before)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    return len(session.execute(delete(_RUN).where(_RUN.c.id.in_(old)).returning(_RUN.c.id)).all())

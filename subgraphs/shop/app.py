@@ -2,12 +2,15 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
+from subgraphs._common.retention import Pruner
+from subgraphs.shop import sales
 from subgraphs.shop.clients import PurchaseClient
 from subgraphs.shop.context import Resources, build_context
 from subgraphs.shop.outbox import OutboxRelay
@@ -35,10 +38,19 @@ def _resources(
             max_backoff=settings.outbox_max_backoff_seconds,
             inline_timeout=settings.purchase_inline_timeout_seconds,
         )
+        pruner = Pruner(
+            "shop-pruner",
+            db=db,
+            prune=sales.prune,
+            retention=timedelta(days=settings.retention_days),
+            interval=settings.prune_interval_seconds,
+        )
         relay.poller.start()
+        pruner.poller.start()
         try:
             yield Resources(db=db, settings=settings, relay=relay)
         finally:
+            await pruner.poller.stop(grace=30)
             await relay.poller.stop(grace=settings.purchase_timeout_seconds + 5)
             await client.aclose()
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
@@ -374,3 +374,19 @@ def mark_failed(session: Session, *, check_id: int, error: str, retry: float, ma
     row.last_error = error[:500]
     row.next_attempt_at = next_attempt_at(row.attempts, first=retry, cap=max_backoff)
     session.add(row)
+
+
+def prune(session: Session, before: datetime, limit: int) -> int:
+    """Delete at most `limit` deliveries, and at most `limit` sent outbox rows, older than `before`."""
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    old_deliveries = select(_DELIVERY.c.id).where(_DELIVERY.c.delivered_at < before).limit(limit)
+    old_sent = select(table.c.id).where(table.c.sent_at < before).limit(limit)
+    deleted = session.execute(
+        delete(_DELIVERY)
+        .where(_DELIVERY.c.id.in_(old_deliveries.scalar_subquery()))
+        .returning(_DELIVERY.c.id)
+    ).all()
+    sent = session.execute(
+        delete(table).where(table.c.id.in_(old_sent.scalar_subquery())).returning(table.c.id)
+    ).all()
+    return max(len(deleted), len(sent))

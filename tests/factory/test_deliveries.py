@@ -13,6 +13,7 @@ import httpx
 from starlette.applications import Starlette
 
 from subgraphs._common.db import utcnow
+from subgraphs._common.retention import Pruner
 from subgraphs.factory import services
 from subgraphs.factory.context import Resources
 from subgraphs.factory.models import Craft
@@ -141,3 +142,22 @@ async def test_pending_runs_left_by_a_crash_are_completed(
     runs = await runs_of(factory, craft_id)
     assert [(run["status"], run["attempts"]) for run in runs] == [("DELIVERED", 1)]
     assert await stock(shop) == 6
+
+
+async def test_finished_runs_past_the_retention_window_are_pruned(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
+) -> None:
+    await catalog(shop, stock=0)
+    factory_id = await make_factory(factory)
+    craft_id = await make_craft(factory, factory_id, count=1, interval=3600)
+    resources = await driven(factory_app)
+    slots = [(int(craft_id), utcnow() + n * LATER) for n in (1, 2)]
+    assert await resources.db.write(services.record_fires, slots) == 2
+    await resources.deliveries.drain()
+    assert await resources.db.write(services.record_fires, [(int(craft_id), utcnow() + 3 * LATER)]) == 1
+    pruner = Pruner(
+        "test-pruner", db=resources.db, prune=services.prune_runs, retention=timedelta(0), interval=60
+    )
+    assert await pruner.prune() == 2  # the two DELIVERED runs; the PENDING one stays
+    assert [run["status"] for run in await runs_of(factory, craft_id)] == ["PENDING"]
+    assert await pruner.prune() == 0

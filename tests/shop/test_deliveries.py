@@ -1,13 +1,24 @@
 """deliverMany: many deliveries in one transaction, each once per key, a refused one failing alone."""
 
+from datetime import timedelta
+
 import httpx
+from sqlmodel import func, select
+from starlette.applications import Starlette
 
 from subgraphs._common.auth import Role
+from subgraphs._common.retention import Pruner
+from subgraphs.shop import sales
+from subgraphs.shop.models import Delivery, Outbox
 from subgraphs.shop.services import MAX_STOCK
-from tests.shop.fixtures import ADMIN, catalog
+from tests.purchase.fixtures import register
+from tests.shop.fixtures import ADMIN, BUY, catalog
+from tests.shop.fixtures import order as buy_order
 from tests.support import codes, gql, token
 
-DELIVER_MANY = "mutation($inputs: [DeliverInput!]!) { deliverMany(inputs: $inputs) { key count product { id stock } } }"
+DELIVER_MANY = (
+    "mutation($inputs: [DeliverInput!]!) { deliverMany(inputs: $inputs) { key count product { id stock } } }"
+)
 STOCK = '{ products(ids: ["1", "2"]) { nodes { stock } } }'
 FACTORY = token("service:factory", Role.SERVICE)
 
@@ -35,7 +46,15 @@ async def test_each_delivery_applies_once_and_a_refused_one_fails_alone(shop: ht
     ]
     body = await gql(shop, DELIVER_MANY, {"inputs": inputs}, as_=FACTORY)
     entries = body["data"]["deliverMany"]
-    assert [entry and entry["key"] for entry in entries] == ["run-1", "run-2", "run-2", None, None, None, "run-6"]
+    assert [entry and entry["key"] for entry in entries] == [
+        "run-1",
+        "run-2",
+        "run-2",
+        None,
+        None,
+        None,
+        "run-6",
+    ]
     assert entries[0]["count"] == 5
     errors = {tuple(error["path"]): error["extensions"] for error in body["errors"]}
     assert errors == {
@@ -56,3 +75,20 @@ async def test_only_admins_and_services_deliver_and_batches_are_bounded(shop: ht
     assert (codes(body), body["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], "inputs")
     assert codes(await gql(shop, DELIVER_MANY, {"inputs": []}, as_=ADMIN)) == ["BAD_USER_INPUT"]
     assert await stock(shop) == [10, 10]
+
+
+async def test_deliveries_and_sent_outbox_rows_past_the_retention_window_are_pruned(
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop, stock=10)
+    await gql(shop, DELIVER_MANY, {"inputs": [order("1", 1, "a"), order("2", 1, "b")]}, as_=FACTORY)
+    assert (await gql(shop, BUY, buy_order([("1", 1)]), as_=customer))["data"]["buy"]["number"] == 1
+    db = shop_app.state.resources.db
+    pruner = Pruner("test-pruner", db=db, prune=sales.prune, retention=timedelta(0), interval=60)
+    assert await pruner.prune() == 2  # two deliveries, and (in the same batch) the one sent outbox row
+    counts = await db.read(
+        lambda session: [session.exec(select(func.count()).select_from(t)).one() for t in (Delivery, Outbox)]
+    )
+    assert counts == [0, 0]
+    assert await stock(shop) == [10 + 1 - 1, 10 + 1]  # pruning removes records, never stock
