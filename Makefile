@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-fast lint schema schema-check admin bench clean
+.PHONY: install run test test-fast lint schema schema-check admin bench wrk clean
 
 install: $(VENV)/.synced router/node_modules/.installed
 
@@ -50,9 +50,16 @@ schema: install
 admin: install
 	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
 
-bench: install
-	$(BIN)/python -m bench.flagship
-	$(BIN)/python -m bench.lateness
+## bench: every figure of issue 7, three repeats, results in bench/results/ (about an hour; bench/README.md).
+## A part, quickly: make bench BENCH_ARGS="--only flagship --repeats 1 --seconds 4"
+bench: install wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## wrk: the HTTP load generator the benchmark drives (Debian package), installed when missing
+wrk:
+	@command -v wrk >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
 
 clean:
 	rm -rf var $(VENV) $(TOOLS) router/node_modules

@@ -1,102 +1,102 @@
-"""The flagship query through the router: cost with 1 and with 50 purchases, in one run.
+"""The flagship: API.md's MyPurchases through the router, for customers with 1 to 1,000 purchases."""
 
-Router deduplication is off, so every request reaches the subgraphs. Usage: python -m bench.flagship
-"""
-
-import json
 import logging
-import statistics
-import sys
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
+from bench import data
+from bench.ceilings import Ceiling
+from bench.figures import Figures
+from bench.load import wrk
+from bench.rss import Peaks, sampled
+from bench.system import System
 from tools.client import GraphQLClient
-from tools.stack import Stack
 
-logger = logging.getLogger("bench.flagship")
-FLAGSHIP = """query MyPurchases { me { login purchases(first: 50) { totalCount nodes {
-  name payment total createdAt userCategory { name }
-  check { number createdAt shop { name address }
-    lines { quantity unitPrice product { name category { name } } } } } } } }"""
-REQUESTS = 200
-CONCURRENCY = 8
-
-
-def _customer(url: str, login: str, purchases: int, shop_id: str, product_ids: list[str]) -> GraphQLClient:
-    client = GraphQLClient(url)
-    payload = client.call(
-        "mutation($i: RegisterInput!) { register(input: $i) { token } }",
-        i={"login": login, "password": "bench-password", "firstName": "B", "secondName": "B"},
-    )
-    client.token = payload["register"]["token"]
-    items = [{"productId": product_id, "quantity": 1} for product_id in product_ids]
-    order = {"shopId": shop_id, "items": items, "payment": "CARD", "purchaseName": "bench"}
-    for _ in range(purchases):
-        client.call("mutation($i: BuyInput!) { buy(input: $i) { id } }", i=order)
-    return client
-
-
-def _measure(client: GraphQLClient) -> dict[str, float]:
-    latencies = []
-    for _ in range(REQUESTS // 4):  # sequential: latency
-        started = time.perf_counter()
-        client.call(FLAGSHIP)
-        latencies.append(time.perf_counter() - started)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:  # concurrent: throughput
-        list(pool.map(lambda _: client.call(FLAGSHIP), range(REQUESTS)))
-    elapsed = time.perf_counter() - started
-    return {
-        "median_ms": round(statistics.median(latencies) * 1000, 1),
-        "requests_per_s": round(REQUESTS / elapsed, 1),
+logger = logging.getLogger(__name__)
+SECTION = "Flagship: MyPurchases through the router"
+LINES = 3
+# API.md's MyPurchases, but for the page size and one line break.
+FLAGSHIP = """query MyPurchases {
+  me {
+    login
+    purchases(first: 50) {
+      totalCount
+      nodes {
+        name payment total createdAt
+        userCategory { name }
+        check { number createdAt shop { name address }
+          lines { quantity unitPrice product { name category { name } } } }
+      }
     }
+  }
+}"""
 
 
-def measure() -> dict[str, Any]:
-    """Run the scenario on a fresh stack; the figures."""
-    with tempfile.TemporaryDirectory(prefix="bench-flagship-") as data_dir:
-        stack = Stack.on_free_ports(Path(data_dir), ROUTER_DEDUPE="0", FACTORY_SCHEDULER_ENABLED="false")
-        with stack.running():
-            admin = GraphQLClient(stack.router_url)
-            stack.create_admin("bench", "bench-password")
-            admin.login("bench", "bench-password")
-            shop_id = admin.call(
-                'mutation { createShop(input: {name: "B", address: "-", phone: "-"}) { id } }'
-            )["createShop"]["id"]
-            category = admin.call(
-                'mutation($s: ID!) { createCategory(shopId: $s, name: "C") { id } }', s=shop_id
+def document(first: int) -> str:
+    """MyPurchases asking for `first` purchases."""
+    return FLAGSHIP.replace("purchases(first: 50)", f"purchases(first: {first})")
+
+
+def case(purchases: int, first: int, concurrency: int) -> str:
+    """How the report names one flagship measurement."""
+    return f"{purchases} purchase{'s' if purchases != 1 else ''}, first {first}, concurrency {concurrency}"
+
+
+def prepare(system: System, catalog: data.Catalog, purchases: list[int]) -> dict[int, data.Customer]:
+    """One customer per count in `purchases`, each with that many purchases of LINES lines, all recorded."""
+    url = system.router_url
+    customers = dict(zip(purchases, data.customers(url, "flagship", len(purchases)), strict=True))
+    order = catalog.order(LINES)
+    for count, customer in customers.items():
+        logger.info("  %d buys for %s", count, customer.login)
+        data.buy(url, customer, order, count)
+    for count, customer in customers.items():
+        recorded = data.wait_purchases(url, customer, count)
+        if recorded != count:
+            raise RuntimeError(f"{customer.login}: {recorded} purchases recorded, {count} bought")
+    return customers
+
+
+def check_answer(url: str, customer: data.Customer, purchases: int, first: int) -> None:
+    """Fail unless the measured request answers in full: the page of purchases, each check with its lines."""
+    me = GraphQLClient(url, customer.token).call(document(first))["me"]
+    nodes = me["purchases"]["nodes"]
+    if me["purchases"]["totalCount"] != purchases or len(nodes) != min(purchases, first):
+        raise RuntimeError(f"MyPurchases answered {len(nodes)} of {purchases} purchases (first {first})")
+    if any(len(node["check"]["lines"]) != LINES for node in nodes):
+        raise RuntimeError("MyPurchases answered a check without its lines")
+
+
+def measure(
+    system: System,
+    figures: Figures,
+    customers: dict[int, data.Customer],
+    router: Ceiling,
+    *,
+    firsts: list[int],
+    seconds: float,
+    warmup: float,
+    peaks: Peaks,
+) -> None:
+    """MyPurchases at concurrency 1 and 10 for each customer and page size, next to the router's ceiling.
+
+    Peak RSS is sampled during the concurrency-10 runs."""
+    url = system.router_url
+    for purchases, customer in customers.items():
+        for first in firsts:
+            check_answer(url, customer, purchases, first)
+            query, tokens = document(first), [customer.token]
+            if warmup:
+                wrk(url, query, connections=10, seconds=warmup, tokens=tokens)
+            one = wrk(url, query, connections=1, seconds=seconds, tokens=tokens)
+            with sampled(system.pids, peaks):
+                ten = wrk(url, query, connections=10, seconds=seconds, tokens=tokens)
+            figures.add_load(SECTION, case(purchases, first, 1), one)
+            figures.add(
+                SECTION, case(purchases, first, 1), "p50 ÷ router ceiling p50", one.p50_ms / router.one.p50_ms
             )
-            add = "mutation($i: AddProductInput!) { addProduct(input: $i) { id } }"
-            product_ids = [
-                admin.call(
-                    add,
-                    i={
-                        "shopId": shop_id,
-                        "name": f"P{n}",
-                        "price": 100,
-                        "stock": 100_000,
-                        "categoryId": category["createCategory"]["id"],
-                    },
-                )["addProduct"]["id"]
-                for n in range(3)
-            ]
-            one = _customer(stack.router_url, "one", 1, shop_id, product_ids)
-            fifty = _customer(stack.router_url, "fifty", 50, shop_id, product_ids)
-            small, large = _measure(one), _measure(fifty)
-    ratio = round(large["median_ms"] / small["median_ms"], 2)
-    return {"1 purchase": small, "50 purchases": large, "ratio_median_50_to_1": ratio}
-
-
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("httpx", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logger.info(json.dumps(measure(), indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            figures.add_load(SECTION, case(purchases, first, 10), ten)
+            figures.add(
+                SECTION,
+                case(purchases, first, 10),
+                "requests/s ÷ router ceiling",
+                ten.per_second / router.ten.per_second,
+            )
