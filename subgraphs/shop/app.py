@@ -37,6 +37,7 @@ def _resources(
             retry=settings.outbox_retry_seconds,
             max_backoff=settings.outbox_max_backoff_seconds,
             inline_timeout=settings.purchase_inline_timeout_seconds,
+            request_timeout=settings.purchase_timeout_seconds,
         )
         pruner = Pruner(
             "shop-pruner",
@@ -52,6 +53,7 @@ def _resources(
         finally:
             await pruner.poller.stop(grace=30)
             await relay.poller.stop(grace=settings.purchase_timeout_seconds + 5)
+            await relay.flushed()
             await client.aclose()
 
     return open_resources

@@ -1,7 +1,8 @@
 """Relays the outbox: every check's purchase is recorded in the purchase subgraph exactly once."""
 
+import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from subgraphs._common.db import Database, utcnow
 from subgraphs._common.poller import Poller
@@ -14,10 +15,12 @@ _BATCH = 50
 
 
 class OutboxRelay:
-    """Sends due outbox rows, right after a buy and then on a timer with backoff until confirmed.
+    """Sends outbox rows: right after a buy (the buy's own attempt), then, for what that did not confirm, on a
+    timer with backoff until confirmed.
 
-    Sending twice is harmless (the purchase subgraph records a check once), so a buy's immediate attempt
-    and the timer never need to coordinate.
+    Sending twice is harmless (the purchase subgraph records a check once), but rare: a row is claimed for
+    each attempt (a lease), so the timer leaves a row alone while another attempt may still be under way.
+    Confirmations are written in batches: many concurrent buys share one write transaction for them.
     """
 
     def __init__(
@@ -29,12 +32,16 @@ class OutboxRelay:
         retry: float,
         max_backoff: float,
         inline_timeout: float,
+        request_timeout: float,
     ) -> None:
         self._db = db
         self._client = client
         self._retry = retry
         self._max_backoff = max_backoff
         self._inline_timeout = inline_timeout
+        self._lease = timedelta(seconds=request_timeout + 1)
+        self._confirmed: list[int] = []
+        self._writing: asyncio.Task[None] | None = None
         self.poller = Poller("outbox-relay", self.drain, interval=interval)
 
     @property
@@ -49,11 +56,18 @@ class OutboxRelay:
 
     async def drain(self, *, due_by: datetime | None = None) -> int:
         """Send once every record due by `due_by` (now, unless given); how many were confirmed."""
-        records = await self._db.read(sales.due_records, due_by=due_by or utcnow(), limit=_BATCH)
-        sent = 0
-        for record in records:
-            sent += await self._send(record)
+        now = utcnow()
+        records = await self._db.write(
+            sales.claim_due_records, due_by=due_by or now, lease_until=now + self._lease, limit=_BATCH
+        )
+        sent = sum(await asyncio.gather(*(self._send(record) for record in records)))
+        await self.flushed()
         return sent
+
+    async def flushed(self) -> None:
+        """Wait until every confirmation so far is written."""
+        while self._writing is not None:
+            await asyncio.shield(self._writing)
 
     async def _send(self, record: PurchaseRecord, wait_seconds: float | None = None) -> bool:
         try:
@@ -68,5 +82,15 @@ class OutboxRelay:
                 max_backoff=self._max_backoff,
             )
             return False
-        await self._db.write(sales.mark_recorded, check_id=record.check_id)
+        self._confirmed.append(record.check_id)
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._write_confirmed())
         return True
+
+    async def _write_confirmed(self) -> None:
+        try:
+            while self._confirmed:
+                check_ids, self._confirmed = self._confirmed, []
+                await self._db.write(sales.mark_recorded, check_ids=check_ids)
+        finally:
+            self._writing = None

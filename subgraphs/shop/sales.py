@@ -250,6 +250,7 @@ class DeliveryRecord:
 
 
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 _EARLIER = select(_DELIVERY).where(_DELIVERY.c.key.in_(bindparam("keys", expanding=True)))
 
 
@@ -350,21 +351,31 @@ def purchase_record(check: Check) -> PurchaseRecord:
     )
 
 
-def due_records(session: Session, *, due_by: datetime, limit: int) -> list[PurchaseRecord]:
-    """Purchases whose recording is due by `due_by`, oldest first."""
-    query = (
-        select(Check)
-        .join(Outbox, col(Outbox.check_id) == col(Check.id))
-        .where(col(Outbox.sent_at).is_(None), col(Outbox.next_attempt_at) <= due_by)
-        .order_by(col(Outbox.id))
+def claim_due_records(
+    session: Session, *, due_by: datetime, lease_until: datetime, limit: int
+) -> list[PurchaseRecord]:
+    """Claim up to `limit` purchases whose recording is due by `due_by`, oldest first, for one attempt:
+    they are not due again before `lease_until` (another relay, or the next round, leaves them alone)."""
+    due = (
+        select(_OUTBOX.c.id)
+        .where(_OUTBOX.c.sent_at.is_(None), _OUTBOX.c.next_attempt_at <= due_by)
+        .order_by(_OUTBOX.c.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim disjoint rows; SQLite has one writer
     )
-    return [purchase_record(row) for row in session.exec(query).all()]
+    claimed = session.execute(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=lease_until)
+        .returning(_OUTBOX.c.check_id)
+    ).scalars()
+    checks = rows.by_ids(session, Check, sorted(claimed))
+    return [purchase_record(check) for check in checks.values()]
 
 
-def mark_recorded(session: Session, *, check_id: int) -> None:
-    """The purchase subgraph has the purchase for `check_id`."""
-    session.execute(update(Outbox).where(col(Outbox.check_id) == check_id).values(sent_at=utcnow()))
+def mark_recorded(session: Session, *, check_ids: Sequence[int]) -> None:
+    """The purchase subgraph has the purchases of `check_ids`."""
+    session.execute(update(_OUTBOX).where(_OUTBOX.c.check_id.in_(check_ids)).values(sent_at=utcnow()))
 
 
 def mark_failed(session: Session, *, check_id: int, error: str, retry: float, max_backoff: float) -> None:
@@ -378,7 +389,7 @@ def mark_failed(session: Session, *, check_id: int, error: str, retry: float, ma
 
 def prune(session: Session, before: datetime, limit: int) -> int:
     """Delete at most `limit` deliveries, and at most `limit` sent outbox rows, older than `before`."""
-    table = Outbox.__table__  # type: ignore[attr-defined]
+    table = _OUTBOX
     old_deliveries = select(_DELIVERY.c.id).where(_DELIVERY.c.delivered_at < before).limit(limit)
     old_sent = select(table.c.id).where(table.c.sent_at < before).limit(limit)
     deleted = session.execute(

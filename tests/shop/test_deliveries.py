@@ -85,6 +85,7 @@ async def test_deliveries_and_sent_outbox_rows_past_the_retention_window_are_pru
     await gql(shop, DELIVER_MANY, {"inputs": [order("1", 1, "a"), order("2", 1, "b")]}, as_=FACTORY)
     assert (await gql(shop, BUY, buy_order([("1", 1)]), as_=customer))["data"]["buy"]["number"] == 1
     db = shop_app.state.resources.db
+    await shop_app.state.resources.relay.flushed()  # the buy's purchase is confirmed as sent
     pruner = Pruner("test-pruner", db=db, prune=sales.prune, retention=timedelta(0), interval=60)
     assert await pruner.prune() == 2  # two deliveries, and (in the same batch) the one sent outbox row
     counts = await db.read(
