@@ -17,7 +17,7 @@ from subgraphs._common.inputs import text
 from subgraphs._common.pagination import Page, Sort, paginate
 from subgraphs._common.payment import Payment
 from subgraphs.shop.models import Check, CheckLine, Delivery, Outbox, Product, Shop
-from subgraphs.shop.services import MAX_STOCK, ProductView, get_shop, product_views
+from subgraphs.shop.services import MAX_INT, MAX_STOCK, ProductView, get_shop, product_views
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -190,6 +190,9 @@ def buy(
         if product is None or product.shop_id != shop_id:
             raise BadUserInput(f"Product {product_id} is not sold in this shop", field="items.productId")
     quantities = {item.product_id: item.quantity for item in items}
+    total = sum(products[pid].price * quantity for pid, quantity in quantities.items())
+    if total > MAX_INT:
+        raise BadUserInput(f"A check's total may not exceed {MAX_INT}", field="items")
     for product_id in ids:  # a fixed order keeps concurrent buys from deadlocking on PostgreSQL
         _take_stock(session, product=products[product_id], quantity=quantities[product_id])
     check = Check(
@@ -197,7 +200,7 @@ def buy(
         number=_next_check_number(session, shop_id),
         user_id=user_id,
         payment=payment.value,
-        total=sum(products[pid].price * quantity for pid, quantity in quantities.items()),
+        total=total,
         purchase_name=name,
         idempotency_key=idempotency_key,
     )

@@ -13,7 +13,9 @@ from subgraphs._common.inputs import bounded, text
 from subgraphs._common.pagination import Page, Sort, page_size, paginate
 from subgraphs.shop.models import Category, Product, Shop
 
-MAX_PRICE = 10**12
+# Every number the API returns must fit GraphQL's Int (32 bits) and PostgreSQL's integer: bounds below 2^31.
+MAX_INT = 2**31 - 1
+MAX_PRICE = 10**9
 MAX_STOCK = 10**9
 
 _SHOP_TAKEN = "A shop with that name exists"

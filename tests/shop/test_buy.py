@@ -187,3 +187,22 @@ async def test_purchase_is_recorded_once_after_the_purchase_subgraph_recovers(
     assert purchase_link.operations("recordPurchase") == 3
     listing = await gql(purchase, mine, as_=customer)
     assert listing["data"]["me"]["purchases"] == {"totalCount": 1, "nodes": [{"check": {"id": "1"}}]}
+
+
+async def test_a_total_beyond_the_int_range_is_refused_before_anything_changes(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop, stock=10)
+    price = await gql(
+        shop, 'mutation { updateProduct(input: {id: "1", price: 1000000000}) { price } }', as_=ADMIN
+    )
+    assert price["data"]["updateProduct"]["price"] == 10**9
+    too_dear = await gql(
+        shop, 'mutation { updateProduct(input: {id: "1", price: 1000000001}) { price } }', as_=ADMIN
+    )
+    assert too_dear["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "price"}
+    body = await gql(shop, BUY, order([("1", 3)]), as_=customer)  # 3 x 10^9 > 2^31 - 1
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "items"}
+    assert await stock(shop) == [10, 10]
+    assert (await gql(shop, BUY, order([("1", 2)]), as_=customer))["data"]["buy"]["total"] == 2 * 10**9
