@@ -8,7 +8,9 @@ BIN := $(VENV)/bin
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-fast lint schema schema-check admin bench wrk clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install postgres-server test-postgres run test test-fast lint schema schema-check admin bench wrk clean
 
 install: $(VENV)/.synced router/node_modules/.installed
 
@@ -28,9 +30,19 @@ router/node_modules/.installed: router/package.json router/package-lock.json
 run: install
 	$(BIN)/python -m tools.run
 
-## test: lint, type-check and every test, end-to-end ones included
-test: install lint
+## test: lint, type-check and every test, end-to-end ones included, on SQLite and then on PostgreSQL
+test: install postgres-server lint
 	$(BIN)/pytest
+	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+
+## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster only
+test-postgres: install postgres-server
+	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+
+# Debian's PostgreSQL server, for the tests' throwaway clusters and make run-postgres (installed if missing).
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 
 ## test-fast: unit and resolver tests only
 test-fast: install

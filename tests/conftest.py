@@ -1,6 +1,6 @@
-"""Fixtures: each test gets its own migrated SQLite files and in-process apps."""
+"""Fixtures: each test gets its own migrated databases (SQLite files, or PostgreSQL with --backend) and in-process apps."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -9,13 +9,13 @@ import pytest
 from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
-from subgraphs._common.migrations import upgrade
 from subgraphs.factory.app import create_app as create_factory_app
 from subgraphs.factory.settings import Settings as FactorySettings
 from subgraphs.purchase.app import create_app as create_purchase_app
 from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.app import create_app as create_shop_app
 from subgraphs.shop.settings import Settings as ShopSettings
+from tests.databases import BACKENDS, Databases
 from tests.support import Link
 
 
@@ -33,15 +33,34 @@ async def client_of(app: Starlette, name: str) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
-def migrated(tmp_path: Path, subgraph: str) -> str:
-    url = f"sqlite:///{tmp_path / f'{subgraph}.db'}"
-    upgrade(subgraph, url)
-    return url
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default="sqlite",
+        help="the database of every subgraph in the tests: SQLite files, or a throwaway PostgreSQL cluster",
+    )
+
+
+@pytest.fixture(scope="session")
+def databases(request: pytest.FixtureRequest) -> Iterator[Databases]:
+    """Fresh migrated databases on the backend this run tests."""
+    started = Databases.start(request.config.getoption("--backend"))
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 @pytest.fixture
-async def purchase_app(tmp_path: Path) -> AsyncIterator[Starlette]:
-    app = create_purchase_app(PurchaseSettings(database_url=migrated(tmp_path, "purchase")))
+def migrated(databases: Databases, tmp_path: Path) -> Callable[[str], str]:
+    """Makes a fresh migrated database of a subgraph for this test; its URL."""
+    return lambda subgraph: databases.fresh(subgraph, tmp_path)
+
+
+@pytest.fixture
+async def purchase_app(migrated: Callable[[str], str]) -> AsyncIterator[Starlette]:
+    app = create_purchase_app(PurchaseSettings(database_url=migrated("purchase")))
     async with started(app):
         yield app
 
@@ -59,10 +78,10 @@ def purchase_link(purchase_app: Starlette) -> Link:
 
 
 @pytest.fixture
-async def shop_app(tmp_path: Path, purchase_link: Link) -> AsyncIterator[Starlette]:
+async def shop_app(migrated: Callable[[str], str], purchase_link: Link) -> AsyncIterator[Starlette]:
     """The shop, recording purchases in the in-process purchase app."""
     settings = ShopSettings(
-        database_url=migrated(tmp_path, "shop"),
+        database_url=migrated("shop"),
         purchase_url="http://purchase/graphql",
         outbox_interval_seconds=0.05,
         outbox_retry_seconds=0.05,
@@ -86,9 +105,9 @@ def router_link(shop_app: Starlette) -> Link:
 
 
 @pytest.fixture
-async def factory_app(tmp_path: Path, router_link: Link) -> AsyncIterator[Starlette]:
+async def factory_app(migrated: Callable[[str], str], router_link: Link) -> AsyncIterator[Starlette]:
     settings = FactorySettings(
-        database_url=migrated(tmp_path, "factory"),
+        database_url=migrated("factory"),
         router_url="http://router/graphql",
         delivery_retry_seconds=0.05,
         delivery_max_backoff_seconds=0.2,

@@ -10,6 +10,8 @@ import pytest
 from subgraphs import registry
 from subgraphs._common.settings import SubgraphSettings
 
+pytestmark = pytest.mark.db_agnostic
+
 ROOT = Path(__file__).resolve().parents[1]
 yaml = pytest.importorskip("yaml")  # PyYAML comes with strawberry's CLI extra (through libcst)
 

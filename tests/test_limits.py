@@ -6,6 +6,8 @@ import pytest
 from subgraphs import registry
 from tests.support import codes, gql
 
+pytestmark = pytest.mark.db_agnostic
+
 
 @pytest.fixture(params=registry.NAMES)
 def client(request: pytest.FixtureRequest) -> httpx.AsyncClient:

@@ -1,4 +1,5 @@
-"""Migrations create exactly the schema the models describe, on an empty database, and can be undone."""
+"""Migrations create exactly the schema the models describe, on an empty database of either backend, and can
+be undone."""
 
 import importlib
 from pathlib import Path
@@ -10,7 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, inspect
 
 from subgraphs import registry
-from subgraphs._common.migrations import config, upgrade
+from subgraphs._common.db import sync_url
+from subgraphs._common.migrations import config
+from tests.databases import Databases
 
 
 def metadata_of(subgraph: str) -> MetaData:
@@ -20,13 +23,14 @@ def metadata_of(subgraph: str) -> MetaData:
 
 
 @pytest.mark.parametrize("subgraph", registry.NAMES)
-def test_upgrade_head_on_an_empty_database_matches_the_models(tmp_path: Path, subgraph: str) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    upgrade(subgraph, url)
+def test_upgrade_head_on_an_empty_database_matches_the_models(
+    databases: Databases, tmp_path: Path, subgraph: str
+) -> None:
+    url = databases.fresh(subgraph, tmp_path)  # upgraded from an empty database on this run's backend
     metadata = metadata_of(subgraph)
     expected = set(metadata.tables)
     assert expected, f"{subgraph} declares no tables"
-    engine = create_engine(url)
+    engine = create_engine(sync_url(url))
     try:
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == expected | {"alembic_version"}
@@ -37,11 +41,10 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(tmp_path: Path, su
 
 
 @pytest.mark.parametrize("subgraph", registry.NAMES)
-def test_downgrade_to_base_removes_every_table(tmp_path: Path, subgraph: str) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    upgrade(subgraph, url)
+def test_downgrade_to_base_removes_every_table(databases: Databases, tmp_path: Path, subgraph: str) -> None:
+    url = databases.fresh(subgraph, tmp_path)
     command.downgrade(config(subgraph, url), "base")
-    engine = create_engine(url)
+    engine = create_engine(sync_url(url))
     try:
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == {"alembic_version"}

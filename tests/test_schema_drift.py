@@ -19,6 +19,8 @@ from subgraphs import registry
 from tools.generated import FILES
 from tools.schema import sdl
 
+pytestmark = pytest.mark.db_agnostic
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -109,12 +109,16 @@ class Process:
 
 @dataclass
 class Stack:
-    """The router and the subgraphs, each on its own port, with their databases under `data_dir`."""
+    """The router and the subgraphs, each on its own port, with their logs (and SQLite files, unless
+    `databases` names other databases) under `data_dir`. Each subgraph runs `workers` processes (uvicorn
+    workers sharing its port: replicas on one machine)."""
 
     data_dir: Path
     ports: dict[str, int]
     environment: dict[str, str] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
+    databases: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, **environment: str) -> "Stack":
@@ -123,7 +127,8 @@ class Stack:
         return cls(data_dir=data_dir, ports=ports, environment=environment)
 
     def database_url(self, subgraph: str) -> str:
-        return f"sqlite:///{self.data_dir / f'{subgraph}.db'}"
+        """The database of `subgraph`: the one named in `databases`, else a SQLite file under `data_dir`."""
+        return self.databases.get(subgraph) or f"sqlite:///{self.data_dir / f'{subgraph}.db'}"
 
     @property
     def router_url(self) -> str:
@@ -199,6 +204,7 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.ports[name]),
+                *(("--workers", str(self.workers)) if self.workers > 1 else ()),
             ]
             process = Process(name, argv, self._env(), self.ports[name], "/health", logs / f"{name}.log")
         self.processes[name] = process

@@ -5,14 +5,15 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from tests.databases import Databases
 from tests.e2e.helpers import Router, admin_token, running_stack
 from tools.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
     """The whole system for one test module; stopped at the end of the module, even on failure."""
-    with running_stack(tmp_path_factory.mktemp("stack")) as started:
+    with running_stack(tmp_path_factory.mktemp("stack"), databases) as started:
         yield started
 
 
@@ -23,9 +24,9 @@ def admin(stack: Stack) -> str:
 
 
 @pytest.fixture
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def own_stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
     """A stack for one test only: for tests that stop or kill processes."""
-    with running_stack(tmp_path_factory.mktemp("own-stack")) as started:
+    with running_stack(tmp_path_factory.mktemp("own-stack"), databases) as started:
         yield started
 
 

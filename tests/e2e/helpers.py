@@ -6,13 +6,16 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from sqlalchemy import create_engine, text
 
+from subgraphs._common.db import sync_url
+from tests.databases import Databases
 from tests.support import auth, codes
 from tools.stack import Stack
 
@@ -32,10 +35,14 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{next(_serial)}_{uuid.uuid4().hex[:6]}"
 
 
-def running_stack(data_dir: Path, **environment: str) -> AbstractContextManager[Stack]:
-    """A migrated, started stack on free ports, with extra `environment` for every process (FACTORY_* settings,
-    for instance); stopped afterwards whatever happened."""
-    return Stack.on_free_ports(data_dir, **environment).running()
+def running_stack(
+    data_dir: Path, databases: Databases, *, workers: int = 1, **environment: str
+) -> AbstractContextManager[Stack]:
+    """A migrated, started stack on free ports, on fresh databases of the backend under test, with `workers`
+    processes per subgraph and extra `environment` for every process (FACTORY_* settings, for instance);
+    stopped afterwards whatever happened."""
+    stack = Stack.on_free_ports(data_dir, **environment)
+    return replace(stack, databases=databases.for_stack(data_dir), workers=workers).running()
 
 
 def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:
@@ -350,3 +357,16 @@ async def stock_of(router: Router, product_id: str) -> int:
     data = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product_id})
     stock: int = data["product"]["stock"]
     return stock
+
+
+def unsent_outbox_rows(stack: Stack) -> int:
+    """How many purchases the shop has not yet had recorded (read from its database, on either backend)."""
+    engine = create_engine(sync_url(stack.database_url("shop")))
+    try:
+        with engine.connect() as connection:
+            count: int = connection.execute(
+                text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return count

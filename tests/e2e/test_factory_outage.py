@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.databases import Databases
 from tests.e2e.helpers import (
     Router,
     admin_token,
@@ -42,10 +43,11 @@ _DELIVER = "mutation($input: DeliverInput!) { deliver(input: $input) { key count
 
 
 @pytest.fixture
-def fast_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fast_stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
     """A stack of this test's own whose factory retries deliveries quickly."""
     with running_stack(
         tmp_path_factory.mktemp("factory-outage"),
+        databases,
         FACTORY_DELIVERY_RETRY_SECONDS="0.2",
         FACTORY_DELIVERY_MAX_BACKOFF_SECONDS="3",
     ) as started:

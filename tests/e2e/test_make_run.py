@@ -15,7 +15,7 @@ import pytest
 from subgraphs.shop.seed import CATALOG, MILK
 from tools.stack import DEFAULT_PORTS, ROOT, Stack, free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
 LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }"
 PURCHASES = """{ me { purchases { totalCount nodes { name check { number lines { quantity

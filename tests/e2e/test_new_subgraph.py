@@ -16,7 +16,7 @@ import pytest
 
 from tools.stack import DEFAULT_PORTS, ROOT, free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
 # The throwaway subgraph, written as the guide says: settings, models, context, schema, app, migrations/env.py.
 REVIEW: dict[str, str] = {

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.helpers import Router, bought, codes, create_catalog, register
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
 TWO_MB = 2 * 1024 * 1024
 
