@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server test-postgres run test test-fast lint schema schema-check admin bench wrk clean
+.PHONY: install postgres-server test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
 
 install: $(VENV)/.synced router/node_modules/.installed
 
@@ -29,6 +29,10 @@ router/node_modules/.installed: router/package.json router/package-lock.json
 ## run: the whole system with demo data; Ctrl-C stops it
 run: install
 	$(BIN)/python -m tools.run
+
+## run-postgres: the same demo on a PostgreSQL cluster under var/, with two processes of each subgraph
+run-postgres: install postgres-server
+	$(BIN)/python -m tools.run --postgres
 
 ## test: lint, type-check and every test, end-to-end ones included, on SQLite and then on PostgreSQL
 test: install postgres-server lint

@@ -37,10 +37,11 @@ def _as_server_user(argv: list[str]) -> list[str]:
 
 
 def reachable_by_server(folder: Path) -> bool:
-    """Whether the server's user can reach (and write) `folder`; a checkout under a 0700 home may not be."""
+    """Whether the server's user can reach `folder` (the cluster's own folder in it is made theirs); a
+    checkout under a 0700 home folder is not."""
     if os.geteuid() != 0:
         return True
-    probe = subprocess.run(_as_server_user(["test", "-w", str(folder)]), check=False)
+    probe = subprocess.run(_as_server_user(["test", "-x", str(folder)]), check=False)
     return probe.returncode == 0
 
 

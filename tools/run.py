@@ -1,10 +1,13 @@
 """`make run`: migrate, seed demo data on the first start, start every process, stop them all on Ctrl-C."""
 
+import argparse
 import asyncio
+import hashlib
 import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +19,7 @@ from subgraphs.factory import seed as factory_seed
 from subgraphs.purchase import seed as purchase_seed
 from subgraphs.shop import seed as shop_seed
 from tools.client import GraphQLClient
+from tools.postgres import Cluster, reachable_by_server
 from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, Stack, free_port, port_is_free
 
 logger = logging.getLogger("run")
@@ -23,16 +27,47 @@ logger = logging.getLogger("run")
 _BUY = """mutation($input: BuyInput!) { buy(input: $input) { number total } }"""
 
 
+class PortTaken(RuntimeError):
+    """A port asked for explicitly is in use."""
+
+
+def _port(variable: str, default: int) -> int:
+    """The port `variable` asks for: a taken default moves, a taken explicit one is an error."""
+    asked = os.environ.get(variable)
+    wanted = int(asked) if asked else default
+    if port_is_free(wanted):
+        return wanted
+    if asked:
+        raise PortTaken(
+            f"port {wanted} ({variable}) is in use by another program; set {variable} to a free port"
+        )
+    chosen = free_port()
+    logger.warning(
+        "port %s is in use by another program; using %s (set %s to choose)", wanted, chosen, variable
+    )
+    return chosen
+
+
 def _ports() -> dict[str, int]:
-    ports = {}
-    for name, default in DEFAULT_PORTS.items():
-        wanted = int(os.environ.get(f"{name.upper()}_PORT", default))
-        if not port_is_free(wanted):
-            chosen = free_port()
-            logger.warning("port %s for %s is taken; using %s", wanted, name, chosen)
-            wanted = chosen
-        ports[name] = wanted
-    return ports
+    return {name: _port(f"{name.upper()}_PORT", default) for name, default in DEFAULT_PORTS.items()}
+
+
+def _postgres(data_dir: Path) -> tuple[Cluster, dict[str, str]]:
+    """The demo's PostgreSQL cluster (under var/, or beside it when the server's user cannot reach var/), and
+    a database per subgraph in it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    folder = data_dir / "postgres"
+    if not reachable_by_server(data_dir):
+        digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+        outside = Path(tempfile.gettempdir()) / f"service-tree-postgres-{digest}"
+        outside.mkdir(mode=0o755, exist_ok=True)
+        if not folder.is_symlink():
+            folder.symlink_to(outside)
+        logger.info("%s is not reachable by the postgres user; the cluster lives in %s", data_dir, outside)
+        folder = outside
+    cluster = Cluster(folder / "data", _port("POSTGRES_PORT", 54329))
+    cluster.start()
+    return cluster, {name: cluster.create_database(name) for name in SUBGRAPHS}
 
 
 # The demo customer's first purchase: product name in the demo shop -> quantity.
@@ -75,12 +110,33 @@ def _demo_purchase(stack: Stack, shop: shop_seed.DemoShop) -> None:
     )
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run until Ctrl-C; the exit code is 0 after a clean stop."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for noisy in ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    stack = Stack(data_dir=Path(os.environ.get("SERVICE_TREE_DATA", ROOT / "var")), ports=_ports())
+    parser = argparse.ArgumentParser(prog="python -m tools.run")
+    parser.add_argument(
+        "--postgres", action="store_true", help="PostgreSQL under var/ and two processes of each subgraph"
+    )
+    args = parser.parse_args(argv)
+    try:
+        stack = Stack(data_dir=Path(os.environ.get("SERVICE_TREE_DATA", ROOT / "var")), ports=_ports())
+    except PortTaken as error:
+        logger.error("%s", error)
+        return 2
+    cluster = None
+    if args.postgres:
+        cluster, stack.databases = _postgres(stack.data_dir)
+        stack.workers = 2
+    try:
+        return _serve(stack, postgres=cluster)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def _serve(stack: Stack, *, postgres: Cluster | None) -> int:
     stop_requested = False
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -101,12 +157,16 @@ def main() -> int:
             "  subgraphs: %s\n"
             "  demo customer: login %r, password %r\n"
             "  data and logs: %s\n"
+            "%s"
             "Ctrl-C stops everything.",
             stack.router_url,
             ", ".join(f"{name} {stack.subgraph_url(name)}" for name in SUBGRAPHS),
             purchase_seed.DEMO_LOGIN,
             purchase_seed.DEMO_PASSWORD,
             stack.data_dir,
+            f"  PostgreSQL: {postgres.url('<subgraph>')}, {stack.workers} processes per subgraph\n"
+            if postgres
+            else "",
         )
         while not stop_requested:
             dead = [name for name, process in stack.processes.items() if not process.alive()]

@@ -1,6 +1,6 @@
 """The factory subgraph's ASGI app, with the scheduler and the delivery worker running beside it."""
 
-import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -13,9 +13,11 @@ from subgraphs._common.db import Database
 from subgraphs._common.retention import Pruner
 from subgraphs.factory.clients import RouterClient
 from subgraphs.factory.context import Resources, build_context
-from subgraphs.factory.jobs import CraftScheduler, Deliveries
+from subgraphs.factory.jobs import Deliveries
+from subgraphs.factory.leader import AdvisoryLead, FileLead
+from subgraphs.factory.scheduler import CraftScheduler
 from subgraphs.factory.schema import schema
-from subgraphs.factory.services import active_crafts, prune_runs
+from subgraphs.factory.services import prune_runs
 from subgraphs.factory.settings import Settings
 
 
@@ -32,7 +34,7 @@ def _resources(
             transport=router_transport,
         )
         deliveries = Deliveries(db=db, client=router, settings=settings)
-        scheduler = CraftScheduler(deliveries=deliveries, enabled=settings.scheduler_enabled)
+        scheduler = CraftScheduler(db=db, deliveries=deliveries)
         pruner = Pruner(
             "factory-pruner",
             db=db,
@@ -40,22 +42,42 @@ def _resources(
             retention=timedelta(days=settings.retention_days),
             interval=settings.prune_interval_seconds,
         )
-        if settings.scheduler_enabled:
-            scheduler.start(await db.read(active_crafts))
-            deliveries.poller.start()
-        pruner.poller.start()
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(router.aclose)
+            if settings.scheduler_enabled:
+                deliveries.poller.start()
+                stack.push_async_callback(deliveries.settled)
+                stack.push_async_callback(deliveries.poller.stop, settings.request_timeout_seconds + 5)
+                await _lead(stack, settings, db, scheduler)
+            pruner.poller.start()
+            stack.push_async_callback(pruner.poller.stop, 30)
             yield Resources(
                 db=db, settings=settings, router=router, scheduler=scheduler, deliveries=deliveries
             )
-        finally:
-            await pruner.poller.stop(grace=30)
-            scheduler.shutdown()
-            await deliveries.poller.stop(grace=settings.request_timeout_seconds + 5)
-            await asyncio.wait_for(deliveries.settled(), timeout=settings.request_timeout_seconds + 5)
-            await router.aclose()
 
     return open_resources
+
+
+async def _lead(
+    stack: contextlib.AsyncExitStack, settings: Settings, db: Database, scheduler: CraftScheduler
+) -> None:
+    """Run the scheduler in this process alone (SQLite: or refuse to start), or stand by to take it over
+    from another process (PostgreSQL)."""
+    if db.is_sqlite:
+        lead = FileLead(db.url)
+        lead.acquire()
+        stack.callback(lead.release)
+        await scheduler.start()
+        stack.push_async_callback(scheduler.stop)
+        return
+    standby = AdvisoryLead(
+        db,
+        on_lead=scheduler.start,
+        on_loss=scheduler.stop,
+        catch_up_window=timedelta(seconds=settings.handover_catch_up_seconds),
+    )
+    standby.start()
+    stack.push_async_callback(standby.stop)
 
 
 def create_app(

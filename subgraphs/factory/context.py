@@ -7,8 +7,9 @@ from starlette.requests import Request
 from subgraphs._common.auth import Auth, request_auth
 from subgraphs._common.db import Database
 from subgraphs.factory.clients import RouterClient
-from subgraphs.factory.jobs import CraftScheduler, Deliveries
+from subgraphs.factory.jobs import Deliveries
 from subgraphs.factory.loaders import Loaders
+from subgraphs.factory.scheduler import CraftScheduler
 from subgraphs.factory.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""Scheduler wiring and the delivery job: fire -> PENDING run -> deliver through the router, retried.
+"""The delivery job: fire -> PENDING run -> deliver through the router, retried.
 
 Fires are cheap (they only note the craft and the time). Each round of one worker writes the noted fires as
 PENDING runs and claims the due runs in one transaction, then sends them, many per request, without waiting
@@ -7,21 +7,16 @@ thousand crafts firing in the same second cost a few transactions and requests, 
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
-from subgraphs._common.db import Database, as_utc, utcnow
+from subgraphs._common.db import Database, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
 from subgraphs.factory.clients import DeliveryOrder, Refusal, RouterClient
-from subgraphs.factory.models import Craft
 from subgraphs.factory.services import DueRun
 from subgraphs.factory.settings import Settings
 
@@ -111,68 +106,3 @@ def _record_and_claim(
     if fires:
         services.record_fires(session, fires, due_at=min(due_by, utcnow()))
     return services.claim_due(session, due_by=due_by, lease_until=lease_until, limit=_CLAIM_PER_ROUND)
-
-
-class CraftScheduler:
-    """One APScheduler job per active craft, firing on the craft's grid. The craft table is the truth:
-    jobs live in memory and are rebuilt from it at start, so a restart resumes every schedule."""
-
-    def __init__(self, *, deliveries: Deliveries, enabled: bool) -> None:
-        self._deliveries = deliveries
-        self.enabled = enabled
-        self._scheduler = AsyncIOScheduler(timezone="UTC")
-
-    def start(self, crafts: list[Craft]) -> None:
-        """Schedule `crafts` (the active ones) and start firing (no-op when disabled)."""
-        if not self.enabled:
-            return
-        self._scheduler.start()
-        for craft in crafts:
-            self.schedule(craft)
-        logger.info("scheduler started with %d active crafts", len(crafts))
-
-    def shutdown(self) -> None:
-        """Stop firing."""
-        if self.enabled and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-
-    def schedule(self, craft: Craft) -> None:
-        """Fire `craft` on its grid from now on (or stop firing it, when paused)."""
-        if not self.enabled:
-            return
-        assert craft.id is not None
-        if not craft.active:
-            self.unschedule(craft.id)
-            return
-        interval = timedelta(seconds=craft.interval_seconds)
-        self._scheduler.add_job(
-            self.fire,
-            trigger=IntervalTrigger(
-                seconds=craft.interval_seconds, start_date=as_utc(craft.anchor_at) + interval
-            ),
-            args=[craft.id],
-            id=_job_id(craft.id),
-            replace_existing=True,
-            # A late fire still belongs to its slot; one missed while the process was down is skipped.
-            misfire_grace_time=max(1, craft.interval_seconds // 2),
-            coalesce=True,
-        )
-
-    def unschedule(self, craft_id: int) -> None:
-        """Stop firing a craft at once."""
-        if not self.enabled:
-            return
-        with contextlib.suppress(JobLookupError):
-            self._scheduler.remove_job(_job_id(craft_id))
-
-    def is_scheduled(self, craft_id: int) -> bool:
-        """Whether this process fires the craft (holds a job for it)."""
-        return self.enabled and self._scheduler.get_job(_job_id(craft_id)) is not None
-
-    async def fire(self, craft_id: int) -> None:
-        """One fire: noted now, written as a PENDING run before any delivery is attempted."""
-        self._deliveries.fired(craft_id, utcnow())
-
-
-def _job_id(craft_id: int) -> str:
-    return f"craft-{craft_id}"

@@ -54,3 +54,15 @@ class CraftRun(Table, table=True):
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class SchedulerState(Table, table=True):
+    """One row: which factory process holds the scheduler, and when a leader, and any factory process, was
+    last seen alive (a new leader makes up a handover's slots only when a process was alive all along)."""
+
+    __tablename__ = "scheduler_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    holder: str | None = Field(default=None, max_length=200)
+    leader_seen_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    any_seen_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -16,7 +16,7 @@ from subgraphs._common.backoff import next_attempt_at
 from subgraphs._common.db import Database, after_commit, as_utc, utcnow
 from subgraphs._common.errors import BadUserInput
 from subgraphs._common.inputs import bounded, text
-from subgraphs.factory.models import Craft, CraftRun, Factory
+from subgraphs.factory.models import Craft, CraftRun, Factory, SchedulerState
 
 MAX_COUNT = 1_000_000
 MAX_INTERVAL = 86_400
@@ -387,3 +387,44 @@ def prune_runs(session: Session, before: datetime, limit: int) -> int:
         .scalar_subquery()
     )
     return len(session.execute(delete(_RUN).where(_RUN.c.id.in_(old)).returning(_RUN.c.id)).all())
+
+
+def beat(session: Session, *, holder: str, leading: bool) -> None:
+    """A factory process is alive (and, when `leading`, runs the scheduler)."""
+    now = utcnow()
+    values: dict[str, object] = {"any_seen_at": now}
+    if leading:
+        values |= {"holder": holder, "leader_seen_at": now}
+    session.execute(update(SchedulerState).where(col(SchedulerState.id) == 1).values(**values))
+
+
+def slots_between(craft: Craft, start: datetime, end: datetime) -> list[datetime]:
+    """The craft's grid points after `start`, up to `end`."""
+    anchor, step = as_utc(craft.anchor_at), timedelta(seconds=craft.interval_seconds)
+    first = max(1, math.floor((start - anchor) / step) + 1)
+    slots = []
+    while anchor + first * step <= end:
+        slots.append(anchor + first * step)
+        first += 1
+    return slots
+
+
+def take_lead(session: Session, *, holder: str, now: datetime, window: timedelta, alive_within: float) -> int:
+    """Record `holder` as the scheduler; when a factory process was alive until now (a handover, not a
+    restart after downtime), write the runs of the slots since the last leader was seen, at most `window`
+    back: late, not skipped. How many runs were written."""
+    state = session.get(SchedulerState, 1)
+    assert state is not None, "migration 0002 creates the scheduler_state row"
+    made_up = 0
+    seen = as_utc(state.any_seen_at) if state.any_seen_at else None
+    if seen is not None and state.leader_seen_at is not None and (now - seen).total_seconds() <= alive_within:
+        since = max(as_utc(state.leader_seen_at) - timedelta(seconds=1), now - window)
+        fires = [
+            (craft.id, slot) for craft in active_crafts(session) for slot in slots_between(craft, since, now)
+        ]
+        made_up = record_fires(
+            session, [(craft_id, slot) for craft_id, slot in fires if craft_id], due_at=now
+        )
+    state.holder, state.leader_seen_at, state.any_seen_at = holder, now, now
+    session.add(state)
+    return made_up

@@ -12,8 +12,11 @@ class Settings(SubgraphSettings):
     # Deliveries and product checks go through the router, like any client's calls.
     router_url: str = "http://127.0.0.1:4000/graphql"
     request_timeout_seconds: float = 5.0
-    # Exactly one scheduler may run per factory database; turn it off for extra API replicas.
+    # Whether this process may run the scheduler. One process per database runs it: on SQLite the first
+    # (a second refuses to start; turn it off for API-only replicas), on PostgreSQL whichever holds the lock,
+    # the others standing by. A process taking over makes up the slots of the last this many seconds.
     scheduler_enabled: bool = True
+    handover_catch_up_seconds: float = 600.0
     # Failed deliveries are retried with exponential backoff, up to this many attempts in all.
     delivery_max_attempts: int = 8
     delivery_retry_seconds: float = 0.5

@@ -1,0 +1,165 @@
+"""Exactly one scheduler per factory database, whatever the number of factory processes.
+
+On PostgreSQL every factory process may lead: one holds a session advisory lock on a connection of its own
+and runs the scheduler; the others stand by and try again every second. The server drops the lock when the
+leader's connection goes (a crash, a kill), so a standby takes over within about a second, and makes up the
+slots that fell during the handover (late, not skipped: a process was alive all along).
+
+On SQLite the database belongs to one machine: an OS file lock beside the database file lets one process
+run the scheduler; a second one refuses to start (the OS drops the lock of a killed process).
+"""
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from subgraphs._common.db import Database, utcnow
+from subgraphs.factory import services
+
+logger = logging.getLogger(__name__)
+_LOCK_KEY = 7_402_119_305  # one advisory lock per factory database: the scheduler's
+_BEAT = 1.0  # seconds between heartbeats and between a standby's tries
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SchedulerTaken(RuntimeError):
+    """Another process runs the scheduler on this SQLite database."""
+
+
+class FileLead:
+    """The SQLite rule: this process leads for its lifetime, or refuses to start."""
+
+    def __init__(self, database_url: str) -> None:
+        path = make_url(database_url).database or "factory.db"
+        self.path = Path(f"{path}.scheduler.lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Hold the lock, or raise SchedulerTaken naming the holder."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise SchedulerTaken(
+                f"{holder} already runs the scheduler on this database (lock {self.path}); a second "
+                "scheduler would fire every craft twice. Start API-only replicas with "
+                "FACTORY_SCHEDULER_ENABLED=false."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(HOLDER)
+        handle.flush()
+        self._file = handle
+        logger.info("scheduler: %s holds the lead (lock file %s)", HOLDER, self.path)
+
+    def release(self) -> None:
+        """Let another process lead."""
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+class AdvisoryLead:
+    """The PostgreSQL rule: lead while holding the advisory lock; stand by otherwise."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        on_lead: Callable[[], Awaitable[None]],
+        on_loss: Callable[[], Awaitable[None]],
+        catch_up_window: timedelta,
+    ) -> None:
+        self._db = db
+        self._on_lead = on_lead
+        self._on_loss = on_loss
+        self._catch_up_window = catch_up_window
+        # The lock's own connection, outside the pool: it must never serve (or outlive) anything else.
+        self._engine = create_engine(db.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self._connection: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self.leading = False
+
+    def start(self) -> None:
+        """Stand by, and lead whenever the lock is free."""
+        self._task = asyncio.create_task(self._run(), name="scheduler-lead")
+
+    async def stop(self) -> None:
+        """Stop leading or standing by; the lock goes with the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.leading:
+            self.leading = False
+            await self._on_loss()
+        await asyncio.to_thread(self._close)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if not self.leading and await asyncio.to_thread(self._try_lock):
+                    await self._take_lead()
+                elif self.leading and not await asyncio.to_thread(self._still_held):
+                    self.leading = False
+                    logger.warning("scheduler: %s lost the lead (its database connection is gone)", HOLDER)
+                    await self._on_loss()
+                await self._db.write(services.beat, holder=HOLDER, leading=self.leading)
+            except Exception:  # the database may be away for a while: stand by and try again
+                logger.exception("scheduler: lead check failed; trying again")
+                await asyncio.to_thread(self._close)
+                if self.leading:
+                    self.leading = False
+                    await self._on_loss()
+            await asyncio.sleep(_BEAT)
+
+    async def _take_lead(self) -> None:
+        now = utcnow()
+        made_up = await self._db.write(
+            services.take_lead, holder=HOLDER, now=now, window=self._catch_up_window, alive_within=5 * _BEAT
+        )
+        self.leading = True
+        logger.info("scheduler: %s took the lead; made up %d slots of the handover", HOLDER, made_up)
+        await self._on_lead()
+
+    def _try_lock(self) -> bool:
+        if self._connection is None:
+            self._connection = self._engine.connect()
+            # Named in pg_stat_activity: an operator sees which process holds the scheduler's lock.
+            self._connection.execute(
+                text("SELECT set_config('application_name', :name, false)"), {"name": f"scheduler {HOLDER}"}
+            )
+        locked = self._connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY}
+        ).scalar()
+        return bool(locked)
+
+    def _still_held(self) -> bool:
+        try:
+            self._connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # the connection, and the lock with it, is gone
+            self._close()
+            return False
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
