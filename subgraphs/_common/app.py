@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
+from subgraphs._common import logs
 from subgraphs._common.db import Database
 from subgraphs._common.settings import SubgraphSettings
 
@@ -131,6 +132,7 @@ def create_subgraph_app(
     resources: clients, background workers), from which `build_context` makes each request's context; both
     close in reverse order. `app.state.resources` holds them for tests and tools.
     """
+    logs.configure()
     graphql: _SubgraphGraphQL[R] = _SubgraphGraphQL(schema, build_context)
 
     @asynccontextmanager

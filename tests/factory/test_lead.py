@@ -1,0 +1,81 @@
+"""Taking over the scheduler: the slots of a handover are made up when a factory process was alive all along,
+and skipped after downtime; the SQLite rule allows one scheduler per database."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from subgraphs._common.db import utcnow
+from subgraphs.factory import services
+from subgraphs.factory.leader import FileLead, SchedulerTaken
+from subgraphs.factory.models import Craft, SchedulerState
+from tests.factory.fixtures import make_craft, make_factory
+from tests.shop.fixtures import catalog
+
+WINDOW = timedelta(minutes=10)
+
+
+async def _craft_every_second(factory: httpx.AsyncClient, factory_app: Starlette) -> Craft:
+    """A craft firing every second for a minute already."""
+    craft_id = await make_craft(factory, await make_factory(factory), count=1, interval=1)
+
+    def a_minute_old(session: Any) -> Craft:
+        craft: Craft = session.get(Craft, int(craft_id))
+        craft.anchor_at = utcnow() - timedelta(minutes=1)
+        session.add(craft)
+        return craft
+
+    craft: Craft = await factory_app.state.resources.db.write(a_minute_old)
+    return craft
+
+
+def _seen(session: object, *, leader_ago: float, any_ago: float) -> None:
+    state = session.get(SchedulerState, 1)  # type: ignore[attr-defined]
+    now = utcnow()
+    state.leader_seen_at, state.any_seen_at = (
+        now - timedelta(seconds=leader_ago),
+        now - timedelta(seconds=any_ago),
+    )
+    session.add(state)  # type: ignore[attr-defined]
+
+
+async def test_a_handover_makes_up_the_slots_since_the_last_leader_was_seen(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
+) -> None:
+    await catalog(shop)
+    craft = await _craft_every_second(factory, factory_app)
+    db = factory_app.state.resources.db
+    await db.write(lambda s: _seen(s, leader_ago=5.5, any_ago=0.5))  # a standby beat half a second ago
+    now = utcnow()
+    made_up = await db.write(services.take_lead, holder="test:1", now=now, window=WINDOW, alive_within=5)
+    expected = services.slots_between(craft, now - timedelta(seconds=6.5), now)
+    assert made_up == len(expected) >= 6
+    again = await db.write(services.take_lead, holder="test:2", now=now, window=WINDOW, alive_within=5)
+    assert again == 0  # the same slots never get a second run
+
+
+async def test_after_downtime_the_missed_slots_are_skipped(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
+) -> None:
+    await catalog(shop)
+    await _craft_every_second(factory, factory_app)
+    db = factory_app.state.resources.db
+    await db.write(lambda s: _seen(s, leader_ago=30, any_ago=30))  # nobody was alive for 30 s
+    assert (
+        await db.write(services.take_lead, holder="test:1", now=utcnow(), window=WINDOW, alive_within=5) == 0
+    )
+
+
+def test_on_sqlite_one_process_holds_the_scheduler(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'factory.db'}"
+    first, second = FileLead(url), FileLead(url)
+    first.acquire()
+    with pytest.raises(SchedulerTaken, match="FACTORY_SCHEDULER_ENABLED=false"):
+        second.acquire()
+    first.release()
+    second.acquire()  # the lock is free once its holder lets go (or dies: the OS drops it)
+    second.release()
