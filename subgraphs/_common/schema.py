@@ -4,16 +4,17 @@ import asyncio
 import functools
 import inspect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.federation.schema import FederationAny
@@ -32,6 +33,18 @@ _LIMIT_RULES = [
 ]
 
 
+class RefuseBadTokens(SchemaExtension):
+    """A request whose token is malformed, expired, forged or of an unknown role is refused whole, with
+    UNAUTHENTICATED: a bad token is not "no token", even for operations open to anonymous callers."""
+
+    def on_execute(self) -> Iterator[None]:
+        auth = getattr(self.execution_context.context, "auth", None)
+        if auth is not None and auth.principal is None and auth.problem is not None:
+            error = GraphQLError(auth.problem, extensions={"code": "UNAUTHENTICATED"})
+            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
 async def _awaited(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -42,6 +55,7 @@ class SubgraphSchema(strawberry.federation.Schema):
     def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
         extensions: list[Any] = [
             lambda: AddValidationRules(_LIMIT_RULES),
+            RefuseBadTokens,
             ErrorCodes,
             # The router sends the same few operation shapes over and over: parse and validate each once.
             lambda: ParserCache(maxsize=512),

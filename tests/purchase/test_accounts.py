@@ -1,9 +1,13 @@
 """Register, login, me, updateMe, user(id): tokens and validation."""
 
+import time
+
 import httpx
+import jwt
 import pytest
 
 from subgraphs._common.auth import Role
+from subgraphs._common.settings import DEVELOPMENT_SECRET
 from tests.purchase.fixtures import LOGIN, REGISTER, account, register
 from tests.support import codes, gql, token
 
@@ -70,12 +74,49 @@ async def test_login_does_not_tell_unknown_login_from_wrong_password(purchase: h
     assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
 
 
-async def test_bad_tokens_are_unauthenticated(purchase: httpx.AsyncClient) -> None:
-    assert (await gql(purchase, "{ me { id } }"))["data"]["me"] is None
-    forged = token(1, secret="another-secret-that-is-long-enough-0123456789")
-    body = await gql(purchase, 'mutation { createUserCategory(name: "x") { id } }', as_=forged)
-    assert codes(body) == ["UNAUTHENTICATED"]
-    assert body["errors"][0]["message"] == "Invalid token"
+def bad_tokens() -> dict[str, str]:
+    """Tokens that must never pass for a user's, nor for no token at all."""
+    now = int(time.time())
+    claims = {"sub": "1", "role": "CUSTOMER", "iat": now, "exp": now + 600}
+    return {
+        "malformed": "not.a.jwt",
+        "expired": jwt.encode({**claims, "exp": now - 10}, DEVELOPMENT_SECRET, algorithm="HS256"),
+        "another key": token(1, secret="another-secret-that-is-long-enough-0123456789"),
+        "alg none": jwt.encode(claims, None, algorithm="none"),
+        "unknown role": jwt.encode({**claims, "role": "ROOT"}, DEVELOPMENT_SECRET, algorithm="HS256"),
+    }
+
+
+OPEN_TO_ANONYMOUS = {
+    "purchase": "{ me { id } }",
+    "shop": "{ shops { totalCount } }",
+    "factory": "{ __typename }",
+}
+
+
+@pytest.fixture(params=sorted(OPEN_TO_ANONYMOUS))
+def open_query(request: pytest.FixtureRequest) -> tuple[httpx.AsyncClient, str]:
+    """A subgraph, and a query it answers without a token."""
+    client: httpx.AsyncClient = request.getfixturevalue(request.param)
+    return client, OPEN_TO_ANONYMOUS[request.param]
+
+
+@pytest.mark.parametrize("kind", sorted(bad_tokens()))
+async def test_a_bad_token_is_unauthenticated_even_where_anonymous_callers_are_welcome(
+    open_query: tuple[httpx.AsyncClient, str], kind: str
+) -> None:
+    client, query = open_query
+    assert "errors" not in await gql(client, query)
+    body = await gql(client, query, as_=bad_tokens()[kind])
+    assert codes(body) == ["UNAUTHENTICATED"], body
+    assert body["data"] is None
+    assert body["errors"][0]["message"] in ("Invalid token", "Token expired")
+
+
+async def test_no_token_is_anonymous(purchase: httpx.AsyncClient) -> None:
+    assert await gql(purchase, "{ me { id } }") == {"data": {"me": None}}
+    body = await gql(purchase, 'mutation { createUserCategory(name: "x") { id } }')
+    assert (codes(body), body["errors"][0]["message"]) == (["UNAUTHENTICATED"], "Authentication required")
 
 
 async def test_update_me_changes_only_the_caller(purchase: httpx.AsyncClient) -> None:
