@@ -111,7 +111,6 @@ async def factory_app(migrated: Callable[[str], str], router_link: Link) -> Asyn
         router_url="http://router/graphql",
         delivery_retry_seconds=0.05,
         delivery_max_backoff_seconds=0.2,
-        delivery_max_attempts=4,
     )
     app = create_factory_app(settings, router_transport=router_link)
     async with started(app):

@@ -94,7 +94,6 @@ class Deliveries:
                 run_id=run.id,
                 error=refusal.error,
                 permanent=refusal.permanent,
-                max_attempts=self._settings.delivery_max_attempts,
                 retry=self._settings.delivery_retry_seconds,
                 max_backoff=self._settings.delivery_max_backoff_seconds,
             )

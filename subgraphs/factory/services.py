@@ -360,17 +360,17 @@ def mark_attempt_failed(
     run_id: int,
     error: str,
     permanent: bool,
-    max_attempts: int,
     retry: float,
     max_backoff: float,
 ) -> None:
-    """A delivery attempt failed: retry with backoff, or give up (FAILED) when permanent or exhausted."""
+    """A delivery attempt failed: retry with backoff for as long as the failure lasts, or end FAILED when
+    retrying cannot help (`permanent`: an unknown product, bad input)."""
     run = session.get(CraftRun, run_id)
     if run is None or run.status != PENDING:
         return
     run.attempts += 1
     run.error = error[:500]
-    if permanent or run.attempts >= max_attempts:
+    if permanent:
         run.status = FAILED
         run.finished_at = utcnow()
     else:

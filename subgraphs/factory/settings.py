@@ -17,7 +17,7 @@ class Settings(SubgraphSettings):
     # the others standing by. A process taking over makes up the slots of the last this many seconds.
     scheduler_enabled: bool = True
     handover_catch_up_seconds: float = 600.0
-    # Failed deliveries are retried with exponential backoff, up to this many attempts in all.
-    delivery_max_attempts: int = 8
+    # A delivery that fails for a reason retrying can fix (router, shop or network down, timeout) is retried
+    # for as long as that lasts: after delivery_retry_seconds, doubling up to delivery_max_backoff_seconds.
     delivery_retry_seconds: float = 0.5
     delivery_max_backoff_seconds: float = 30.0

@@ -12,8 +12,16 @@ mutation RecordPurchase($input: RecordPurchaseInput!) {
 """
 
 
+# The purchase subgraph refused the record itself: retrying cannot help.
+_PERMANENT = {"BAD_USER_INPUT", "NOT_FOUND"}
+
+
 class RecordFailed(Exception):
-    """The purchase subgraph did not confirm the record; the outbox will try again."""
+    """The purchase subgraph did not confirm the record: the outbox tries again, unless `permanent`."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class PurchaseClient(ServiceClient):
@@ -33,5 +41,9 @@ class PurchaseClient(ServiceClient):
             body = await self.post(_RECORD, variables, wait_seconds=wait_seconds)
         except (httpx.HTTPError, ValueError) as error:
             raise RecordFailed(f"purchase subgraph unreachable: {type(error).__name__}") from error
-        if body.get("errors") or not (body.get("data") or {}).get("recordPurchase"):
-            raise RecordFailed(f"purchase subgraph refused: {body.get('errors')}")
+        errors = body.get("errors") or []
+        if errors or not (body.get("data") or {}).get("recordPurchase"):
+            codes = {(error.get("extensions") or {}).get("code") for error in errors}
+            raise RecordFailed(
+                f"purchase subgraph refused: {errors}", permanent=bool(codes) and codes <= _PERMANENT
+            )

@@ -93,3 +93,5 @@ class Outbox(Table, table=True):
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Set when the purchase subgraph refused the record for good (retrying cannot help): kept for an ADMIN.
+    failed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -78,6 +78,7 @@ class OutboxRelay:
                 sales.mark_failed,
                 check_id=record.check_id,
                 error=str(error),
+                permanent=error.permanent,
                 retry=self._retry,
                 max_backoff=self._max_backoff,
             )

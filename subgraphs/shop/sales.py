@@ -361,7 +361,9 @@ def claim_due_records(
     they are not due again before `lease_until` (another relay, or the next round, leaves them alone)."""
     due = (
         select(_OUTBOX.c.id)
-        .where(_OUTBOX.c.sent_at.is_(None), _OUTBOX.c.next_attempt_at <= due_by)
+        .where(
+            _OUTBOX.c.sent_at.is_(None), _OUTBOX.c.failed_at.is_(None), _OUTBOX.c.next_attempt_at <= due_by
+        )
         .order_by(_OUTBOX.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim disjoint rows; SQLite has one writer
@@ -381,13 +383,25 @@ def mark_recorded(session: Session, *, check_ids: Sequence[int]) -> None:
     session.execute(update(_OUTBOX).where(_OUTBOX.c.check_id.in_(check_ids)).values(sent_at=utcnow()))
 
 
-def mark_failed(session: Session, *, check_id: int, error: str, retry: float, max_backoff: float) -> None:
-    """Recording failed: try again later, backing off exponentially."""
+def mark_failed(
+    session: Session, *, check_id: int, error: str, permanent: bool, retry: float, max_backoff: float
+) -> None:
+    """Recording failed: try again with backoff for as long as the failure lasts, or, when the purchase
+    subgraph refused it for good, stop and keep the error for an ADMIN."""
     row = session.exec(select(Outbox).where(Outbox.check_id == check_id)).one()
     row.attempts += 1
     row.last_error = error[:500]
-    row.next_attempt_at = next_attempt_at(row.attempts, first=retry, cap=max_backoff)
+    if permanent:
+        row.failed_at = utcnow()
+    else:
+        row.next_attempt_at = next_attempt_at(row.attempts, first=retry, cap=max_backoff)
     session.add(row)
+
+
+def recordings(session: Session, *, actor: Principal, check_ids: Sequence[int]) -> dict[int, Outbox]:
+    """How recording each check's purchase went (ADMIN)."""
+    actor.require(Role.ADMIN)
+    return rows.by_ids(session, Outbox, check_ids, key="check_id")
 
 
 def prune(session: Session, before: datetime, limit: int) -> int:

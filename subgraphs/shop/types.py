@@ -1,5 +1,6 @@
 """GraphQL types of the shop subgraph (tables never double as GraphQL types)."""
 
+import enum
 from datetime import datetime
 from typing import Self
 
@@ -155,12 +156,44 @@ class Check:
             ],
         )
 
+    @strawberry.field(description="ADMIN only.")
+    async def recording(self, info: Info) -> "PurchaseRecording | None":
+        row = await info.context.loaders.recording.load(int(self.id))
+        return PurchaseRecording.from_row(row) if row else None
+
     @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
         found = await info.context.db.read(
             sales.check_references, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
         )
         return [cls.of(view) if isinstance(view, sales.CheckView) else view for view in found]
+
+
+@strawberry.enum
+class RecordingStatus(enum.Enum):
+    PENDING = "PENDING"
+    RECORDED = "RECORDED"
+    FAILED = "FAILED"
+
+
+@strawberry.type(description="How recording a check's purchase in the purchase subgraph went.")
+class PurchaseRecording:
+    status: RecordingStatus = strawberry.field(
+        description="PENDING is retried for as long as it takes; FAILED was refused for good."
+    )
+    attempts: int = strawberry.field(description="Attempts that failed.")
+    last_error: str | None
+
+    @classmethod
+    def from_row(cls, row: models.Outbox) -> Self:
+        status = (
+            RecordingStatus.RECORDED
+            if row.sent_at
+            else RecordingStatus.FAILED
+            if row.failed_at
+            else RecordingStatus.PENDING
+        )
+        return cls(status=status, attempts=row.attempts, last_error=row.last_error)
 
 
 @strawberry.type

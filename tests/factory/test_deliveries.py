@@ -161,3 +161,22 @@ async def test_finished_runs_past_the_retention_window_are_pruned(
     assert await pruner.prune() == 2  # the two DELIVERED runs; the PENDING one stays
     assert [run["status"] for run in await runs_of(factory, craft_id)] == ["PENDING"]
     assert await pruner.prune() == 0
+
+
+async def test_a_delivery_is_retried_for_as_long_as_the_router_is_down(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, router_link: Link
+) -> None:
+    await catalog(shop, stock=0)
+    craft_id = await make_craft(factory, await make_factory(factory), count=2, interval=3600)
+    resources = await driven(factory_app)
+    router_link.down = True
+    await resources.scheduler.fire(int(craft_id))
+    for _ in range(12):  # longer than any attempt budget: a transient failure is never given up on
+        await resources.deliveries.drain(due_by=utcnow() + LATER)
+    [run] = await runs_of(factory, craft_id)
+    assert (run["status"], run["attempts"]) == ("PENDING", 12)
+    router_link.down = False
+    await resources.deliveries.drain(due_by=utcnow() + LATER)
+    [run] = await runs_of(factory, craft_id)
+    assert (run["status"], run["attempts"], run["error"]) == ("DELIVERED", 13, None)
+    assert await stock(shop) == 2

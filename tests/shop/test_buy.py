@@ -206,3 +206,42 @@ async def test_a_total_beyond_the_int_range_is_refused_before_anything_changes(
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "items"}
     assert await stock(shop) == [10, 10]
     assert (await gql(shop, BUY, order([("1", 2)]), as_=customer))["data"]["buy"]["total"] == 2 * 10**9
+
+
+RECORDING = "query($id: ID!) { check(id: $id) { recording { status attempts lastError } } }"
+
+
+async def test_recording_is_retried_for_as_long_as_the_purchase_subgraph_is_down(
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, purchase_link: Link
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop)
+    relay = shop_app.state.resources.relay
+    await relay.poller.stop(grace=5)
+    purchase_link.down = True
+    check_id = (await gql(shop, BUY, order([("1", 1)]), as_=customer))["data"]["buy"]["id"]
+    for _ in range(12):  # longer than any attempt budget: a transient failure is never given up on
+        assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0
+    recording = (await gql(shop, RECORDING, {"id": check_id}, as_=ADMIN))["data"]["check"]["recording"]
+    assert (recording["status"], recording["attempts"]) == ("PENDING", 13)
+    assert "unreachable" in recording["lastError"]
+    purchase_link.down = False
+    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 1
+    recording = (await gql(shop, RECORDING, {"id": check_id}, as_=ADMIN))["data"]["check"]["recording"]
+    assert recording["status"] == "RECORDED"
+    assert codes(await gql(shop, RECORDING, {"id": check_id}, as_=customer)) == ["FORBIDDEN"]
+
+
+async def test_a_record_the_purchase_subgraph_refuses_for_good_ends_failed(
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase_link: Link
+) -> None:
+    await catalog(shop)
+    relay = shop_app.state.resources.relay
+    await relay.poller.stop(grace=5)
+    ghost = token(999)  # a valid token of a user the purchase subgraph does not know
+    check_id = (await gql(shop, BUY, order([("1", 1)]), as_=ghost))["data"]["buy"]["id"]
+    recording = (await gql(shop, RECORDING, {"id": check_id}, as_=ADMIN))["data"]["check"]["recording"]
+    assert (recording["status"], recording["attempts"]) == ("FAILED", 1)
+    assert "No such user" in recording["lastError"]
+    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0
+    assert purchase_link.operations("recordPurchase") == 1  # never sent again
