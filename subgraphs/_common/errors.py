@@ -54,6 +54,13 @@ class InsufficientStock(AppError):
         )
 
 
+class RateLimited(AppError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after_seconds)
+
+
 class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
 

@@ -51,3 +51,16 @@ class Purchase(Table, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("user_category.id", ondelete="SET NULL"), nullable=True),
     )
+
+
+class LoginFailure(Table, table=True):
+    """Failed logins of one login name in the current window; in the database, so every replica counts."""
+
+    __tablename__ = "login_failure"
+
+    login: str = Field(max_length=64, primary_key=True)
+    failures: int = 0
+    window_started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    blocked_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

@@ -67,6 +67,7 @@ class Mutation:
             password=password,
             secret=settings.jwt_secret,
             ttl_seconds=settings.token_ttl_seconds,
+            policy=settings.login_policy,
         )
         return AuthPayload.of(issued)
 

@@ -16,6 +16,7 @@ from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs._common.inputs import text
 from subgraphs._common.pagination import Page, Sort, paginate
 from subgraphs._common.payment import Payment
+from subgraphs.purchase import throttle
 from subgraphs.purchase.models import Purchase, User, UserCategory
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
@@ -133,26 +134,33 @@ async def register(
     return issue_user_token(user, secret=secret, ttl_seconds=ttl_seconds)
 
 
-_DUMMY_HASH: str | None = None
+# The hash of a password nobody has: an unknown login is checked against it, so an unknown login and a wrong
+# password both cost exactly one password check, and take the same time.
+_NOBODY = "$argon2id$v=19$m=65536,t=3,p=4$B2k6cm0xpePtLpHBb622jg$ld8ixVLWXQwx2qE3GovcRShylBOSqCJo4PZ+j/J5aVM"
 
 
-async def login(db: Database, *, login: str, password: str, secret: str, ttl_seconds: int) -> IssuedToken:
-    """Log in; an unknown login and a wrong password are indistinguishable. The password check runs
-    outside any transaction: it takes tens of milliseconds."""
-    global _DUMMY_HASH
-    user = await db.read(_user_by_login, login)
-    if user is None:
-        # Spend the same time as a real check so response time does not reveal which logins exist.
-        _DUMMY_HASH = _DUMMY_HASH or await hash_password("not-a-real-password")
-        await verify_password(_DUMMY_HASH, password)
+async def login(
+    db: Database, *, login: str, password: str, secret: str, ttl_seconds: int, policy: throttle.Policy
+) -> IssuedToken:
+    """Log in; an unknown login and a wrong password are indistinguishable, and after a few failures a login
+    name is blocked for a while (RATE_LIMITED). The password check runs outside any transaction: it takes
+    tens of milliseconds."""
+    now = utcnow()
+    plausible = LOGIN_PATTERN.fullmatch(login) is not None
+    user, had_failures = await db.read(_login_state, login=login, now=now) if plausible else (None, False)
+    matches = await verify_password(user.password_hash if user else _NOBODY, password)
+    if user is None or not matches:
+        if plausible:
+            await db.write(throttle.record_failure, login=login, now=now, policy=policy)
         raise Unauthenticated(_BAD_CREDENTIALS)
-    if not await verify_password(user.password_hash, password):
-        raise Unauthenticated(_BAD_CREDENTIALS)
+    if had_failures:
+        await db.write(throttle.clear, login=login)
     return issue_user_token(user, secret=secret, ttl_seconds=ttl_seconds)
 
 
-def _user_by_login(session: Session, login: str) -> User | None:
-    return session.exec(select(User).where(User.login == login)).first()
+def _login_state(session: Session, *, login: str, now: datetime) -> tuple[User | None, bool]:
+    had_failures = throttle.ensure_not_blocked(session, login=login, now=now)
+    return session.exec(select(User).where(User.login == login)).first(), had_failures
 
 
 def readable_user_id(actor: Principal, user_id: int) -> int:

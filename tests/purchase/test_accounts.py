@@ -1,11 +1,13 @@
 """Register, login, me, updateMe, user(id): tokens and validation."""
 
 import time
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 
+from subgraphs._common import auth
 from subgraphs._common.auth import Role
 from subgraphs._common.settings import DEVELOPMENT_SECRET
 from tests.purchase.fixtures import LOGIN, REGISTER, account, register
@@ -155,3 +157,48 @@ async def test_user_entity_resolves_for_its_owner_only(purchase: httpx.AsyncClie
     assert mine["data"]["_entities"] == [{"login": "alice"}]
     theirs = await gql(purchase, query, {"r": [{"__typename": "User", "id": bob_id}]}, as_=alice)
     assert codes(theirs) == ["FORBIDDEN"]
+
+
+async def test_failed_logins_block_that_login_for_a_while(purchase: httpx.AsyncClient) -> None:
+    await register(purchase, "alice")
+    await register(purchase, "bob")
+    for _ in range(5):
+        assert codes(await gql(purchase, LOGIN, {"l": "alice", "p": "guess-guess"})) == ["UNAUTHENTICATED"]
+    blocked = await gql(purchase, LOGIN, {"l": "alice", "p": "correct-horse"})  # even the right password
+    [error] = blocked["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 890 <= error["extensions"]["retryAfterSeconds"] <= 900
+    assert "errors" not in await gql(purchase, LOGIN, {"l": "bob", "p": "correct-horse"})  # others are not
+
+
+async def test_a_successful_login_forgets_the_failures(purchase: httpx.AsyncClient) -> None:
+    await register(purchase, "alice")
+    for _ in range(2):
+        for _ in range(4):
+            assert codes(await gql(purchase, LOGIN, {"l": "alice", "p": "guess-guess"})) == [
+                "UNAUTHENTICATED"
+            ]
+        assert "errors" not in await gql(purchase, LOGIN, {"l": "alice", "p": "correct-horse"})
+
+
+async def test_unknown_logins_and_wrong_passwords_cost_one_password_check_each(
+    purchase: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(purchase, "alice")
+    calls: list[str] = []
+    real = auth._hasher
+
+    class Counting:
+        def verify(self, *args: Any) -> bool:
+            calls.append("verify")
+            return real.verify(*args)
+
+        def hash(self, *args: Any) -> str:
+            calls.append("hash")
+            return real.hash(*args)
+
+    monkeypatch.setattr(auth, "_hasher", Counting())
+    for login in ("alice", "nobody", "nobody-else"):
+        calls.clear()
+        assert codes(await gql(purchase, LOGIN, {"l": login, "p": "guess-guess"})) == ["UNAUTHENTICATED"]
+        assert calls == ["verify"], login
