@@ -7,9 +7,11 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY alembic.ini ./
 COPY subgraphs ./subgraphs
+COPY deploy/entrypoint.sh ./deploy/
 ENV PATH=/opt/venv/bin:$PATH
 RUN useradd --create-home --uid 10001 app && mkdir -p /data && chown app /data
 USER app
 # Usage: docker run IMAGE NAME, NAME a subgraph of subgraphs/registry.py (migrates its database, then serves
-# subgraphs.NAME.app on $PORT)
-ENTRYPOINT ["sh", "-c", "alembic -n \"$0\" upgrade head && exec uvicorn \"subgraphs.$0.app:create_app\" --factory --host 0.0.0.0 --port \"${PORT:-8000}\""]
+# subgraphs.NAME.app on $PORT), or docker run IMAGE migrate (migrates every subgraph's database, then exits).
+# Each database is named by its <NAME>_DATABASE_URL.
+ENTRYPOINT ["sh", "/app/deploy/entrypoint.sh"]
