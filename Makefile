@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
+.PHONY: install postgres-server compose-tool test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
 
 install: $(VENV)/.synced router/node_modules/.installed
 
@@ -35,7 +35,7 @@ run-postgres: install postgres-server
 	$(BIN)/python -m tools.run --postgres
 
 ## test: lint, type-check and every test, end-to-end ones included, on SQLite and then on PostgreSQL
-test: install postgres-server lint
+test: install postgres-server compose-tool lint
 	$(BIN)/pytest
 	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
 
@@ -47,6 +47,12 @@ test-postgres: install postgres-server
 postgres-server:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
+
+# Debian's docker-compose (1.29) for the deployment test's `docker-compose config`, installed if missing
+# (without the Docker engine it recommends: the file is validated, never run).
+compose-tool:
+	@command -v docker-compose >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends docker-compose; }
 
 ## test-fast: unit and resolver tests only
 test-fast: install
