@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError, Kind, parse } from 'graphql';
 
@@ -17,6 +19,7 @@ const routerDir = path.dirname(fileURLToPath(import.meta.url));
 /** Limits from the API contract (API.md, Conventions). */
 const MAX_DEPTH = 15;
 const MAX_ALIASES = 100;
+const MAX_TOKENS = 1_000;
 const MAX_BODY_BYTES = 1_000_000; // 1 MB
 const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read to the end first
 
@@ -203,6 +206,17 @@ const rejectWithCode = (_ctx: unknown, error: GraphQLError) => {
   extensions.http ??= { status: 400, spec: false };
 };
 
+// Production (SERVICE_TREE_ENV, as for the subgraphs) hides the schema from strangers: no introspection and
+// no "did you mean" suggestions, unless ROUTER_INTROSPECTION says otherwise. Development keeps both, for the
+// playground.
+const production = (env.SERVICE_TREE_ENV ?? 'development') !== 'development';
+const introspection = envFlag('ROUTER_INTROSPECTION', !production);
+// Browsers may call the router from these origins only (comma-separated); none by default: same origin only.
+const corsOrigins = (env.ROUTER_CORS_ORIGINS ?? '')
+  .split(',')
+  .map((origin) => origin.trim())
+  .filter(Boolean);
+
 export const gatewayConfig = defineConfig({
   supergraph: supergraphPath,
   host: env.ROUTER_HOST || '127.0.0.1',
@@ -218,6 +232,9 @@ export const gatewayConfig = defineConfig({
     }),
   },
 
+  cors: corsOrigins.length ? { origin: corsOrigins, credentials: true } : false,
+  disableIntrospection: introspection ? undefined : { disableIf: () => true },
+
   graphqlEndpoint: '/graphql',
   graphiql: { title: 'Service Tree' },
   healthCheckEndpoint: '/healthcheck',
@@ -230,6 +247,8 @@ export const gatewayConfig = defineConfig({
     maxDepthPlugin({ n: MAX_DEPTH, flattenFragments: true, onReject: [rejectWithCode] }),
     // allowList: [] counts __typename aliases too (armor exempts them by default; the contract does not).
     maxAliasesPlugin({ n: MAX_ALIASES, allowList: [], onReject: [rejectWithCode] }),
+    maxTokensPlugin({ n: MAX_TOKENS, onReject: [rejectWithCode] }),
+    ...(introspection ? [] : [blockFieldSuggestionsPlugin()]),
     useErrorContract(),
   ],
 });

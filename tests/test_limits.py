@@ -60,3 +60,16 @@ async def test_unexpected_errors_are_masked(shop: httpx.AsyncClient) -> None:
     body = await gql(shop, '{ product(id: "99999999999999999999999") { id } }')
     assert codes(body) == ["BAD_USER_INPUT"]
     assert "Traceback" not in str(body) and "sqlite" not in str(body).lower()
+
+
+async def test_token_limit(client: httpx.AsyncClient) -> None:
+    within = "{ " + " ".join(["__typename"] * 500) + " }"
+    beyond = "{ " + " ".join(["__typename"] * 1000) + " }"  # 1,002 tokens with the braces
+    assert "errors" not in await gql(client, within)
+    body = await gql(client, beyond)
+    assert codes(body) == ["GRAPHQL_PARSE_FAILED"], body
+    assert "more than 1000 tokens" in body["errors"][0]["message"]
+
+
+async def test_a_query_that_cannot_be_parsed_has_a_code(client: httpx.AsyncClient) -> None:
+    assert codes(await gql(client, "{ unfinished")) == ["GRAPHQL_PARSE_FAILED"]

@@ -3,7 +3,7 @@
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 from cross_web import HTTPException  # what Strawberry raises for requests it cannot read
@@ -92,6 +92,17 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)  # several times faster than json.dumps on a large answer
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        # Errors that never reach execution (the query cannot even be parsed) still get their code.
+        body = await super().process_result(request, result)
+        errors = cast(list[dict[str, Any]], body.get("errors") or [])
+        for error in errors:
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                syntax = str(error.get("message", "")).startswith("Syntax Error")
+                extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+        return body
 
     async def get_context(self, request: Any, response: Any) -> Any:
         if self.resources is None:

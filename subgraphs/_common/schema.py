@@ -12,6 +12,7 @@ from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
+    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
@@ -24,6 +25,7 @@ from subgraphs._common.errors import BadUserInput, ErrorCodes
 
 MAX_DEPTH = 15
 MAX_ALIASES = 100
+MAX_TOKENS = 1_000
 # The limit rules are built once: validation results are cached per (document, rules), which only hits when
 # every request carries the very same rule classes. Strawberry counts the top-level field as depth 0, the
 # contract as level 1.
@@ -54,6 +56,7 @@ class SubgraphSchema(strawberry.federation.Schema):
 
     def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
         extensions: list[Any] = [
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: AddValidationRules(_LIMIT_RULES),
             RefuseBadTokens,
             ErrorCodes,

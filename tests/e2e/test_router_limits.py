@@ -1,13 +1,15 @@
 """The router's limits: deep or alias-heavy queries, huge and malformed bodies get a 4xx and a code, never a 5xx."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.helpers import Router, bought, codes, create_catalog, register
+from tests.databases import Databases
+from tests.e2e.helpers import Router, bought, codes, create_catalog, register, running_stack
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
@@ -147,3 +149,50 @@ async def test_malformed_requests_get_a_4xx_with_a_code(
     # The router keeps serving.
     after = await router.client.post(router.url, json={"query": "{ __typename }"})
     assert after.status_code == 200
+
+
+async def test_a_query_of_more_than_1000_tokens_is_refused(router: Router) -> None:
+    within = "{ " + " ".join(["__typename"] * 500) + " }"
+    assert "errors" not in await router.call(within)
+    beyond = "{ " + " ".join(["__typename"] * 1000) + " }"  # 1,002 tokens
+    body = refused(await router.post(beyond), 400, "GRAPHQL_VALIDATION_FAILED")
+    assert "token" in body["errors"][0]["message"].lower()
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
+    """The system as deployed: production settings, one allowed browser origin."""
+    with running_stack(
+        tmp_path_factory.mktemp("production"),
+        databases,
+        SERVICE_TREE_ENV="production",
+        SERVICE_TREE_JWT_SECRET="a-production-secret-of-at-least-32-characters",
+        ROUTER_CORS_ORIGINS=SHOP_ORIGIN,
+    ) as stack:
+        yield stack
+
+
+SHOP_ORIGIN = "https://shop.example"
+
+
+async def test_in_production_the_schema_is_not_given_away(production: Stack, http: httpx.AsyncClient) -> None:
+    router = Router(http, production.router_url)
+    introspection = await router.post("{ __schema { types { name } } }")
+    assert introspection.status_code == 400, introspection.text
+    assert "introspection" in introspection.text.lower()
+    typo = (await router.post("{ shopz { totalCount } }")).json()
+    assert codes(typo) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "did you mean" not in json.dumps(typo).lower()
+    assert (await router.data("{ shops { totalCount } }"))["shops"]["totalCount"] == 0
+
+
+async def test_cors_allows_the_configured_origin_only(production: Stack, http: httpx.AsyncClient) -> None:
+    def preflight(origin: str) -> httpx.Request:
+        headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        return http.build_request("OPTIONS", production.router_url, headers=headers)
+
+    allowed = await http.send(preflight(SHOP_ORIGIN))
+    assert allowed.headers.get("access-control-allow-origin") == SHOP_ORIGIN
+    other = await http.send(preflight("https://evil.example"))
+    # Never that origin, nor any: a browser on another site gets no permission to read the answer.
+    assert other.headers.get("access-control-allow-origin") not in ("https://evil.example", "*")
