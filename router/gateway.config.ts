@@ -3,6 +3,7 @@
 // e.g. `npm start`) or explicitly with `hive-gateway supergraph -c router/gateway.config.ts`.
 // Everything is configured from the environment; see README.md.
 import { readFileSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -157,6 +158,53 @@ function useRequestBodyLimit(limit: number, drainLimit: number): GatewayPlugin {
   };
 }
 
+// The subgraphs' default signing secret in development (subgraphs/_common/settings.py; a test keeps the two
+// equal). Outside development SERVICE_TREE_JWT_SECRET must be set, here as for the subgraphs.
+const DEVELOPMENT_SECRET = 'development-only-secret-change-me-0123456789';
+const ROLES = new Set(['CUSTOMER', 'ADMIN', 'SERVICE']);
+
+function decodePart(part: string): any {
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+/** Why the Authorization header cannot be trusted, or undefined when it is absent or good. */
+function tokenProblem(authorization: string | null, secret: string): string | undefined {
+  if (!authorization) return undefined;
+  const [scheme, token = ''] = authorization.trim().split(/\s+/, 2);
+  if (scheme.toLowerCase() !== 'bearer' || !token) return "Authorization must be 'Bearer <token>'";
+  const parts = token.split('.');
+  if (parts.length !== 3) return 'Invalid token';
+  try {
+    if (decodePart(parts[0]).alg !== 'HS256') return 'Invalid token'; // never alg "none", nor another key type
+    const expected = createHmac('sha256', secret).update(`${parts[0]}.${parts[1]}`).digest();
+    const signature = Buffer.from(parts[2], 'base64url');
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return 'Invalid token';
+    const claims = decodePart(parts[1]);
+    if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string') return 'Invalid token';
+    if (claims.exp * 1000 <= Date.now()) return 'Token expired';
+    if (!ROLES.has(claims.role)) return 'Invalid token';
+  } catch {
+    return 'Invalid token';
+  }
+  return undefined;
+}
+
+/**
+ * A request with a bad token (malformed, expired, signed with another key or another algorithm, of an unknown
+ * role) is refused here with 401 and UNAUTHENTICATED, before anything runs: a bad token is not "no token",
+ * even for what the router answers alone. The subgraphs apply the same rule when called directly.
+ */
+function useTokenCheck(secret: string): GatewayPlugin {
+  return {
+    onRequestParse({ request }) {
+      const problem = tokenProblem(request.headers.get('authorization'), secret);
+      if (problem) {
+        throw requestError(problem, 401, 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
+      }
+    },
+  };
+}
+
 /**
  * Every refused request gets a 4xx status and every error an `extensions.code`.
  * Yoga marks its own 4xx errors (bad JSON, validation) as "spec" statuses that are dropped
@@ -212,6 +260,10 @@ const rejectWithCode = (_ctx: unknown, error: GraphQLError) => {
 const production = (env.SERVICE_TREE_ENV ?? 'development') !== 'development';
 const introspection = envFlag('ROUTER_INTROSPECTION', !production);
 // Browsers may call the router from these origins only (comma-separated); none by default: same origin only.
+const jwtSecret = env.SERVICE_TREE_JWT_SECRET || (production ? '' : DEVELOPMENT_SECRET);
+if (jwtSecret.length < 32) {
+  throw new Error('SERVICE_TREE_JWT_SECRET must be set (32 characters or more) outside development');
+}
 const corsOrigins = (env.ROUTER_CORS_ORIGINS ?? '')
   .split(',')
   .map((origin) => origin.trim())
@@ -242,6 +294,7 @@ export const gatewayConfig = defineConfig({
 
   plugins: () => [
     useRequestBodyLimit(MAX_BODY_BYTES, MAX_DRAINED_BYTES),
+    useTokenCheck(jwtSecret),
     // The built-in `maxDepth` option counts fragment spreads as levels; flattening them
     // matches the subgraphs' depth rule (field nesting only).
     maxDepthPlugin({ n: MAX_DEPTH, flattenFragments: true, onReject: [rejectWithCode] }),

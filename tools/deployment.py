@@ -126,7 +126,12 @@ def _router() -> dict[str, Any]:
         "build": {"context": ".", "dockerfile": "router/Dockerfile"},
         "image": "service-tree-router",
         "restart": "unless-stopped",
-        "environment": {sub.url_env: graphql_url(sub.name) for sub in registry.SUBGRAPHS},
+        "environment": {
+            # The router checks tokens itself (a bad one is refused before anything runs): same secret.
+            "SERVICE_TREE_ENV": _COMMON_ENV["SERVICE_TREE_ENV"],
+            "SERVICE_TREE_JWT_SECRET": _COMMON_ENV["SERVICE_TREE_JWT_SECRET"],
+            **{sub.url_env: graphql_url(sub.name) for sub in registry.SUBGRAPHS},
+        },
         "ports": [f"{registry.ROUTER_PORT}:{registry.ROUTER_PORT}"],
         "depends_on": _subgraphs_healthy(),
         "healthcheck": _healthcheck(["CMD", "node", "-e", _PROBE_ROUTER], "30s"),
