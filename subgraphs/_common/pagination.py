@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, and_, func, or_, select
+from sqlalchemy import DateTime, and_, bindparam, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -84,20 +84,35 @@ def _after(order: Sequence[Sort], values: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*branches)
 
 
-def paginate(
-    session: Session, query: Any, *, order: Sequence[Sort], first: int | None, after: str | None
-) -> Page[Any]:
-    """One page of `query` in keyset `order`, and the total count of its rows."""
-    size = page_size(first)
-    cursor = decode_cursor(after, arity=len(order))
-    total: int = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    if cursor is not None:
-        query = query.where(
-            _after(order, [_from_json(s, v, "after") for s, v in zip(order, cursor, strict=True)])
+class Listing:
+    """A paginated query, built once with bound parameters: its first page, a page after a cursor, and the
+    count of its rows are statements reused (compiled once) whatever the parameters."""
+
+    def __init__(self, query: Any, *, order: Sequence[Sort]) -> None:
+        self._order = tuple(order)
+        ordering = [sort.column.desc() if sort.descending else sort.column for sort in order]
+        limit: Any = bindparam("page_limit")
+        self._count = select(func.count()).select_from(query.subquery())
+        self._first = query.order_by(*ordering).limit(limit)
+        keys: list[Any] = [bindparam(f"after_{position}") for position in range(len(order))]
+        self._after = query.where(_after(order, keys)).order_by(*ordering).limit(limit)
+
+    def page(self, session: Session, *, first: int | None, after: str | None, **params: Any) -> Page[Any]:
+        """One page (after the cursor `after`), and the total count of the rows, for these parameters."""
+        size = page_size(first)
+        cursor = decode_cursor(after, arity=len(self._order))
+        total: int = session.execute(self._count, params).scalar_one()
+        bound = {**params, "page_limit": size + 1}
+        if cursor is None:
+            statement = self._first
+        else:
+            statement = self._after
+            for position, (sort, raw) in enumerate(zip(self._order, cursor, strict=True)):
+                bound[f"after_{position}"] = _from_json(sort, raw, "after")
+        rows = list(session.exec(statement, params=bound).all())
+        has_next = len(rows) > size
+        rows = rows[:size]
+        end = (
+            encode_cursor(*(_to_json(getattr(rows[-1], s.column.key)) for s in self._order)) if rows else None
         )
-    ordering = [sort.column.desc() if sort.descending else sort.column for sort in order]
-    rows = list(session.exec(query.order_by(*ordering).limit(size + 1)).all())
-    has_next = len(rows) > size
-    rows = rows[:size]
-    end = encode_cursor(*(_to_json(getattr(rows[-1], s.column.key)) for s in order)) if rows else None
-    return Page(rows=rows, has_next=has_next, end_cursor=end, total=total)
+        return Page(rows=rows, has_next=has_next, end_cursor=end, total=total)

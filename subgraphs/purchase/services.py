@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -14,7 +14,7 @@ from subgraphs._common.auth import Principal, Role, hash_password, issue_token, 
 from subgraphs._common.db import Database, utcnow
 from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs._common.inputs import text
-from subgraphs._common.pagination import Page, Sort, paginate
+from subgraphs._common.pagination import Listing, Page, Sort
 from subgraphs._common.payment import Payment
 from subgraphs.purchase import throttle
 from subgraphs.purchase.models import Purchase, User, UserCategory
@@ -23,7 +23,10 @@ LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 _BAD_CREDENTIALS = "Wrong login or password"
 _CATEGORY_TAKEN = "You already have a category with that name"
-_NEWEST_FIRST = (Sort(col(Purchase.created_at), descending=True), Sort(col(Purchase.id), descending=True))
+_PURCHASES = Listing(
+    select(Purchase).where(col(Purchase.user_id) == bindparam("owner")),
+    order=(Sort(col(Purchase.created_at), descending=True), Sort(col(Purchase.id), descending=True)),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +265,7 @@ def list_purchases(
     """A user's purchases, newest first."""
     if not actor.can_read(user_id):
         raise Forbidden("You can only read your own purchases")
-    query = select(Purchase).where(Purchase.user_id == user_id)
-    page = paginate(session, query, order=_NEWEST_FIRST, first=first, after=after)
+    page = _PURCHASES.page(session, first=first, after=after, owner=user_id)
     return replace(page, rows=purchase_views(session, page.rows))
 
 

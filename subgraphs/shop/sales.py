@@ -14,10 +14,10 @@ from subgraphs._common.backoff import next_attempt_at
 from subgraphs._common.db import after_commit, utcnow
 from subgraphs._common.errors import AppError, BadUserInput, Conflict, Forbidden, InsufficientStock, NotFound
 from subgraphs._common.inputs import text
-from subgraphs._common.pagination import Page, Sort, paginate
+from subgraphs._common.pagination import Listing, Page, Sort
 from subgraphs._common.payment import Payment
-from subgraphs.shop.models import Check, CheckLine, Delivery, Outbox, Product, Shop
-from subgraphs.shop.services import MAX_INT, MAX_STOCK, ProductView, get_shop, product_views
+from subgraphs.shop.models import Category, Check, CheckLine, Delivery, Outbox, Product, Shop
+from subgraphs.shop.services import MAX_INT, MAX_STOCK, ProductView, get_shop
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -41,26 +41,36 @@ class CheckView:
     lines: list[tuple[CheckLine, ProductView]]
 
 
+# A check's lines with their products and the products' categories, in one statement.
+_LINES = (
+    select(CheckLine, Product, Category)
+    .join(Product, col(Product.id) == col(CheckLine.product_id))
+    .outerjoin(Category, col(Category.id) == col(Product.category_id))
+    .where(col(CheckLine.check_id).in_(bindparam("checks", expanding=True)))
+    .order_by(col(CheckLine.id))
+)
+
+
 def check_views(session: Session, checks: Sequence[Check]) -> list[CheckView]:
-    """`checks` with their shops, lines, products and categories: four statements whatever their number."""
-    check_ids = [check.id for check in checks]
-    lines = (
-        rows.grouped(session, CheckLine, key="check_id", keys=check_ids, order_by=("id",)) if checks else {}
-    )
-    product_ids = sorted({line.product_id for found in lines.values() for line in found})
-    products = {
-        view.product.id: view
-        for view in product_views(session, rows.by_ids(session, Product, product_ids).values())
+    """`checks` with their shops, lines, products and categories: two statements whatever their number."""
+    if not checks:
+        return []
+    lines: dict[int, list[tuple[CheckLine, Product, Category | None]]] = {
+        check.id or 0: [] for check in checks
     }
-    shops = {view.shop.id: view.shop for view in products.values()}
-    missing = sorted({check.shop_id for check in checks} - set(shops))
-    if missing:  # a check whose lines all sell another shop's products cannot be; still, load its shop
-        shops.update(rows.by_ids(session, Shop, missing))
+    for line, product, category in session.exec(_LINES, params={"checks": list(lines)}).all():
+        lines[line.check_id].append((line, product, category))
+    shop_ids = {check.shop_id for check in checks}
+    shop_ids |= {product.shop_id for found in lines.values() for _, product, _ in found}
+    shops = rows.by_ids(session, Shop, sorted(shop_ids))
     return [
         CheckView(
             check=check,
             shop=shops[check.shop_id],
-            lines=[(line, products[line.product_id]) for line in lines[check.id]],
+            lines=[
+                (line, ProductView(product=product, shop=shops[product.shop_id], category=category))
+                for line, product, category in lines[check.id or 0]
+            ],
         )
         for check in checks
     ]
@@ -331,13 +341,17 @@ def get_check(session: Session, *, actor: Principal, check_id: int) -> CheckView
     return check_views(session, [visible_check(actor, check)])[0] if check is not None else None
 
 
+_SHOP_CHECKS = Listing(
+    select(Check).where(col(Check.shop_id) == bindparam("shop")), order=(Sort(col(Check.id)),)
+)
+
+
 def shop_checks(
     session: Session, *, actor: Principal, shop_id: int, first: int | None, after: str | None
 ) -> Page[CheckView]:
     """A shop's checks in number order (ADMIN)."""
     actor.require(Role.ADMIN)
-    query = select(Check).where(Check.shop_id == shop_id)
-    page = paginate(session, query, order=(Sort(col(Check.id)),), first=first, after=after)
+    page = _SHOP_CHECKS.page(session, first=first, after=after, shop=shop_id)
     return replace(page, rows=check_views(session, page.rows))
 
 

@@ -1,16 +1,18 @@
 """Catalog rules of the shop subgraph: shops, categories, products, search."""
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.errors import BadUserInput
 from subgraphs._common.inputs import bounded, text
-from subgraphs._common.pagination import Page, Sort, page_size, paginate
+from subgraphs._common.pagination import Listing, Page, Sort, page_size
 from subgraphs.shop.models import Category, Product, Shop
 
 # Every number the API returns must fit GraphQL's Int (32 bits) and PostgreSQL's integer: bounds below 2^31.
@@ -60,9 +62,12 @@ def get_shop(session: Session, shop_id: int, *, field: str = "shopId") -> Shop:
     return rows.get_required(session, Shop, shop_id, message="No such shop", field=field)
 
 
+_SHOPS = Listing(select(Shop), order=(Sort(col(Shop.id)),))
+
+
 def list_shops(session: Session, *, first: int | None, after: str | None) -> Page[Shop]:
     """Every shop, by id."""
-    return paginate(session, select(Shop), order=(Sort(col(Shop.id)),), first=first, after=after)
+    return _SHOPS.page(session, first=first, after=after)
 
 
 def create_shop(session: Session, *, actor: Principal, name: str, address: str, phone: str) -> Shop:
@@ -189,22 +194,31 @@ def update_product(
 
 def _products(
     *,
-    ids: Sequence[int] | None = None,
-    shop_ids: Sequence[int] | None = None,
-    category_ids: Sequence[int] | None = None,
+    ids: bool = False,
+    shop_ids: bool = False,
+    category_ids: bool = False,
     name_contains: str | None = None,
 ) -> Any:
+    """Products filtered by whichever filters are on (each a bound parameter of its name), and by name."""
     query = select(Product)
-    if ids is not None:
-        query = query.where(col(Product.id).in_(ids))
-    if shop_ids is not None:
-        query = query.where(col(Product.shop_id).in_(shop_ids))
-    if category_ids is not None:
-        query = query.where(col(Product.category_id).in_(category_ids))
+    if ids:
+        query = query.where(col(Product.id).in_(bindparam("ids", expanding=True)))
+    if shop_ids:
+        query = query.where(col(Product.shop_id).in_(bindparam("shop_ids", expanding=True)))
+    if category_ids:
+        query = query.where(col(Product.category_id).in_(bindparam("category_ids", expanding=True)))
     if name_contains is not None:
         # autoescape: % and _ in the user's text match themselves, not as wildcards.
         query = query.where(col(Product.name).icontains(name_contains, autoescape=True))
     return query
+
+
+@functools.cache
+def _product_listing(ids: bool, shop_ids: bool, category_ids: bool) -> Listing:
+    # One listing per combination of filters: each is built and compiled once.
+    return Listing(
+        _products(ids=ids, shop_ids=shop_ids, category_ids=category_ids), order=(Sort(col(Product.id)),)
+    )
 
 
 def list_products(
@@ -217,8 +231,14 @@ def list_products(
     after: str | None,
 ) -> Page[ProductView]:
     """Products by id, filtered by whichever filters are given."""
-    query = _products(ids=ids, shop_ids=shop_ids, category_ids=category_ids)
-    page = paginate(session, query, order=(Sort(col(Product.id)),), first=first, after=after)
+    filters = {"ids": ids, "shop_ids": shop_ids, "category_ids": category_ids}
+    listing = _product_listing(ids is not None, shop_ids is not None, category_ids is not None)
+    page = listing.page(
+        session,
+        first=first,
+        after=after,
+        **{key: list(value) for key, value in filters.items() if value is not None},
+    )
     return replace(page, rows=product_views(session, page.rows))
 
 
@@ -232,7 +252,13 @@ def search_products(
 ) -> list[ProductView]:
     """Products whose name contains `query`, case-insensitively."""
     needle = text(query, field="query", max_length=200)
-    statement = _products(shop_ids=shop_ids, category_ids=category_ids, name_contains=needle)
-    return product_views(
-        session, session.exec(statement.order_by(col(Product.id)).limit(page_size(first))).all()
+    statement = _products(
+        shop_ids=shop_ids is not None, category_ids=category_ids is not None, name_contains=needle
     )
+    params: dict[str, Any] = {"limit": page_size(first)}
+    if shop_ids is not None:
+        params["shop_ids"] = list(shop_ids)
+    if category_ids is not None:
+        params["category_ids"] = list(category_ids)
+    found = session.exec(statement.order_by(col(Product.id)).limit(bindparam("limit")), params=params).all()
+    return product_views(session, found)
