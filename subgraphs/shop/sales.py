@@ -192,7 +192,7 @@ def buy(
         if earlier is not None:
             after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
             return check_views(session, [earlier])[0]
-    get_shop(session, shop_id)
+    shop = get_shop(session, shop_id)
     ids = sorted(item.product_id for item in items)
     products = {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(ids))).all()}
     for product_id in ids:
@@ -217,21 +217,34 @@ def buy(
     session.add(check)
     session.flush()
     assert check.id is not None
-    for product_id in ids:
-        line = CheckLine(
-            check_id=check.id,
-            product_id=product_id,
-            quantity=quantities[product_id],
-            unit_price=products[product_id].price,
-        )
-        session.add(line)
+    lines = [
+        CheckLine(check_id=check.id, product_id=pid, quantity=quantities[pid], unit_price=products[pid].price)
+        for pid in ids
+    ]
     # The buy's own attempt has the row first: the relay's timer leaves it alone until that attempt is over,
     # so in the common case a purchase is sent once, not once by each.
     first_due = utcnow() + timedelta(seconds=2 * recorder.inline_seconds)
-    session.add(Outbox(check_id=check.id, next_attempt_at=first_due))
+    session.add_all([*lines, Outbox(check_id=check.id, next_attempt_at=first_due)])
     session.flush()
     after_commit(session, lambda: recorder.record_now(purchase_record(check)))
-    return check_views(session, [check])[0]
+    # The check as the buyer sees it, from the rows in hand (their categories are the one thing to read).
+    category_ids = sorted({p.category_id for p in products.values() if p.category_id is not None})
+    categories = rows.by_ids(session, Category, category_ids) if category_ids else {}
+    return CheckView(
+        check=check,
+        shop=shop,
+        lines=[
+            (
+                line,
+                ProductView(
+                    products[line.product_id],
+                    shop,
+                    categories.get(products[line.product_id].category_id or 0),
+                ),
+            )
+            for line in lines
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
