@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from subgraphs._common.db import Database, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.shop import sales
-from subgraphs.shop.clients import PurchaseClient, RecordFailed
+from subgraphs.shop.clients import PurchaseClient
 from subgraphs.shop.sales import PurchaseRecord
 
 logger = logging.getLogger(__name__)
 _BATCH = 50
+_PER_REQUEST = 25  # records per request: well within a subgraph's 100 aliases and 1,000 tokens
 
 
 class OutboxRelay:
@@ -42,6 +43,8 @@ class OutboxRelay:
         self._lease = timedelta(seconds=request_timeout + 1)
         self._confirmed: list[int] = []
         self._writing: asyncio.Task[None] | None = None
+        self._waiting: list[tuple[PurchaseRecord, asyncio.Future[bool]]] = []
+        self._inline: asyncio.Task[None] | None = None
         self.poller = Poller("outbox-relay", self.drain, interval=interval)
 
     @property
@@ -50,9 +53,26 @@ class OutboxRelay:
         return self._inline_timeout
 
     async def record_now(self, record: PurchaseRecord) -> None:
-        """Try to record one check's purchase at once (briefly); what fails is left to the timer, woken."""
-        if not await self._send(record, wait_seconds=self._inline_timeout):
+        """Record one check's purchase at once (waiting briefly); what fails is left to the timer, woken.
+        Concurrent buys share requests: records that arrive while one is under way go in the next."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, answer))
+        if self._inline is None:
+            self._inline = asyncio.create_task(self._send_waiting())
+        if not await answer:
             self.poller.wake()
+
+    async def _send_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:_PER_REQUEST], self._waiting[_PER_REQUEST:]
+                confirmed = await self._send(
+                    [record for record, _ in batch], wait_seconds=self._inline_timeout
+                )
+                for (_, answer), ok in zip(batch, confirmed, strict=True):
+                    answer.set_result(ok)
+        finally:
+            self._inline = None
 
     async def drain(self, *, due_by: datetime | None = None) -> int:
         """Send once every record due by `due_by` (now, unless given); how many were confirmed."""
@@ -60,7 +80,9 @@ class OutboxRelay:
         records = await self._db.write(
             sales.claim_due_records, due_by=due_by or now, lease_until=now + self._lease, limit=_BATCH
         )
-        sent = sum(await asyncio.gather(*(self._send(record) for record in records)))
+        sent = 0
+        for start in range(0, len(records), _PER_REQUEST):
+            sent += sum(await self._send(records[start : start + _PER_REQUEST]))
         await self.flushed()
         return sent
 
@@ -69,24 +91,24 @@ class OutboxRelay:
         while self._writing is not None:
             await asyncio.shield(self._writing)
 
-    async def _send(self, record: PurchaseRecord, wait_seconds: float | None = None) -> bool:
-        try:
-            await self._client.record(record, wait_seconds=wait_seconds)
-        except RecordFailed as error:
-            logger.warning("purchase for check %s not recorded yet: %s", record.check_id, error)
+    async def _send(self, records: list[PurchaseRecord], wait_seconds: float | None = None) -> list[bool]:
+        outcome = await self._client.record(records, wait_seconds=wait_seconds)
+        for record, failure in zip(records, outcome, strict=True):
+            if failure is None:
+                self._confirmed.append(record.check_id)
+                continue
+            logger.warning("purchase for check %s not recorded yet: %s", record.check_id, failure)
             await self._db.write(
                 sales.mark_failed,
                 check_id=record.check_id,
-                error=str(error),
-                permanent=error.permanent,
+                error=str(failure),
+                permanent=failure.permanent,
                 retry=self._retry,
                 max_backoff=self._max_backoff,
             )
-            return False
-        self._confirmed.append(record.check_id)
-        if self._writing is None:
+        if self._confirmed and self._writing is None:
             self._writing = asyncio.create_task(self._write_confirmed())
-        return True
+        return [failure is None for failure in outcome]
 
     async def _write_confirmed(self) -> None:
         try:
