@@ -6,13 +6,15 @@ import strawberry
 
 from subgraphs._common.errors import BadUserInput
 
-_MAX_KEY = 2**63 - 1
+# Keys are INTEGER columns, 32-bit on PostgreSQL: a larger ID names no row, and the database would refuse it.
+MAX_KEY = 2**31 - 1
 
 
 def parse_id(value: str | int, *, field: str) -> int:
     """The integer key behind an ID, or BAD_USER_INPUT naming `field`."""
     text = str(value).strip()
-    if not text.isdecimal() or not 0 < int(text) <= _MAX_KEY:
+    # Thousands of digits are no key either, and int() would refuse them with an error of its own.
+    if not (text.isdecimal() and len(text) <= 32) or not 0 < int(text) <= MAX_KEY:
         raise BadUserInput(f"'{field}' is not a valid id", field=field)
     return int(text)
 

@@ -9,7 +9,14 @@ def text(value: str, *, field: str, max_length: int, allow_empty: bool = False) 
     if (not cleaned and not allow_empty) or len(cleaned) > max_length:
         low = 0 if allow_empty else 1
         raise BadUserInput(f"'{field}' must be {low} to {max_length} characters", field=field)
-    return cleaned
+    return without_nul(cleaned, field=field)
+
+
+def without_nul(value: str, *, field: str) -> str:
+    """`value`, refused when it holds a NUL character (PostgreSQL cannot store one in text)."""
+    if "\x00" in value:
+        raise BadUserInput(f"'{field}' may not contain NUL characters", field=field)
+    return value
 
 
 def bounded(value: int, *, field: str, low: int, high: int) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from subgraphs._common.errors import BadUserInput
+from subgraphs._common.ids import MAX_KEY
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -69,9 +70,14 @@ def _to_json(value: Any) -> Any:
 
 def _from_json(sort: Sort, raw: Any, field: str) -> Any:
     try:
-        return datetime.fromisoformat(raw) if isinstance(sort.column.expression.type, DateTime) else int(raw)
-    except (TypeError, ValueError):
+        if isinstance(sort.column.expression.type, DateTime):
+            return datetime.fromisoformat(raw)
+        value = int(raw)  # OverflowError for a cursor holding Infinity
+    except (TypeError, ValueError, OverflowError):
         raise BadUserInput("Invalid cursor", field=field) from None
+    if not -MAX_KEY - 1 <= value <= MAX_KEY:  # what the INTEGER keys can hold; the database refuses more
+        raise BadUserInput("Invalid cursor", field=field)
+    return value
 
 
 def _after(order: Sequence[Sort], values: Sequence[Any]) -> ColumnElement[bool]:

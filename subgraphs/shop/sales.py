@@ -259,6 +259,8 @@ class DeliveryOrder:
 def _order_problem(order: DeliveryOrder) -> BadUserInput | None:
     if not 1 <= len(order.key) <= 200:
         return BadUserInput("'key' must be 1 to 200 characters", field="key")
+    if "\x00" in order.key:
+        return BadUserInput("'key' may not contain NUL characters", field="key")
     if not 1 <= order.count <= MAX_DELIVERY:
         return BadUserInput(f"'count' must be between 1 and {MAX_DELIVERY}", field="count")
     return None
@@ -289,16 +291,18 @@ def deliver_many(
     actor.require(Role.ADMIN, Role.SERVICE)
     if not 1 <= len(orders) <= MAX_BATCH:
         raise BadUserInput(f"'inputs' must hold 1 to {MAX_BATCH} deliveries", field="inputs")
-    keys = sorted({order.key for order in orders})
+    problems = [_order_problem(order) for order in orders]
+    # Refused orders are left out of the lookups: the database may refuse their values (a NUL in a key).
+    valid = [order for order, problem in zip(orders, problems, strict=True) if problem is None]
+    keys = sorted({order.key for order in valid})
     earlier = {row.key: DeliveryRecord(*row) for row in session.execute(_EARLIER, {"keys": keys})}
-    product_ids = sorted({order.product_id for order in orders if order.key not in earlier})
+    product_ids = sorted({order.product_id for order in valid if order.key not in earlier})
     stock: dict[int, int] = {}
     if product_ids:
         stock = {row.id: row.stock for row in session.execute(_STOCKS, {"ids": product_ids})}
     verdicts: list[DeliveryOrder | DeliveryRecord | AppError] = []
     fresh: dict[str, DeliveryOrder] = {}
-    for order in orders:
-        problem = _order_problem(order)
+    for order, problem in zip(orders, problems, strict=True):
         done = earlier.get(order.key) or fresh.get(order.key)
         if problem is not None or done is not None:
             verdicts.append(problem or done)  # type: ignore[arg-type]

@@ -66,6 +66,9 @@ async def test_pause_resume_update_delete_craft(factory: httpx.AsyncClient, shop
         ({"countPerRun": 1_000_001}, "BAD_USER_INPUT", "countPerRun"),
         ({"productId": "999"}, "BAD_USER_INPUT", "productId"),
         ({"factoryId": "999"}, "NOT_FOUND", "factoryId"),
+        # Found by fuzzing: an INTERNAL_SERVER_ERROR on PostgreSQL (ids past its 32-bit keys), or on both backends.
+        ({"factoryId": str(2**31)}, "BAD_USER_INPUT", "factoryId"),
+        ({"productId": "9" * 5000}, "BAD_USER_INPUT", "productId"),
     ],
 )
 async def test_bad_crafts_are_refused_and_write_nothing(
@@ -81,6 +84,14 @@ async def test_bad_crafts_are_refused_and_write_nothing(
     assert (await gql(factory, "{ factories { crafts { id } } }", as_=ADMIN))["data"]["factories"] == [
         {"crafts": []}
     ]
+
+
+async def test_a_factory_name_with_a_nul_character_is_bad_input(factory: httpx.AsyncClient) -> None:
+    # Found by fuzzing: PostgreSQL cannot store it, which was an INTERNAL_SERVER_ERROR.
+    create = "mutation($name: String!) { createFactory(name: $name) { id } }"
+    body = await gql(factory, create, {"name": "Works\x00"}, as_=ADMIN)
+    assert (codes(body), body["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], "name")
+    assert (await gql(factory, "{ factories { id } }", as_=ADMIN))["data"] == {"factories": []}
 
 
 async def test_only_admins_manage_factories(factory: httpx.AsyncClient, shop: httpx.AsyncClient) -> None:

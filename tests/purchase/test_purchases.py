@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from subgraphs._common.auth import Role
+from subgraphs._common.pagination import encode_cursor
 from tests.purchase.fixtures import register
 from tests.support import codes, gql, token
 
@@ -110,6 +111,33 @@ async def test_categories_and_purchase_updates(purchase: httpx.AsyncClient) -> N
         "categories": [],
         "purchases": {"nodes": [{"name": "Brunch", "userCategory": None}]},
     }
+
+
+async def test_what_no_row_can_hold_is_bad_input_not_an_internal_error(purchase: httpx.AsyncClient) -> None:
+    # Found by fuzzing: ids past the 32-bit keys, NUL characters (PostgreSQL refuses both), a cursor holding a
+    # number no key has.
+    alice, alice_id = await register(purchase)
+    await gql(purchase, RECORD, record_input(1, alice_id), as_=SERVICE)
+    attempts: list[tuple[str, dict[str, Any], str]] = [
+        ("mutation($id: ID!) { deleteUserCategory(id: $id) }", {"id": str(2**31)}, "id"),
+        ("mutation($id: ID!) { deletePurchase(id: $id) }", {"id": "9" * 5000}, "id"),
+        ("mutation($name: String!) { createUserCategory(name: $name) { id } }", {"name": "Fo\x00od"}, "name"),
+        (
+            "mutation($input: UpdatePurchaseInput!) { updatePurchase(input: $input) { id } }",
+            {"input": {"id": "1", "name": "Lunch\x00"}},
+            "name",
+        ),
+        (
+            "query($after: String) { me { purchases(after: $after) { totalCount } } }",
+            {"after": encode_cursor("2026-01-01T00:00:00+00:00", 2**40)},
+            "after",
+        ),
+    ]
+    for query, variables, field in attempts:
+        body = await gql(purchase, query, variables, as_=alice)
+        assert (codes(body), body["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], field), query
+    after = await gql(purchase, "{ me { categories { id } purchases { nodes { name } } } }", as_=alice)
+    assert after["data"]["me"] == {"categories": [], "purchases": {"nodes": [{"name": "groceries"}]}}
 
 
 async def test_customers_cannot_touch_each_others_purchases(purchase: httpx.AsyncClient) -> None:

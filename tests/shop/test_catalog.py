@@ -3,6 +3,7 @@
 import httpx
 import pytest
 
+from subgraphs._common.pagination import encode_cursor
 from tests.shop.fixtures import ADMIN, catalog
 from tests.support import codes, gql, token
 
@@ -85,6 +86,15 @@ async def test_only_admins_change_the_catalog(shop: httpx.AsyncClient) -> None:
         ),
         ('addProduct(input: {shopId: "x1", name: "X", price: 1}) { id }', "BAD_USER_INPUT", "shopId"),
         ('updateProduct(input: {id: "99", price: 1}) { id }', "NOT_FOUND", "id"),
+        # Found by fuzzing (tests/e2e/test_fuzz.py): each was an INTERNAL_SERVER_ERROR on PostgreSQL, the
+        # 5,000 digits on both backends.
+        (
+            'createShop(input: {name: "Nul\\u0000", address: "b", phone: "2"}) { id }',
+            "BAD_USER_INPUT",
+            "name",
+        ),
+        ('updateProduct(input: {id: "2147483648", price: 1}) { id }', "BAD_USER_INPUT", "id"),
+        (f'updateProduct(input: {{id: "{"9" * 5000}", price: 1}}) {{ id }}', "BAD_USER_INPUT", "id"),
     ],
 )
 async def test_invalid_catalog_changes(shop: httpx.AsyncClient, mutation: str, code: str, field: str) -> None:
@@ -94,6 +104,21 @@ async def test_invalid_catalog_changes(shop: httpx.AsyncClient, mutation: str, c
     assert body["errors"][0]["extensions"]["field"] == field
     products = await gql(shop, "{ products { totalCount } }")
     assert products["data"]["products"]["totalCount"] == 2
+
+
+async def test_what_no_row_can_hold_is_bad_input_not_an_internal_error(shop: httpx.AsyncClient) -> None:
+    # Found by fuzzing: ids past the 32-bit keys, NUL characters (PostgreSQL refuses both) and cursors holding
+    # numbers no key has (Infinity failed on both backends).
+    await catalog(shop)
+    for beyond in (str(2**31), "9" * 5000):
+        body = await gql(shop, "query($id: ID!) { product(id: $id) { id } }", {"id": beyond})
+        assert (codes(body), body["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], "id")
+    page = "query($after: String) { products(after: $after) { totalCount } }"
+    for key in (float("inf"), 2**40, -(2**40), 1.5e300):
+        body = await gql(shop, page, {"after": encode_cursor(key)})
+        assert (codes(body), body["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], "after")
+    search = await gql(shop, "query($q: String!) { searchProducts(query: $q) { id } }", {"q": "Milk\x00"})
+    assert (codes(search), search["errors"][0]["extensions"]["field"]) == (["BAD_USER_INPUT"], "query")
 
 
 async def test_update_shop_and_product(shop: httpx.AsyncClient) -> None:

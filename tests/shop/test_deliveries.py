@@ -65,6 +65,18 @@ async def test_each_delivery_applies_once_and_a_refused_one_fails_alone(shop: ht
     assert await stock(shop) == [15 + 7, 10 + 3]
 
 
+async def test_a_key_with_a_nul_character_is_refused_alone(shop: httpx.AsyncClient) -> None:
+    # Found by fuzzing: PostgreSQL cannot store the key, and the whole batch failed with INTERNAL_SERVER_ERROR.
+    await catalog(shop, stock=10)
+    inputs = [order("1", 1, "run\x00-1"), order("1", 2, "run-2")]
+    body = await gql(shop, DELIVER_MANY, {"inputs": inputs}, as_=FACTORY)
+    assert [entry and entry["count"] for entry in body["data"]["deliverMany"]] == [None, 2]
+    assert [(error["path"], error["extensions"]) for error in body["errors"]] == [
+        (["deliverMany", 0], {"code": "BAD_USER_INPUT", "field": "key"})
+    ]
+    assert await stock(shop) == [12, 10]
+
+
 async def test_only_admins_and_services_deliver_and_batches_are_bounded(shop: httpx.AsyncClient) -> None:
     await catalog(shop, stock=10)
     one = {"inputs": [order("1", 1, "k")]}
