@@ -17,7 +17,7 @@ from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
 from subgraphs.factory.jobs import Deliveries
-from subgraphs.factory.models import Craft
+from subgraphs.factory.services import Grid
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class CraftScheduler:
         self._grids.clear()
         logger.info("scheduler stopped")
 
-    def schedule(self, craft: Craft) -> None:
+    def schedule(self, craft: Grid) -> None:
         """Fire `craft` on its grid from now on (or stop firing it, when paused)."""
         if self._scheduler is None or craft.id is None:
             return
