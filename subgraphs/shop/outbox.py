@@ -92,6 +92,8 @@ class OutboxRelay:
             await asyncio.shield(self._writing)
 
     async def _send(self, records: list[PurchaseRecord], wait_seconds: float | None = None) -> list[bool]:
+        # One line per request: what was sent can be counted (idempotency downstream would hide a double).
+        logger.info("recording purchases of checks %s", ",".join(str(record.check_id) for record in records))
         outcome = await self._client.record(records, wait_seconds=wait_seconds)
         for record, failure in zip(records, outcome, strict=True):
             if failure is None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -357,6 +358,16 @@ async def stock_of(router: Router, product_id: str) -> int:
     data = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product_id})
     stock: int = data["product"]["stock"]
     return stock
+
+
+def recorded_checks(stack: Stack) -> list[int]:
+    """Every check id the shop's processes sent to be recorded, once per time sent (from their logs)."""
+    log = (stack.data_dir / "logs" / "shop.log").read_text(errors="replace")
+    return [
+        int(check)
+        for sent in re.findall(r"recording purchases of checks ([\d,]+)", log)
+        for check in sent.split(",")
+    ]
 
 
 def unsent_outbox_rows(stack: Stack) -> int:
