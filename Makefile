@@ -64,7 +64,7 @@ lint: install
 	$(BIN)/mypy subgraphs tools tests bench
 
 ## schema: for every subgraph in subgraphs/registry.py export its SDL, regenerate supergraph.yaml,
-## alembic.ini and docker-compose.yml, then compose schema/supergraph.graphql
+## alembic.ini and docker-compose.yml, then compose schema/supergraph.graphql and the clients' schema/api.graphql
 schema: install
 	$(BIN)/python -m tools.schema
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Compose the federation supergraph from a rover-format supergraph.yaml.
 //
-//   node compose.mjs [--config PATH] [--out PATH] [--check]
+//   node compose.mjs [--config PATH] [--out PATH] [--api-out PATH] [--check]
 //
 // Defaults (relative to the repository root, whatever the current directory):
-//   --config supergraph.yaml   --out schema/supergraph.graphql
+//   --config supergraph.yaml   --out schema/supergraph.graphql   --api-out schema/api.graphql
 // Flag paths are relative to the current directory.
-// --check writes nothing; it exits 1 when the output file is missing or differs
+// The API schema is what clients see: the supergraph without join__ plumbing and @inaccessible members
+// (typed clients are generated from it).
+// --check writes nothing; it exits 1 when an output file is missing or differs
 // from what composition produces (the drift test uses it).
 // Exit codes: 0 ok, 1 composition error / drift, 2 bad usage or unreadable config.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -22,6 +24,7 @@ const ROUTER_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(ROUTER_DIR, '..');
 const DEFAULT_CONFIG = path.join(REPO_ROOT, 'supergraph.yaml');
 const DEFAULT_OUT = path.join(REPO_ROOT, 'schema', 'supergraph.graphql');
+const DEFAULT_API_OUT = path.join(REPO_ROOT, 'schema', 'api.graphql');
 // Federation versions The Guild's composition understands (see ARCHITECTURE.md).
 const MAX_SUPPORTED_MINOR = 9;
 
@@ -39,6 +42,7 @@ function parseCli(argv) {
       options: {
         config: { type: 'string' },
         out: { type: 'string' },
+        'api-out': { type: 'string' },
         check: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -125,11 +129,12 @@ function firstDifference(a, b) {
 async function main() {
   const args = parseCli(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node compose.mjs [--config supergraph.yaml] [--out schema/supergraph.graphql] [--check]\n');
+    process.stdout.write('usage: node compose.mjs [--config supergraph.yaml] [--out schema/supergraph.graphql] [--api-out schema/api.graphql] [--check]\n');
     return;
   }
   const configPath = args.config ? path.resolve(args.config) : DEFAULT_CONFIG;
   const outPath = args.out ? path.resolve(args.out) : DEFAULT_OUT;
+  const apiOutPath = args['api-out'] ? path.resolve(args['api-out']) : DEFAULT_API_OUT;
 
   const services = await loadServices(configPath);
   const result = composeServices(services);
@@ -141,30 +146,39 @@ async function main() {
     }
     process.exit(1);
   }
-  const supergraph = result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${result.supergraphSdl}\n`;
+  const outputs = [
+    [outPath, withNewline(result.supergraphSdl)],
+    [apiOutPath, withNewline(result.publicSdl)],
+  ];
 
   if (args.check) {
-    let current;
-    try {
-      current = await readFile(outPath, 'utf8');
-    } catch {
-      fail(`${outPath} does not exist; run \`npm run compose\` (or \`make schema\`) to create it`);
+    for (const [file, composed] of outputs) {
+      let current;
+      try {
+        current = await readFile(file, 'utf8');
+      } catch {
+        fail(`${file} does not exist; run \`npm run compose\` (or \`make schema\`) to create it`);
+      }
+      if (current !== composed) {
+        fail(
+          `${file} is out of date with ${configPath}; run \`npm run compose\` (or \`make schema\`) and commit it.\n` +
+            `first difference at ${firstDifference(current, composed)}`,
+        );
+      }
+      process.stdout.write(`compose: ${path.relative(process.cwd(), file) || file} is up to date\n`);
     }
-    if (current !== supergraph) {
-      fail(
-        `${outPath} is out of date with ${configPath}; run \`npm run compose\` (or \`make schema\`) and commit it.\n` +
-          `first difference at ${firstDifference(current, supergraph)}`,
-      );
-    }
-    process.stdout.write(`compose: ${path.relative(process.cwd(), outPath) || outPath} is up to date\n`);
     return;
   }
 
-  await mkdir(path.dirname(outPath), { recursive: true });
-  await writeFile(outPath, supergraph, 'utf8');
-  process.stdout.write(
-    `compose: wrote ${outPath} (${services.map((s) => s.name).join(', ')})\n`,
-  );
+  for (const [file, composed] of outputs) {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, composed, 'utf8');
+    process.stdout.write(`compose: wrote ${file} (${services.map((s) => s.name).join(', ')})\n`);
+  }
+}
+
+function withNewline(sdl) {
+  return sdl.endsWith('\n') ? sdl : `${sdl}\n`;
 }
 
 main().catch((err) => {

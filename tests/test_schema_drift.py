@@ -56,6 +56,8 @@ def test_supergraph_is_current() -> None:
             "supergraph.yaml",
             "--out",
             "schema/supergraph.graphql",
+            "--api-out",
+            "schema/api.graphql",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -64,6 +66,15 @@ def test_supergraph_is_current() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_api_schema_is_what_clients_see() -> None:
+    """schema/api.graphql, which typed clients are generated from, holds no federation plumbing."""
+    api = (ROOT / "schema" / "api.graphql").read_text()
+    fields = _fields(api)
+    assert ("Query", "me") in fields and ("User", "purchases") in fields
+    assert ("Mutation", "recordPurchase") not in fields  # @inaccessible: services only, through the subgraph
+    assert "join__" not in api and "@inaccessible" not in api and "_entities" not in api
 
 
 def _fields(document: str) -> dict[tuple[str, str], str]:
