@@ -18,7 +18,8 @@ T = TypeVar("T")
 
 def token(subject: str | int, role: Role = Role.CUSTOMER, secret: str = DEVELOPMENT_SECRET) -> str:
     """A signed token, as login would issue."""
-    value, _ = issue_token(secret=secret, subject=str(subject), role=role, ttl_seconds=600)
+    # A day: module-level tokens are made at collection, and the end-to-end tests before them take minutes.
+    value, _ = issue_token(secret=secret, subject=str(subject), role=role, ttl_seconds=24 * 3600)
     return value
 
 
