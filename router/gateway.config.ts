@@ -11,8 +11,20 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { defineConfig, type GatewayPlugin } from '@graphql-hive/gateway';
-import { GraphQLError, Kind, parse } from 'graphql';
+import {
+  ConsoleLogWriter,
+  createCounter,
+  createHistogram,
+  defineConfig,
+  JSONLogWriter,
+  Logger,
+  type GatewayPlugin,
+} from '@graphql-hive/gateway';
+import { openTelemetrySetup } from '@graphql-hive/gateway/opentelemetry/setup';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { DocumentNode, getOperationAST, GraphQLError, Kind, parse } from 'graphql';
+import { register } from 'prom-client';
 
 const env = process.env;
 const routerDir = path.dirname(fileURLToPath(import.meta.url));
@@ -43,6 +55,21 @@ function subgraphNames(file: string): string[] {
     const name = joinGraph?.arguments?.find((argument) => argument.name.value === 'name')?.value;
     return name?.kind === Kind.STRING ? name.value : value.name.value.toLowerCase();
   });
+}
+
+/** The names of the supergraph's root fields (Query and Mutation): the bounded set metrics label by. */
+function rootFields(file: string): Set<string> {
+  const document = parse(readFileSync(file, 'utf8'));
+  const names = new Set<string>();
+  for (const definition of document.definitions) {
+    if (
+      (definition.kind === Kind.OBJECT_TYPE_DEFINITION || definition.kind === Kind.OBJECT_TYPE_EXTENSION) &&
+      (definition.name.value === 'Query' || definition.name.value === 'Mutation')
+    ) {
+      for (const field of definition.fields ?? []) names.add(field.name.value);
+    }
+  }
+  return names;
 }
 
 function envInt(name: string, fallback: number, max = 65535): number {
@@ -156,6 +183,96 @@ function useRequestBodyLimit(limit: number, drainLimit: number): GatewayPlugin {
       });
     },
   };
+}
+
+// Metrics: every series is labelled by the operation's one root field (as the subgraphs label theirs), else
+// "other", never by the client's operation name: the label set stays bounded by the schema.
+const KNOWN_ROOT_FIELDS = rootFields(supergraphPath);
+
+function operationLabel(document: DocumentNode | undefined, operationName: string | undefined): string {
+  // An unnamed operation arrives here named "Anonymous": then the document's only operation is the one.
+  const operation = document ? (getOperationAST(document, operationName) ?? getOperationAST(document)) : null;
+  if (!operation) return 'other';
+  const names = new Set(
+    operation.selectionSet.selections
+      .filter((selection) => selection.kind === Kind.FIELD && selection.name.value !== '__typename')
+      .map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : '')),
+  );
+  const [name] = [...names];
+  return names.size === 1 && KNOWN_ROOT_FIELDS.has(name) ? name : 'other';
+}
+
+const prometheusMetrics = {
+  graphql_envelop_request: createCounter({
+    registry: register,
+    counter: {
+      name: 'service_tree_router_requests_total',
+      help: 'GraphQL operations the router executed, by operation (its root field, else "other")',
+      labelNames: ['operation'],
+    },
+    fillLabelsFn: (params) => ({ operation: operationLabel(params.document, params.operationName) }),
+  }),
+  graphql_envelop_request_duration: createHistogram({
+    registry: register,
+    histogram: {
+      name: 'service_tree_router_request_duration_seconds',
+      help: 'Time the router spent executing an operation (planning and subgraph calls), by operation',
+      labelNames: ['operation'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    },
+    fillLabelsFn: (params) => ({ operation: operationLabel(params.document, params.operationName) }),
+  }),
+  graphql_envelop_error_result: createCounter({
+    registry: register,
+    counter: {
+      name: 'service_tree_router_errors_total',
+      help: 'Errors in the router\'s answers, by operation and extensions.code',
+      labelNames: ['operation', 'code'],
+    },
+    fillLabelsFn: (params) => ({
+      operation: operationLabel(params.document, params.operationName),
+      // Parse and validation failures are counted once per request, before any code is given.
+      code:
+        params.errorPhase === 'parse' ? 'GRAPHQL_PARSE_FAILED'
+        : params.errorPhase === 'validate' ? 'GRAPHQL_VALIDATION_FAILED'
+        : String((params.error as GraphQLError | undefined)?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+    }),
+  }),
+  // Built in: time per subgraph call and per fetch, labelled by subgraph (operation names are left out).
+  graphql_gateway_subgraph_execute_duration: true,
+  graphql_gateway_subgraph_execute_errors: true,
+} as const;
+
+/** One line per answered request, under the request id the gateway gives it (and passes to subgraphs). */
+function useRequestLog(): GatewayPlugin {
+  const started = new WeakMap<Request, number>();
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+    },
+    onResponse({ request, response, serverContext }) {
+      const since = started.get(request);
+      if (since === undefined) return;
+      const url = new URL(request.url);
+      if (url.pathname !== '/graphql') return; // health checks and metrics scrapes are not worth a line
+      const log = (serverContext as { log?: Logger }).log;
+      log?.info(
+        { method: request.method, status: response.status, ms: Math.round(performance.now() - since) },
+        'graphql request answered',
+      );
+    },
+  };
+}
+
+// Traces: OpenTelemetry, off unless an OTLP endpoint is configured (the standard variable, as for the
+// subgraphs). Spans of the router's subgraph calls carry the trace context to the subgraphs.
+const otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim().replace(/\/$/, '');
+if (otlpEndpoint) {
+  openTelemetrySetup({
+    contextManager: new AsyncLocalStorageContextManager(),
+    resource: { serviceName: env.OTEL_SERVICE_NAME || 'router' },
+    traces: { exporter: new OTLPTraceExporter({ url: `${otlpEndpoint}/v1/traces` }), batching: { scheduledDelayMillis: 500 } },
+  });
 }
 
 // The subgraphs' default signing secret in development (subgraphs/_common/settings.py; a test keeps the two
@@ -273,7 +390,12 @@ export const gatewayConfig = defineConfig({
   supergraph: supergraphPath,
   host: env.ROUTER_HOST || '127.0.0.1',
   port: envInt('ROUTER_PORT', 4000),
-  logging: (env.ROUTER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) || 'info',
+  // JSON lines with LOG_FORMAT=json (as for the subgraphs), readable lines otherwise; each request's lines
+  // carry its requestId.
+  logging: new Logger({
+    level: (env.ROUTER_LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) || 'info',
+    writers: [env.LOG_FORMAT === 'json' ? new JSONLogWriter() : new ConsoleLogWriter({ noColor: !process.stdout.isTTY })],
+  }),
 
   transportEntries,
   // A hung subgraph gets an answer (an error for its part) instead of holding the client forever.
@@ -286,6 +408,9 @@ export const gatewayConfig = defineConfig({
 
   cors: corsOrigins.length ? { origin: corsOrigins, credentials: true } : false,
   disableIntrospection: introspection ? undefined : { disableIf: () => true },
+
+  prometheus: { endpoint: '/metrics', metrics: prometheusMetrics, labels: { subgraphName: true } },
+  openTelemetry: otlpEndpoint ? { traces: true } : undefined,
 
   graphqlEndpoint: '/graphql',
   graphiql: { title: 'Service Tree' },
@@ -303,5 +428,6 @@ export const gatewayConfig = defineConfig({
     maxTokensPlugin({ n: MAX_TOKENS, onReject: [rejectWithCode] }),
     ...(introspection ? [] : [blockFieldSuggestionsPlugin()]),
     useErrorContract(),
+    useRequestLog(),
   ],
 });

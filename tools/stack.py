@@ -4,6 +4,7 @@ Used by `make run` and by the end-to-end tests, so both exercise the same wiring
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -196,6 +197,7 @@ class Stack:
             argv = [str(ROUTER_BIN), "supergraph"]
             env = {key: value for key, value in self._env().items() if key not in ("PORT", "HOST")}
             env.setdefault("NODE_OPTIONS", ROUTER_NODE_OPTIONS)
+            env["OTEL_SERVICE_NAME"] = name
             process = Process(
                 name, argv, env, self.ports[name], "/readiness", logs / "router.log", cwd=ROOT / "router"
             )
@@ -212,7 +214,12 @@ class Stack:
                 str(self.ports[name]),
                 *(("--workers", str(self.workers)) if self.workers > 1 else ()),
             ]
-            process = Process(name, argv, self._env(), self.ports[name], "/health", logs / f"{name}.log")
+            # Its processes' counters, summed by /metrics: one folder per subgraph, emptied before it starts.
+            metrics = self.data_dir / "metrics" / name
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            env = {**self._env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics), "OTEL_SERVICE_NAME": name}
+            process = Process(name, argv, env, self.ports[name], "/health", logs / f"{name}.log")
         self.processes[name] = process
         return process
 

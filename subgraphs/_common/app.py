@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
-from subgraphs._common import logs
+from subgraphs._common import logs, metrics, telemetry
 from subgraphs._common.db import Database
+from subgraphs._common.errors import fallback_code
+from subgraphs._common.request_id import RequestIdMiddleware
 from subgraphs._common.settings import SubgraphSettings
 
 S = TypeVar("S", bound=SubgraphSettings)
@@ -100,8 +102,7 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
         for error in errors:
             extensions = error.setdefault("extensions", {})
             if "code" not in extensions:
-                syntax = str(error.get("message", "")).startswith("Syntax Error")
-                extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+                extensions["code"] = fallback_code(str(error.get("message", "")))
         return body
 
     async def get_context(self, request: Any, response: Any) -> Any:
@@ -136,19 +137,23 @@ def create_subgraph_app(
     settings: S,
     resources: Callable[[S, Database], AbstractAsyncContextManager[R]],
     build_context: Callable[[Request, R], Any],
+    gauges: metrics.Gauges | None = None,
 ) -> Starlette:
-    """A Starlette app serving `schema` at /graphql and a database health check at /health.
+    """A Starlette app serving `schema` at /graphql, a database health check at /health and Prometheus
+    metrics at /metrics (with `gauges`, read from the database at each scrape).
 
     Its lifespan opens the database, then enters the subgraph's `resources(settings, db)` (its typed
     resources: clients, background workers), from which `build_context` makes each request's context; both
     close in reverse order. `app.state.resources` holds them for tests and tools.
     """
     logs.configure()
+    telemetry.configure()
     graphql: _SubgraphGraphQL[R] = _SubgraphGraphQL(schema, build_context)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
+        telemetry.instrument(db.engine)
         try:
             async with resources(settings, db) as opened:
                 graphql.resources = app.state.resources = opened
@@ -157,6 +162,7 @@ def create_subgraph_app(
         finally:
             graphql.resources = None
             await db.dispose()
+            telemetry.shutdown()
 
     async def health(request: Request) -> Response:
         database: Database = request.app.state.db
@@ -167,8 +173,14 @@ def create_subgraph_app(
         return JSONResponse({"status": "ok"})
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/health", health)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/health", health),
+            Route("/metrics", metrics.endpoint(gauges)),
+        ],
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(telemetry.middleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: even a refused body is answered under its id
     return app

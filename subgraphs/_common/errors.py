@@ -65,6 +65,12 @@ class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
 
 
+def fallback_code(message: str) -> str:
+    """The code of an error that reached the answer without one: the query could not be parsed, or not
+    validated."""
+    return "GRAPHQL_PARSE_FAILED" if message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
+
+
 def _is_client_error(error: GraphQLError) -> bool:
     # Errors without an original exception come from parsing and validation: they describe the query itself.
     return error.original_error is None or isinstance(error.original_error, AppError)

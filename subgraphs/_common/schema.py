@@ -22,6 +22,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
 
 from subgraphs._common.errors import BadUserInput, ErrorCodes
+from subgraphs._common.metrics import RequestMetrics
 
 MAX_DEPTH = 15
 MAX_ALIASES = 100
@@ -56,6 +57,7 @@ class SubgraphSchema(strawberry.federation.Schema):
 
     def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
         extensions: list[Any] = [
+            RequestMetrics,  # first: it sees every other extension's work, and the codes they gave
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: AddValidationRules(_LIMIT_RULES),
             RefuseBadTokens,

@@ -4,6 +4,7 @@ from typing import Any
 
 import httpx
 
+from subgraphs._common import request_id
 from subgraphs._common.auth import service_token
 
 
@@ -33,7 +34,7 @@ class ServiceClient:
         response = await self._http.post(
             self._url,
             json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", **request_id.headers()},
             timeout=wait_seconds if wait_seconds is not None else httpx.USE_CLIENT_DEFAULT,
         )
         response.raise_for_status()

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
 from subgraphs._common.retention import Pruner
+from subgraphs.factory import metrics
 from subgraphs.factory.clients import RouterClient
 from subgraphs.factory.context import Resources, build_context
 from subgraphs.factory.jobs import Deliveries
@@ -89,4 +90,5 @@ def create_app(
         settings=settings or Settings(),
         resources=_resources(router_transport),
         build_context=build_context,
+        gauges=metrics.gauges,
     )

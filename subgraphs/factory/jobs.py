@@ -11,16 +11,20 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from opentelemetry import trace
 from sqlmodel import Session
 
+from subgraphs._common import request_id
 from subgraphs._common.db import Database, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
 from subgraphs.factory.clients import DeliveryOrder, Refusal, RouterClient
+from subgraphs.factory.metrics import LATENESS
 from subgraphs.factory.services import DueRun
 from subgraphs.factory.settings import Settings
 
 logger = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)  # a no-op unless tracing is configured
 _CLAIM_PER_ROUND = 2000
 _PER_REQUEST = 500  # deliveries per request: one transaction each in the shop (its limit is 1,000)
 _REQUESTS_AT_ONCE = 4
@@ -59,25 +63,39 @@ class Deliveries:
     async def _round(self, *, due_by: datetime | None = None) -> None:
         fires, self._fires = self._fires, []
         now = utcnow()
-        runs = await self._db.write(
-            _record_and_claim, fires=fires, due_by=due_by or now, lease_until=now + self._lease
-        )
-        for start in range(0, len(runs), _PER_REQUEST):
-            await self._requests.acquire()  # at most a few requests in flight; the round waits for one
-            task = asyncio.create_task(self._deliver(runs[start : start + _PER_REQUEST]))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+        # A round is work no request started: it gets its own request id, stored on the runs it sends and
+        # passed to the router and the shop, so one grep follows these deliveries through every process.
+        with request_id.use(None):
+            runs = await self._db.write(
+                _record_and_claim,
+                fires=fires,
+                due_by=due_by or now,
+                lease_until=now + self._lease,
+                request_id=request_id.current(),
+            )
+            if not runs:
+                return
+            logger.info("delivering %d runs: %s", len(runs), ", ".join(run.key for run in runs[:20]))
+            for start in range(0, len(runs), _PER_REQUEST):
+                await self._requests.acquire()  # at most a few requests in flight; the round waits for one
+                task = asyncio.create_task(self._deliver(runs[start : start + _PER_REQUEST]))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
 
     async def _deliver(self, runs: list[DueRun]) -> None:
         try:
-            outcome = await self._client.deliver(
-                [DeliveryOrder(key=run.key, product_id=run.product_id, count=run.count) for run in runs]
-            )
+            with _tracer.start_as_current_span("factory.deliver", attributes={"runs": len(runs)}):
+                outcome = await self._client.deliver(
+                    [DeliveryOrder(key=run.key, product_id=run.product_id, count=run.count) for run in runs]
+                )
         finally:
             self._requests.release()
+        confirmed_at = utcnow()
         for run in runs:
             refusal = outcome[run.key]
-            if refusal is not None:
+            if refusal is None:
+                LATENESS.observe((confirmed_at - run.scheduled_at).total_seconds())
+            else:
                 logger.warning("run %s not delivered: %s", run.key, refusal.error)
         await self._db.write(self._record, runs, outcome)
 
@@ -100,8 +118,15 @@ class Deliveries:
 
 
 def _record_and_claim(
-    session: Session, *, fires: list[tuple[int, datetime]], due_by: datetime, lease_until: datetime
+    session: Session,
+    *,
+    fires: list[tuple[int, datetime]],
+    due_by: datetime,
+    lease_until: datetime,
+    request_id: str | None,
 ) -> list[DueRun]:
     if fires:
         services.record_fires(session, fires, due_at=min(due_by, utcnow()))
-    return services.claim_due(session, due_by=due_by, lease_until=lease_until, limit=_CLAIM_PER_ROUND)
+    return services.claim_due(
+        session, due_by=due_by, lease_until=lease_until, limit=_CLAIM_PER_ROUND, request_id=request_id
+    )

@@ -54,6 +54,8 @@ class CraftRun(Table, table=True):
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    # The id of the request its last delivery attempt went in: one grep finds it in the router and the shop.
+    request_id: str | None = Field(default=None, max_length=128)
 
 
 class SchedulerState(Table, table=True):

@@ -17,6 +17,7 @@ from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.factory import services
 from subgraphs.factory.jobs import Deliveries
+from subgraphs.factory.metrics import SCHEDULER_HELD
 from subgraphs.factory.services import Grid
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class CraftScheduler:
         for craft in crafts:
             self.schedule(craft)
         self._reconciler.start()
+        SCHEDULER_HELD.set(1)
         logger.info("scheduler started with %d active crafts", len(crafts))
 
     async def stop(self) -> None:
@@ -56,6 +58,7 @@ class CraftScheduler:
         self._scheduler.shutdown(wait=False)
         self._scheduler = None
         self._grids.clear()
+        SCHEDULER_HELD.set(0)
         logger.info("scheduler stopped")
 
     def schedule(self, craft: Grid) -> None:

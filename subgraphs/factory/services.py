@@ -296,6 +296,7 @@ class DueRun:
     key: str
     product_id: int
     count: int
+    scheduled_at: datetime
 
 
 def record_fires(
@@ -338,9 +339,12 @@ def record_fires(
     return len(new)
 
 
-def claim_due(session: Session, *, due_by: datetime, lease_until: datetime, limit: int) -> list[DueRun]:
-    """Claim up to `limit` PENDING runs due by `due_by`, oldest first, for one attempt: they are not due
-    again before `lease_until` (another worker, or the next round, leaves them to this attempt)."""
+def claim_due(
+    session: Session, *, due_by: datetime, lease_until: datetime, limit: int, request_id: str | None = None
+) -> list[DueRun]:
+    """Claim up to `limit` PENDING runs due by `due_by`, oldest first, for one attempt (sent in request
+    `request_id`): they are not due again before `lease_until` (another worker, or the next round, leaves them
+    to this attempt)."""
     due = (
         select(_RUN.c.id)
         .where(_RUN.c.status == PENDING, _RUN.c.next_attempt_at <= due_by)
@@ -351,11 +355,12 @@ def claim_due(session: Session, *, due_by: datetime, lease_until: datetime, limi
     claimed = session.execute(
         update(_RUN)
         .where(_RUN.c.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=lease_until)
+        .values(next_attempt_at=lease_until, request_id=request_id)
         .returning(_RUN.c.id, _RUN.c.key, _RUN.c.product_id, _RUN.c.count, _RUN.c.scheduled_at)
     ).all()
     # Row.count is the tuple method: the run's count is read by position.
-    return [DueRun(row[0], row[1], row[2], row[3]) for row in sorted(claimed, key=lambda row: row[4])]
+    runs = [DueRun(row[0], row[1], row[2], row[3], as_utc(row[4])) for row in claimed]
+    return sorted(runs, key=lambda run: run.scheduled_at)
 
 
 def mark_delivered(session: Session, *, run_ids: Sequence[int]) -> None:

@@ -1,7 +1,10 @@
 """Query and Mutation of the purchase subgraph, and its federation schema."""
 
+import logging
+
 import strawberry
 
+from subgraphs._common import request_id
 from subgraphs._common.ids import parse_id, parse_ids
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.purchase import services
@@ -17,6 +20,8 @@ from subgraphs.purchase.types import (
     User,
     UserCategory,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -135,16 +140,18 @@ class Mutation:
         inaccessible=True, description="Internal: record the purchase behind a check (SERVICE, idempotent)."
     )
     async def record_purchase(self, info: Info, input: RecordPurchaseArgument) -> Purchase:
-        row = await info.context.db.write(
-            services.record_purchase,
-            actor=info.context.auth.require(),
-            check_id=parse_id(input.check_id, field="checkId"),
-            user_id=parse_id(input.user_id, field="userId"),
-            name=input.name,
-            payment=input.payment,
-            total=input.total,
-            created_at=input.created_at,
-        )
+        with request_id.use(input.request_id or request_id.current()):
+            row = await info.context.db.write(
+                services.record_purchase,
+                actor=info.context.auth.require(),
+                check_id=parse_id(input.check_id, field="checkId"),
+                user_id=parse_id(input.user_id, field="userId"),
+                name=input.name,
+                payment=input.payment,
+                total=input.total,
+                created_at=input.created_at,
+            )
+            logger.info("recorded the purchase of check %s", input.check_id)
         return Purchase.of(services.PurchaseView(purchase=row, category=None))
 
 

@@ -176,6 +176,8 @@ class RecordPurchaseInput:
     payment: Payment
     total: int
     created_at: datetime | None = None
+    # The id of the buy's request: the record is logged under it, however late it arrives.
+    request_id: str | None = None
 
 
 RecordPurchaseArgument = Annotated[RecordPurchaseInput, strawberry.federation.argument(inaccessible=True)]

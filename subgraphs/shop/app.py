@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
 from subgraphs._common.retention import Pruner
-from subgraphs.shop import sales
+from subgraphs.shop import metrics, sales
 from subgraphs.shop.clients import PurchaseClient
 from subgraphs.shop.context import Resources, build_context
 from subgraphs.shop.outbox import OutboxRelay
@@ -68,4 +68,5 @@ def create_app(
         settings=settings or Settings(),
         resources=_resources(purchase_transport),
         build_context=build_context,
+        gauges=metrics.gauges,
     )

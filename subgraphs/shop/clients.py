@@ -35,6 +35,7 @@ def _input(record: PurchaseRecord) -> dict[str, object]:
         "payment": record.payment,
         "total": record.total,
         "createdAt": record.created_at.isoformat(),
+        "requestId": record.request_id,
     }
 
 

@@ -95,3 +95,5 @@ class Outbox(Table, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     # Set when the purchase subgraph refused the record for good (retrying cannot help): kept for an ADMIN.
     failed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # The buy's request id: the record is sent and logged under it, however late (one grep follows the buy).
+    request_id: str | None = Field(default=None, max_length=128)

@@ -4,6 +4,9 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from opentelemetry import trace
+
+from subgraphs._common import request_id
 from subgraphs._common.db import Database, utcnow
 from subgraphs._common.poller import Poller
 from subgraphs.shop import sales
@@ -11,6 +14,7 @@ from subgraphs.shop.clients import PurchaseClient
 from subgraphs.shop.sales import PurchaseRecord
 
 logger = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)  # a no-op unless tracing is configured
 _BATCH = 50
 _PER_REQUEST = 25  # records per request: well within a subgraph's 100 aliases and 1,000 tokens
 
@@ -77,12 +81,14 @@ class OutboxRelay:
     async def drain(self, *, due_by: datetime | None = None) -> int:
         """Send once every record due by `due_by` (now, unless given); how many were confirmed."""
         now = utcnow()
-        records = await self._db.write(
-            sales.claim_due_records, due_by=due_by or now, lease_until=now + self._lease, limit=_BATCH
-        )
-        sent = 0
-        for start in range(0, len(records), _PER_REQUEST):
-            sent += sum(await self._send(records[start : start + _PER_REQUEST]))
+        with request_id.use(None):
+            records = await self._db.write(
+                sales.claim_due_records, due_by=due_by or now, lease_until=now + self._lease, limit=_BATCH
+            )
+            sent = 0
+            for start in range(0, len(records), _PER_REQUEST):
+                with _tracer.start_as_current_span("shop.record_due_purchases"):
+                    sent += sum(await self._send(records[start : start + _PER_REQUEST]))
         await self.flushed()
         return sent
 
@@ -92,14 +98,18 @@ class OutboxRelay:
             await asyncio.shield(self._writing)
 
     async def _send(self, records: list[PurchaseRecord], wait_seconds: float | None = None) -> list[bool]:
-        # One line per request: what was sent can be counted (idempotency downstream would hide a double).
-        logger.info("recording purchases of checks %s", ",".join(str(record.check_id) for record in records))
+        # One line per record sent, under its buy's request id: what was sent can be counted (idempotency
+        # downstream would hide a double), and one grep follows a buy to its record, however late.
+        for record in records:
+            with request_id.use(record.request_id):
+                logger.info("recording the purchase of check %s", record.check_id)
         outcome = await self._client.record(records, wait_seconds=wait_seconds)
         for record, failure in zip(records, outcome, strict=True):
             if failure is None:
                 self._confirmed.append(record.check_id)
                 continue
-            logger.warning("purchase for check %s not recorded yet: %s", record.check_id, failure)
+            with request_id.use(record.request_id):
+                logger.warning("purchase for check %s not recorded yet: %s", record.check_id, failure)
             await self._db.write(
                 sales.mark_failed,
                 check_id=record.check_id,

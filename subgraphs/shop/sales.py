@@ -111,6 +111,7 @@ class PurchaseRecord:
     payment: str
     total: int
     created_at: datetime
+    request_id: str | None = None  # of the buy that made the check: the record is sent under it
 
 
 class Recorder(Protocol):
@@ -178,6 +179,7 @@ def buy(
     payment: Payment,
     purchase_name: str,
     idempotency_key: str | None,
+    request_id: str | None = None,
 ) -> CheckView:
     """Sell `items` to the actor in one transaction: stock, a numbered check, its lines and an outbox row.
     Once committed, the purchase is recorded at once (briefly), so the buyer sees it; the outbox retries."""
@@ -224,9 +226,9 @@ def buy(
     # The buy's own attempt has the row first: the relay's timer leaves it alone until that attempt is over,
     # so in the common case a purchase is sent once, not once by each.
     first_due = utcnow() + timedelta(seconds=2 * recorder.inline_seconds)
-    session.add_all([*lines, Outbox(check_id=check.id, next_attempt_at=first_due)])
+    session.add_all([*lines, Outbox(check_id=check.id, next_attempt_at=first_due, request_id=request_id)])
     session.flush()
-    after_commit(session, lambda: recorder.record_now(purchase_record(check)))
+    after_commit(session, lambda: recorder.record_now(purchase_record(check, request_id=request_id)))
     # The check as the buyer sees it, from the rows in hand (their categories are the one thing to read).
     category_ids = sorted({p.category_id for p in products.values() if p.category_id is not None})
     categories = rows.by_ids(session, Category, category_ids) if category_ids else {}
@@ -372,8 +374,8 @@ def shop_checks(
     return replace(page, rows=check_views(session, page.rows))
 
 
-def purchase_record(check: Check) -> PurchaseRecord:
-    """What the purchase subgraph is told about `check`."""
+def purchase_record(check: Check, *, request_id: str | None = None) -> PurchaseRecord:
+    """What the purchase subgraph is told about `check` (bought in request `request_id`)."""
     assert check.id is not None
     return PurchaseRecord(
         check_id=check.id,
@@ -382,6 +384,7 @@ def purchase_record(check: Check) -> PurchaseRecord:
         payment=check.payment,
         total=check.total,
         created_at=check.created_at,
+        request_id=request_id,
     )
 
 
@@ -403,10 +406,11 @@ def claim_due_records(
         update(_OUTBOX)
         .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
         .values(next_attempt_at=lease_until)
-        .returning(_OUTBOX.c.check_id)
-    ).scalars()
-    checks = rows.by_ids(session, Check, sorted(claimed))
-    return [purchase_record(check) for check in checks.values()]
+        .returning(_OUTBOX.c.check_id, _OUTBOX.c.request_id)
+    ).all()
+    origins: dict[int, str | None] = {row[0]: row[1] for row in claimed}
+    checks = rows.by_ids(session, Check, sorted(origins))
+    return [purchase_record(check, request_id=origins[check_id]) for check_id, check in checks.items()]
 
 
 def mark_recorded(session: Session, *, check_ids: Sequence[int]) -> None:

@@ -4,6 +4,7 @@ from typing import Any
 
 import strawberry
 
+from subgraphs._common import request_id
 from subgraphs._common.connection import Connection
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.schema import SubgraphSchema
@@ -181,6 +182,7 @@ class Mutation:
             payment=input.payment,
             purchase_name=input.purchase_name,
             idempotency_key=input.idempotency_key,
+            request_id=request_id.current(),
         )
         return Check.of(row)
 

@@ -363,11 +363,7 @@ async def stock_of(router: Router, product_id: str) -> int:
 def recorded_checks(stack: Stack) -> list[int]:
     """Every check id the shop's processes sent to be recorded, once per time sent (from their logs)."""
     log = (stack.data_dir / "logs" / "shop.log").read_text(errors="replace")
-    return [
-        int(check)
-        for sent in re.findall(r"recording purchases of checks ([\d,]+)", log)
-        for check in sent.split(",")
-    ]
+    return [int(check) for check in re.findall(r"recording the purchase of check (\d+)", log)]
 
 
 def unsent_outbox_rows(stack: Stack) -> int:
