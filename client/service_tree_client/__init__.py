@@ -60,7 +60,8 @@ from .my_purchases import (
 )
 from .pause_craft import PauseCraft, PauseCraftPauseCraft
 from .product_stock import ProductStock, ProductStockProduct
-from .register import Register, RegisterRegister, RegisterRegisterUser
+from .quick_buy import QuickBuy, QuickBuyBuy
+from .register import Register, RegisterRegistered, RegisterRegisteredUser
 from .resume_craft import ResumeCraft, ResumeCraftResumeCraft
 from .shop_check_count import (
     ShopCheckCount,
@@ -135,10 +136,12 @@ __all__ = [
     "Payment",
     "ProductStock",
     "ProductStockProduct",
+    "QuickBuy",
+    "QuickBuyBuy",
     "Register",
     "RegisterInput",
-    "RegisterRegister",
-    "RegisterRegisterUser",
+    "RegisterRegistered",
+    "RegisterRegisteredUser",
     "ResumeCraft",
     "ResumeCraftResumeCraft",
     "Role",

@@ -21,6 +21,7 @@ from .my_purchase_count import MyPurchaseCount
 from .my_purchases import MyPurchases
 from .pause_craft import PauseCraft
 from .product_stock import ProductStock
+from .quick_buy import QuickBuy
 from .register import Register
 from .resume_craft import ResumeCraft
 from .shop_check_count import ShopCheckCount
@@ -35,7 +36,7 @@ class Client(AsyncBaseClient):
     async def register(self, input: RegisterInput, **kwargs: Any) -> Register:
         query = gql("""
             mutation Register($input: RegisterInput!) {
-              register(input: $input) {
+              registered: register(input: $input) {
                 token
                 expiresAt
                 user {
@@ -402,3 +403,18 @@ class Client(AsyncBaseClient):
         )
         data = self.get_data(response)
         return UserPurchaseCount.model_validate(data)
+
+    async def quick_buy(self, input: BuyInput, **kwargs: Any) -> QuickBuy:
+        query = gql("""
+            mutation QuickBuy($input: BuyInput!) {
+              buy(input: $input) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="QuickBuy", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return QuickBuy.model_validate(data)

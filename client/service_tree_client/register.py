@@ -7,16 +7,16 @@ from .enums import Role
 
 
 class Register(BaseModel):
-    register: "RegisterRegister"
+    registered: "RegisterRegistered"
 
 
-class RegisterRegister(BaseModel):
+class RegisterRegistered(BaseModel):
     token: str
     expires_at: datetime = Field(alias="expiresAt")
-    user: "RegisterRegisterUser"
+    user: "RegisterRegisteredUser"
 
 
-class RegisterRegisterUser(BaseModel):
+class RegisterRegisteredUser(BaseModel):
     id: str
     login: str
     first_name: str = Field(alias="firstName")
@@ -25,4 +25,4 @@ class RegisterRegisterUser(BaseModel):
 
 
 Register.model_rebuild()
-RegisterRegister.model_rebuild()
+RegisterRegistered.model_rebuild()
