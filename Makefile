@@ -5,6 +5,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+# ariadne-codegen, which generates the typed Python client, in an environment of its own (client/codegen/).
+CODEGEN := $(TOOLS)/codegen
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
@@ -12,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install postgres-server compose-tool test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
 
-install: $(VENV)/.synced router/node_modules/.installed
+install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,6 +22,10 @@ $(UV):
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
+	touch $@
+
+$(CODEGEN)/.synced: client/codegen/pyproject.toml client/codegen/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(abspath $(CODEGEN)) $(UV) sync --frozen --project client/codegen
 	touch $@
 
 router/node_modules/.installed: router/package.json router/package-lock.json
@@ -61,10 +67,12 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy subgraphs tools tests bench
+	$(BIN)/mypy subgraphs tools tests bench client
+	$(BIN)/python -m tools.pyclient --check
 
 ## schema: for every subgraph in subgraphs/registry.py export its SDL, regenerate supergraph.yaml,
-## alembic.ini and docker-compose.yml, then compose schema/supergraph.graphql and the clients' schema/api.graphql
+## alembic.ini and docker-compose.yml, then compose schema/supergraph.graphql and the clients' schema/api.graphql,
+## and generate the typed Python client (client/service_tree_client) from it
 schema: install
 	$(BIN)/python -m tools.schema
 

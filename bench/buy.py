@@ -1,5 +1,6 @@
 """Buys through the router under load: checks per second, errors by code, the books balanced afterwards."""
 
+import asyncio
 import logging
 import time
 
@@ -7,44 +8,47 @@ from bench import data
 from bench.figures import Figures
 from bench.load import wrk
 from bench.system import System
-from tools.client import GraphQLClient
+from tools.client import SyncGraph
 
 logger = logging.getLogger(__name__)
 SECTION = "Buy through the router (2 lines each)"
 LINES = 2
 STOCK = 10_000_000
 SETTLE_SECONDS = 60.0
-USERS_PER_REQUEST = 10
+USERS_AT_ONCE = 10
 
 
-def _stock(client: GraphQLClient, product_ids: list[str]) -> int:
-    return sum(
-        client.call("query($p: ID!) { product(id: $p) { stock } }", p=pid)["product"]["stock"]
-        for pid in product_ids
-    )
-
-
-def _checks(client: GraphQLClient, shop_id: str) -> int:
-    shop = client.call("query($s: ID!) { shop(id: $s) { checks(first: 1) { totalCount } } }", s=shop_id)[
-        "shop"
-    ]
-    return int(shop["checks"]["totalCount"])
-
-
-def _recorded(admin: GraphQLClient, customers: list[data.Customer]) -> int:
-    """The purchases recorded for all `customers`, asked USERS_PER_REQUEST at a time (queries are limited to
-    1,000 tokens)."""
+def _stock(admin: SyncGraph, product_ids: list[str]) -> int:
     total = 0
-    for start in range(0, len(customers), USERS_PER_REQUEST):
-        fields = " ".join(
-            f'u{n}: user(id: "{customer.user_id}") {{ purchases(first: 1) {{ totalCount }} }}'
-            for n, customer in enumerate(customers[start : start + USERS_PER_REQUEST])
-        )
-        total += sum(int(user["purchases"]["totalCount"]) for user in admin.call(f"{{ {fields} }}").values())
+    for pid in product_ids:
+        product = admin.run(admin.api.product_stock(id=pid)).product
+        if product is None:
+            raise RuntimeError(f"product {pid} is gone")
+        total += product.stock
     return total
 
 
-def _settled(admin: GraphQLClient, shop_id: str, customers: list[data.Customer]) -> tuple[int, int]:
+def _checks(admin: SyncGraph, shop_id: str) -> int:
+    shop = admin.run(admin.api.shop_check_count(shop_id=shop_id)).shop
+    if shop is None:
+        raise RuntimeError(f"shop {shop_id} is gone")
+    return shop.checks.total_count
+
+
+def _recorded(admin: SyncGraph, customers: list[data.Customer]) -> int:
+    """The purchases recorded for all `customers`, asked for USERS_AT_ONCE users at a time."""
+
+    async def count(batch: list[data.Customer]) -> int:
+        answers = await asyncio.gather(*(admin.api.user_purchase_count(id=c.user_id) for c in batch))
+        return sum(answer.user.purchases.total_count for answer in answers if answer.user is not None)
+
+    return sum(
+        admin.run(count(customers[start : start + USERS_AT_ONCE]))
+        for start in range(0, len(customers), USERS_AT_ONCE)
+    )
+
+
+def _settled(admin: SyncGraph, shop_id: str, customers: list[data.Customer]) -> tuple[int, int]:
     """Checks and recorded purchases once the buys still under way when wrk stopped have ended and the outbox
     has recorded their purchases (or SETTLE_SECONDS have passed)."""
     deadline, last = time.monotonic() + SETTLE_SECONDS, -1
@@ -62,7 +66,7 @@ def measure(system: System, figures: Figures, *, concurrencies: list[int], secon
     admin = data.admin(system)
     catalog = data.catalog(admin, "Buy shop", LINES, STOCK)
     order = catalog.order(LINES)
-    customers = data.customers(url, "buyer", max(concurrencies))
+    customers = data.customers(admin, "buyer", max(concurrencies))
     for concurrency in concurrencies:
         case = f"concurrency {concurrency}"
         stock_before, checks_before = _stock(admin, catalog.product_ids), _checks(admin, catalog.shop_id)
@@ -71,7 +75,7 @@ def measure(system: System, figures: Figures, *, concurrencies: list[int], secon
         load = wrk(
             url,
             data.BUY,
-            variables={"i": order},
+            variables=data.variables(order),
             connections=concurrency,
             seconds=seconds,
             tokens=[customer.token for customer in customers[:concurrency]],

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.system import ADMIN_LOGIN, ADMIN_PASSWORD, System
-from tools.client import GraphQLClient
+from client.service_tree_client import (
+    AddProductInput,
+    BuyInput,
+    BuyItem,
+    CreateShopInput,
+    Payment,
+    RegisterInput,
+)
+from tools.client import SyncGraph, document
 
 PASSWORD = "bench-password"
-BUY = "mutation($i: BuyInput!) { buy(input: $i) { id } }"
+BUY = document("QuickBuy")
 SETUP_THREADS = 4
 
 
@@ -21,10 +29,15 @@ class Catalog:
     shop_id: str
     product_ids: list[str]
 
-    def order(self, lines: int) -> dict[str, Any]:
-        """A BuyInput: one unit of each of the first `lines` products (no idempotency key: each buy works)."""
-        items = [{"productId": product_id, "quantity": 1} for product_id in self.product_ids[:lines]]
-        return {"shopId": self.shop_id, "items": items, "payment": "CARD", "purchaseName": "bench"}
+    def order(self, lines: int) -> BuyInput:
+        """One unit of each of the first `lines` products (no idempotency key: each buy works)."""
+        items = [BuyItem(product_id=product_id, quantity=1) for product_id in self.product_ids[:lines]]
+        return BuyInput(shop_id=self.shop_id, items=items, payment=Payment.CARD, purchase_name="bench")
+
+
+def variables(order: BuyInput) -> dict[str, Any]:
+    """BUY's variables for `order`, as JSON."""
+    return {"input": order.model_dump(mode="json", by_alias=True, exclude_unset=True)}
 
 
 @dataclass(frozen=True)
@@ -34,76 +47,73 @@ class Customer:
     token: str
 
 
-def admin(system: System) -> GraphQLClient:
-    """A client logged in as the system's ADMIN."""
-    client = GraphQLClient(system.router_url)
-    client.login(ADMIN_LOGIN, ADMIN_PASSWORD)
-    return client
+def admin(system: System) -> SyncGraph:
+    """The typed client of the system's router, logged in as its ADMIN (other tokens go through `as_`)."""
+    graph = SyncGraph(system.router_url)
+    graph.login(ADMIN_LOGIN, ADMIN_PASSWORD)
+    return graph
 
 
-def catalog(client: GraphQLClient, name: str, products: int, stock: int) -> Catalog:
+def catalog(graph: SyncGraph, name: str, products: int, stock: int) -> Catalog:
     """A new shop with one category and `products` products of `stock` units each."""
-    shop_id = client.call(
-        'mutation($n: String!) { createShop(input: {name: $n, address: "Bench st. 1", phone: "-"}) { id } }',
-        n=name,
-    )["createShop"]["id"]
-    category_id = client.call(
-        'mutation($s: ID!) { createCategory(shopId: $s, name: "Bench goods") { id } }', s=shop_id
-    )["createCategory"]["id"]
-    add = "mutation($i: AddProductInput!) { addProduct(input: $i) { id } }"
+    api = graph.api
+    shop_id = graph.run(
+        api.create_shop(input=CreateShopInput(name=name, address="Bench st. 1", phone="-"))
+    ).create_shop.id
+    category_id = graph.run(api.create_category(shop_id=shop_id, name="Bench goods")).create_category.id
     product_ids = [
-        client.call(
-            add,
-            i={
-                "shopId": shop_id,
-                "name": f"Item {n}",
-                "price": 100 + n,
-                "stock": stock,
-                "categoryId": category_id,
-            },
-        )["addProduct"]["id"]
+        graph.run(
+            api.add_product(
+                input=AddProductInput(
+                    shop_id=shop_id, name=f"Item {n}", price=100 + n, stock=stock, category_id=category_id
+                )
+            )
+        ).add_product.id
         for n in range(products)
     ]
     return Catalog(shop_id, product_ids)
 
 
-def register(url: str, login: str) -> Customer:
+def register(graph: SyncGraph, login: str) -> Customer:
     """A new CUSTOMER, registered through the router."""
-    payload = GraphQLClient(url).call(
-        "mutation($i: RegisterInput!) { register(input: $i) { token user { id } } }",
-        i={"login": login, "password": PASSWORD, "firstName": "Bench", "secondName": "Customer"},
-    )["register"]
-    return Customer(login, payload["user"]["id"], payload["token"])
+    payload = graph.run(
+        graph.as_(None).register(
+            input=RegisterInput(login=login, password=PASSWORD, first_name="Bench", second_name="Customer")
+        )
+    ).registered
+    return Customer(login, payload.user.id, payload.token)
 
 
-def customers(url: str, prefix: str, count: int) -> list[Customer]:
+def customers(graph: SyncGraph, prefix: str, count: int) -> list[Customer]:
     """`count` new customers, registered a few at a time."""
     with ThreadPoolExecutor(SETUP_THREADS) as pool:
-        return list(pool.map(lambda n: register(url, f"{prefix}{n}"), range(count)))
+        return list(pool.map(lambda n: register(graph, f"{prefix}{n}"), range(count)))
 
 
-def buy(url: str, customer: Customer, order: dict[str, Any], count: int) -> None:
+def buy(graph: SyncGraph, customer: Customer, order: BuyInput, count: int) -> None:
     """`count` buys of `order` by `customer` through the router, a few at a time."""
     shares = [count // SETUP_THREADS + (n < count % SETUP_THREADS) for n in range(SETUP_THREADS)]
+    api = graph.as_(customer.token)
 
     def work(share: int) -> None:
-        client = GraphQLClient(url, customer.token)
         for _ in range(share):
-            client.call(BUY, i=order)
+            graph.run(api.quick_buy(input=order))
 
     with ThreadPoolExecutor(SETUP_THREADS) as pool:
         list(pool.map(work, [share for share in shares if share]))
 
 
-def purchases_of(url: str, customer: Customer) -> int:
+def purchases_of(graph: SyncGraph, customer: Customer) -> int:
     """How many purchases the purchase subgraph holds for `customer`."""
-    me = GraphQLClient(url, customer.token).call("{ me { purchases(first: 1) { totalCount } } }")["me"]
-    return int(me["purchases"]["totalCount"])
+    me = graph.run(graph.as_(customer.token).my_purchase_count()).me
+    if me is None:
+        raise RuntimeError(f"{customer.login}'s token was not taken")
+    return me.purchases.total_count
 
 
-def wait_purchases(url: str, customer: Customer, expected: int, timeout: float = 60.0) -> int:
+def wait_purchases(graph: SyncGraph, customer: Customer, expected: int, timeout: float = 60.0) -> int:
     """Wait until the customer's purchases are all recorded (the outbox may be sending); how many are."""
     deadline = time.monotonic() + timeout
-    while (recorded := purchases_of(url, customer)) < expected and time.monotonic() < deadline:
+    while (recorded := purchases_of(graph, customer)) < expected and time.monotonic() < deadline:
         time.sleep(0.5)
     return recorded

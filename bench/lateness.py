@@ -8,13 +8,14 @@ Lateness of a run = finishedAt (the shop confirmed the delivery) - scheduledAt (
 import logging
 import math
 import statistics
-import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,7 +23,8 @@ from bench import data
 from bench.figures import Figures
 from bench.rss import Peaks, sampled
 from bench.system import System
-from tools.client import GraphQLClient
+from client.service_tree_client import CreateCraftInput, FactoryRunsFactoryCraftsRuns, GraphQLClientError
+from tools.client import SyncGraph
 
 logger = logging.getLogger(__name__)
 SECTION = "Delivery lateness (each craft every 1 s)"
@@ -34,15 +36,6 @@ MAX_SECONDS = 90
 SETTLE_SECONDS = 120.0
 ATTEMPTS = 3
 PAUSE_MARGIN = 1.5  # seconds after a craft's last counted slot before it is paused
-CREATE = (
-    "mutation($f: ID!, $p: ID!, $c: Int!) { createCraft(input: "
-    "{factoryId: $f, productId: $p, countPerRun: $c, intervalSeconds: 1, active: false}) { id } }"
-)
-RESUME = "mutation($id: ID!) { resumeCraft(id: $id) { nextRunAt } }"
-PAUSE = "mutation($id: ID!) { pauseCraft(id: $id) { id } }"
-RUNS = (
-    "query($f: ID!) { factory(id: $f) { crafts { id runs(last: 100) { status scheduledAt finishedAt } } } }"
-)
 
 
 @dataclass
@@ -55,12 +48,15 @@ class Craft:
     paused_at: datetime | None = None  # when its pause was sent
 
 
-def _call(client: GraphQLClient, query: str, **variables: Any) -> dict[str, Any]:
-    """`client.call`, tried again (up to ATTEMPTS times) when the system is too busy to answer."""
+T = TypeVar("T")
+
+
+def _call(admin: SyncGraph, operation: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`admin.run(operation())`, tried again (up to ATTEMPTS times) when the system is too busy to answer."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return client.call(query, **variables)
-        except (RuntimeError, httpx.HTTPError) as error:
+            return admin.run(operation())
+        except (GraphQLClientError, httpx.HTTPError) as error:
             if attempt == ATTEMPTS:
                 raise
             logger.warning("  attempt %d failed (%s); again", attempt, str(error)[:200])
@@ -68,87 +64,102 @@ def _call(client: GraphQLClient, query: str, **variables: Any) -> dict[str, Any]
     raise AssertionError("unreachable")
 
 
-def _in_threads(admin: GraphQLClient, items: list[Any], work: Any) -> list[Any]:
-    """`work(client, item)` for every item, THREADS at a time, each thread with its own client on the ADMIN's
-    token (one login: each password check holds tens of MB in the purchase subgraph while it runs)."""
+def _in_threads(items: list[Any], work: Any) -> list[Any]:
+    """`work(item)` for every item, THREADS at a time (all on the ADMIN's one login: each password check
+    holds tens of MB in the purchase subgraph while it runs)."""
     chunks = [items[n::THREADS] for n in range(THREADS)]
 
     def run(chunk: list[Any]) -> list[Any]:
-        client = GraphQLClient(admin.url, admin.token)
-        return [work(client, item) for item in chunk]
+        return [work(item) for item in chunk]
 
     with ThreadPoolExecutor(THREADS) as pool:
         return [result for results in pool.map(run, chunks) for result in results]
 
 
-def _create(admin: GraphQLClient, product_ids: list[str], crafts: int) -> list[Craft]:
+def _create(admin: SyncGraph, product_ids: list[str], crafts: int) -> list[Craft]:
     """`crafts` paused crafts, spread over factories of CRAFTS_PER_FACTORY and over the products."""
     factories = [
-        admin.call("mutation($n: String!) { createFactory(name: $n) { id } }", n=f"Works {n}")[
-            "createFactory"
-        ]["id"]
+        admin.run(admin.api.create_factory(name=f"Works {n}")).create_factory.id
         for n in range(math.ceil(crafts / CRAFTS_PER_FACTORY))
     ]
 
-    def create(client: GraphQLClient, n: int) -> Craft:
+    def create(n: int) -> Craft:
         factory_id, product = factories[n // CRAFTS_PER_FACTORY], n % PRODUCTS
-        made = _call(client, CREATE, f=factory_id, p=product_ids[product], c=product + 1)["createCraft"]
-        return Craft(made["id"], factory_id, product, product + 1)
+        craft = CreateCraftInput(
+            factory_id=factory_id,
+            product_id=product_ids[product],
+            count_per_run=product + 1,
+            interval_seconds=1,
+            active=False,
+        )
+        made = _call(admin, lambda: admin.api.create_craft(input=craft)).create_craft
+        return Craft(made.id, factory_id, product, product + 1)
 
-    return _in_threads(admin, list(range(crafts)), create)
+    return _in_threads(list(range(crafts)), create)
 
 
-def _run_for(admin: GraphQLClient, crafts: list[Craft], seconds: float) -> float:
+def _run_for(admin: SyncGraph, crafts: list[Craft], seconds: float) -> float:
     """Resume every craft, as fast as THREADS clients can, and pause each PAUSE_MARGIN seconds after its first
     `seconds` slots are due; how long resuming them all took."""
     pauses = ThreadPoolExecutor(THREADS)  # first in, first out: resumed first, due first
-    clients = threading.local()
 
     def pause(craft: Craft, due: datetime) -> None:
-        if not hasattr(clients, "client"):
-            clients.client = GraphQLClient(admin.url, admin.token)
         time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
         craft.paused_at = datetime.now(UTC)
-        _call(clients.client, PAUSE, id=craft.id)
+        _call(admin, lambda: admin.api.pause_craft(id=craft.id))
 
-    def resume(client: GraphQLClient, craft: Craft) -> None:
-        craft.first_slot = _utc(_call(client, RESUME, id=craft.id)["resumeCraft"]["nextRunAt"])
+    def resume(craft: Craft) -> None:
+        next_run = _call(admin, lambda: admin.api.resume_craft(id=craft.id)).resume_craft.next_run_at
+        if next_run is None:
+            raise RuntimeError(f"craft {craft.id} was resumed without a next run")
+        craft.first_slot = _utc(next_run)
         pauses.submit(pause, craft, craft.first_slot + timedelta(seconds=seconds - 1 + PAUSE_MARGIN))
 
     started = time.monotonic()
     try:
-        _in_threads(admin, crafts, resume)
+        _in_threads(crafts, resume)
         resumed_in = time.monotonic() - started
     finally:
         pauses.shutdown(wait=True)
     return resumed_in
 
 
-def _runs(client: GraphQLClient, factory_ids: set[str]) -> tuple[dict[str, list[dict[str, Any]]], int]:
+Runs = list[FactoryRunsFactoryCraftsRuns]
+
+
+def _runs(admin: SyncGraph, factory_ids: set[str]) -> tuple[dict[str, Runs], int]:
     """Every craft's runs once none is PENDING (or SETTLE_SECONDS have passed); and how many still are."""
-    runs: dict[str, list[dict[str, Any]]] = {}
+    runs: dict[str, Runs] = {}
     unsettled, deadline = set(factory_ids), time.monotonic() + SETTLE_SECONDS
     while unsettled:
         for factory_id in sorted(unsettled):
-            crafts = _call(client, RUNS, f=factory_id)["factory"]["crafts"]
-            runs.update({craft["id"]: craft["runs"] for craft in crafts})
-            if all(run["status"] != "PENDING" for craft in crafts for run in craft["runs"]):
+            factory = _call(admin, partial(admin.api.factory_runs, id=factory_id)).factory
+            if factory is None:
+                raise RuntimeError(f"factory {factory_id} is gone")
+            runs.update({craft.id: craft.runs for craft in factory.crafts})
+            if all(run.status != "PENDING" for craft in factory.crafts for run in craft.runs):
                 unsettled.discard(factory_id)
         if unsettled and time.monotonic() > deadline:
             break
         if unsettled:
             time.sleep(2)
-    pending = sum(run["status"] == "PENDING" for craft_runs in runs.values() for run in craft_runs)
+    pending = sum(run.status == "PENDING" for craft_runs in runs.values() for run in craft_runs)
     return runs, pending
 
 
-def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
+def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
+
+
+def _stock(admin: SyncGraph, product_id: str) -> int:
+    product = admin.run(admin.api.product_stock(id=product_id)).product
+    if product is None:
+        raise RuntimeError(f"product {product_id} is gone")
+    return product.stock
 
 
 def measure(system: System, figures: Figures, *, crafts: int, seconds: float, peaks: Peaks) -> None:
@@ -168,10 +179,7 @@ def measure(system: System, figures: Figures, *, crafts: int, seconds: float, pe
         )
         time.sleep(2)  # a fire already under way when its pause arrived
         runs, pending = _runs(admin, {craft.factory_id for craft in made})
-    stock = [
-        admin.call("query($p: ID!) { product(id: $p) { stock } }", p=product_id)["product"]["stock"]
-        for product_id in catalog.product_ids
-    ]
+    stock = [_stock(admin, product_id) for product_id in catalog.product_ids]
     slots = in_window = 0
     delivered_units = [0] * PRODUCTS
     lateness: list[float] = []
@@ -185,14 +193,14 @@ def measure(system: System, figures: Figures, *, crafts: int, seconds: float, pe
         cutoff = craft.paused_at - timedelta(seconds=1)
         if cutoff >= craft.first_slot:
             slots += math.floor((cutoff - craft.first_slot).total_seconds()) + 1
-        scheduled = [_utc(run["scheduledAt"]) for run in craft_runs]
+        scheduled = [_utc(run.scheduled_at) for run in craft_runs]
         in_window += sum(moment <= cutoff for moment in scheduled)
         repeated += len(scheduled) - len(set(scheduled))
         for run in craft_runs:
-            statuses[run["status"]] += 1
-            if run["status"] == "DELIVERED":
+            statuses[run.status.value] += 1
+            if run.status == "DELIVERED" and run.finished_at is not None:
                 delivered_units[craft.product] += craft.count
-                lateness.append((_utc(run["finishedAt"]) - _utc(run["scheduledAt"])).total_seconds())
+                lateness.append((_utc(run.finished_at) - _utc(run.scheduled_at)).total_seconds())
     lateness.sort()
     truncated = sum(len(runs.get(craft.id, [])) >= RUNS_READ for craft in made)
     if truncated:

@@ -16,6 +16,7 @@ from graphql import (
 )
 
 from subgraphs import registry
+from tools import pyclient
 from tools.generated import FILES
 from tools.schema import sdl
 
@@ -75,6 +76,11 @@ def test_the_api_schema_is_what_clients_see() -> None:
     assert ("Query", "me") in fields and ("User", "purchases") in fields
     assert ("Mutation", "recordPurchase") not in fields  # @inaccessible: services only, through the subgraph
     assert "join__" not in api and "@inaccessible" not in api and "_entities" not in api
+
+
+def test_the_python_client_is_current() -> None:
+    """client/service_tree_client is what ariadne-codegen makes of schema/api.graphql and client/operations."""
+    assert pyclient.stale() == [], "the typed Python client is stale: run `make schema`"
 
 
 def _fields(document: str) -> dict[tuple[str, str], str]:

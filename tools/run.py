@@ -14,17 +14,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from types import FrameType
 
+from client.service_tree_client import BuyInput, BuyItem, Payment
 from subgraphs._common.db import Database
 from subgraphs.factory import seed as factory_seed
 from subgraphs.purchase import seed as purchase_seed
 from subgraphs.shop import seed as shop_seed
-from tools.client import GraphQLClient
+from tools.client import SyncGraph
 from tools.postgres import Cluster, reachable_by_server
 from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, Stack, free_port, port_is_free
 
 logger = logging.getLogger("run")
-
-_BUY = """mutation($input: BuyInput!) { buy(input: $input) { number total } }"""
 
 
 class PortTaken(RuntimeError):
@@ -99,15 +98,13 @@ def _demo_purchase(stack: Stack, shop: shop_seed.DemoShop) -> None:
     if shop.shop_id is None or not DEMO_BASKET.keys() <= shop.products.keys():
         logger.warning("no demo purchase: the demo shop or its products are gone")
         return
-    client = GraphQLClient(stack.router_url)
-    client.login(purchase_seed.DEMO_LOGIN, purchase_seed.DEMO_PASSWORD)
     items = [
-        {"productId": str(shop.products[name]), "quantity": count} for name, count in DEMO_BASKET.items()
+        BuyItem(product_id=str(shop.products[name]), quantity=count) for name, count in DEMO_BASKET.items()
     ]
-    client.call(
-        _BUY,
-        input={"shopId": str(shop.shop_id), "items": items, "payment": "CARD", "purchaseName": "Breakfast"},
-    )
+    order = BuyInput(shop_id=str(shop.shop_id), items=items, payment=Payment.CARD, purchase_name="Breakfast")
+    with SyncGraph(stack.router_url) as graph:
+        graph.login(purchase_seed.DEMO_LOGIN, purchase_seed.DEMO_PASSWORD)
+        graph.run(graph.api.buy(input=order))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """`make schema`: export every registered subgraph's SDL, regenerate the files derived from the registry,
-and compose schema/supergraph.graphql from supergraph.yaml."""
+compose schema/supergraph.graphql (and the public schema/api.graphql) from supergraph.yaml, then generate the
+typed Python client from schema/api.graphql."""
 
 import importlib
 import logging
@@ -13,6 +14,7 @@ from strawberry.printer import print_schema
 
 from subgraphs import registry
 from subgraphs.registry import Subgraph
+from tools import pyclient
 from tools.generated import FILES
 
 logger = logging.getLogger("schema")
@@ -38,7 +40,7 @@ def _write(path: Path, content: str) -> None:
 
 
 def main() -> int:
-    """Write every exported and generated file, then compose; the exit code of composition."""
+    """Write every exported and generated file, compose, then generate the client; 0 when all went well."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for subgraph in registry.SUBGRAPHS:
         _write(ROOT / "schema" / f"{subgraph.name}.graphql", sdl(subgraph))
@@ -49,7 +51,8 @@ def main() -> int:
         logger.error("node is needed to compose the supergraph (Node 20 or newer)")
         return 2
     # compose.mjs reads supergraph.yaml and writes schema/supergraph.graphql beside it by default.
-    return subprocess.run([node, str(ROOT / "router" / "compose.mjs")], cwd=ROOT, check=False).returncode
+    composed = subprocess.run([node, str(ROOT / "router" / "compose.mjs")], cwd=ROOT, check=False).returncode
+    return composed or pyclient.main([])
 
 
 if __name__ == "__main__":

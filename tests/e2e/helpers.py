@@ -15,12 +15,29 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import create_engine, text
 
+from client.service_tree_client import (
+    AddProductInput,
+    BuyBuy,
+    BuyInput,
+    BuyItem,
+    CraftRunsCraftRuns,
+    CreateCraftCreateCraft,
+    CreateCraftInput,
+    CreateFactoryCreateFactory,
+    CreateShopInput,
+    GraphQLClientGraphQLMultiError,
+    LoginLogin,
+    Payment,
+    RegisterInput,
+    Role,
+)
 from subgraphs._common.db import sync_url
+from tests import support
 from tests.databases import Databases
-from tests.support import auth, codes
+from tests.support import auth
+from tools import client
+from tools.client import Client, SyncGraph, refused
 from tools.stack import Stack
-
-__all__ = ["codes"]
 
 T = TypeVar("T")
 
@@ -55,27 +72,30 @@ def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_P
 def admin_token(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> str:
     """Create the ADMIN and log in as it through the router."""
     create_admin(stack, login, password)
-    response = httpx.post(
-        stack.router_url,
-        json={
-            "query": "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { role } } }",
-            "variables": {"l": login, "p": password},
-        },
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    payload = response.json()["data"]["login"]
-    assert payload["user"]["role"] == "ADMIN"
-    token: str = payload["token"]
-    return token
+    with SyncGraph(stack.router_url) as graph:
+        payload = graph.run(graph.api.login(login=login, password=password)).login
+    assert payload.user.role == Role.ADMIN
+    return payload.token
+
+
+def codes(answer: dict[str, Any] | GraphQLClientGraphQLMultiError) -> list[str]:
+    """The extensions.code of every error: of a raw body, or of the refusal of a typed operation."""
+    if isinstance(answer, GraphQLClientGraphQLMultiError):
+        return client.codes(answer)
+    return support.codes(answer)
 
 
 @dataclass
 class Router:
-    """GraphQL over HTTP to the router (or, when a test needs it, to one subgraph)."""
+    """GraphQL over HTTP to the router (or, when a test needs it, to one subgraph): the typed client's
+    operations through `as_`, and raw documents (for the tests that send their own) through `call`."""
 
     client: httpx.AsyncClient
     url: str
+
+    def as_(self, token: str | None = None) -> Client:
+        """The typed client, with `token` (anonymous without)."""
+        return client.graph(self.client, self.url, token)
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
@@ -111,33 +131,19 @@ class Customer:
     token: str
 
 
-_REGISTER = """
-mutation Register($input: RegisterInput!) {
-  register(input: $input) { token expiresAt user { id login firstName secondName role } }
-}
-"""
-
-
 async def register(router: Router, prefix: str = "cust", *, first_name: str = "Ivan") -> Customer:
     """A new CUSTOMER, registered through the router."""
     login = unique(prefix)
-    data = await router.data(
-        _REGISTER,
-        {"input": {"login": login, "password": PASSWORD, "firstName": first_name, "secondName": "Petrov"}},
-    )
-    payload = data["register"]
-    assert payload["user"]["login"] == login
-    assert payload["user"]["role"] == "CUSTOMER"
-    return Customer(id=payload["user"]["id"], login=login, password=PASSWORD, token=payload["token"])
+    account = RegisterInput(login=login, password=PASSWORD, first_name=first_name, second_name="Petrov")
+    payload = (await router.as_().register(input=account)).registered
+    assert payload.user.login == login
+    assert payload.user.role == Role.CUSTOMER
+    return Customer(id=payload.user.id, login=login, password=PASSWORD, token=payload.token)
 
 
-_LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { id } } }"
-
-
-async def login(router: Router, login: str, password: str) -> dict[str, Any]:
+async def login(router: Router, login: str, password: str) -> LoginLogin:
     """The login payload (token and user id)."""
-    payload: dict[str, Any] = (await router.data(_LOGIN, {"l": login, "p": password}))["login"]
-    return payload
+    return (await router.as_().login(login=login, password=password)).login
 
 
 @dataclass
@@ -158,17 +164,6 @@ class Catalog:
     products: dict[str, Product] = field(default_factory=dict)  # name -> product
 
 
-_CREATE_SHOP = "mutation($input: CreateShopInput!) { createShop(input: $input) { id name address phone } }"
-_CREATE_CATEGORY = (
-    "mutation($shop: ID!, $name: String!) { createCategory(shopId: $shop, name: $name) { id name } }"
-)
-_ADD_PRODUCT = """
-mutation($input: AddProductInput!) {
-  addProduct(input: $input) { id name price stock category { id name } shop { id } }
-}
-"""
-
-
 async def create_catalog(
     router: Router, admin: str, products: dict[str, list[tuple[str, int, int]]], *, prefix: str = "Shop"
 ) -> Catalog:
@@ -176,50 +171,35 @@ async def create_catalog(
 
     `products` maps a category name to (product name, price, stock) triples.
     """
+    api = router.as_(admin)
     name = unique(prefix)
     address = f"{next(_serial)} Tverskaya St, Moscow"
     shop = (
-        await router.data(
-            _CREATE_SHOP,
-            {"input": {"name": name, "address": address, "phone": "+7 495 123-45-67"}},
-            token=admin,
-        )
-    )["createShop"]
-    assert (shop["name"], shop["address"]) == (name, address)
-    catalog = Catalog(shop_id=shop["id"], name=name, address=address, phone=shop["phone"])
+        await api.create_shop(input=CreateShopInput(name=name, address=address, phone="+7 495 123-45-67"))
+    ).create_shop
+    assert (shop.name, shop.address) == (name, address)
+    catalog = Catalog(shop_id=shop.id, name=name, address=address, phone=shop.phone)
     for category_name, items in products.items():
-        category = (
-            await router.data(_CREATE_CATEGORY, {"shop": catalog.shop_id, "name": category_name}, token=admin)
-        )["createCategory"]
-        catalog.categories[category_name] = category["id"]
+        category = (await api.create_category(shop_id=catalog.shop_id, name=category_name)).create_category
+        catalog.categories[category_name] = category.id
         for product_name, price, stock in items:
             product = (
-                await router.data(
-                    _ADD_PRODUCT,
-                    {
-                        "input": {
-                            "shopId": catalog.shop_id,
-                            "name": product_name,
-                            "description": f"{product_name}, fresh",
-                            "price": price,
-                            "categoryId": category["id"],
-                            "stock": stock,
-                        }
-                    },
-                    token=admin,
+                await api.add_product(
+                    input=AddProductInput(
+                        shop_id=catalog.shop_id,
+                        name=product_name,
+                        description=f"{product_name}, fresh",
+                        price=price,
+                        category_id=category.id,
+                        stock=stock,
+                    )
                 )
-            )["addProduct"]
-            assert (product["price"], product["stock"]) == (price, stock)
-            assert product["category"] == {"id": category["id"], "name": category_name}
-            catalog.products[product_name] = Product(product["id"], product_name, price, category_name)
+            ).add_product
+            assert (product.price, product.stock) == (price, stock)
+            assert product.category is not None
+            assert (product.category.id, product.category.name) == (category.id, category_name)
+            catalog.products[product_name] = Product(product.id, product_name, price, category_name)
     return catalog
-
-
-BUY = """
-mutation Buy($input: BuyInput!) {
-  buy(input: $input) { id number total payment createdAt shop { id } lines { quantity unitPrice total product { id } } }
-}
-"""
 
 
 async def buy(
@@ -231,28 +211,26 @@ async def buy(
     name: str = "Groceries",
     payment: str = "CARD",
     idempotency_key: str | None = None,
-) -> dict[str, Any]:
-    """The whole body of a buy (data or errors): `items` are (product id, quantity) pairs."""
-    variables: dict[str, Any] = {
-        "input": {
-            "shopId": shop_id,
-            "items": [{"productId": pid, "quantity": quantity} for pid, quantity in items],
-            "payment": payment,
-            "purchaseName": name,
-        }
-    }
+) -> BuyBuy | GraphQLClientGraphQLMultiError:
+    """The check of a buy, or the errors it was refused with: `items` are (product id, quantity) pairs."""
+    order = BuyInput(
+        shop_id=shop_id,
+        items=[BuyItem(product_id=pid, quantity=quantity) for pid, quantity in items],
+        payment=Payment(payment),
+        purchase_name=name,
+    )
     if idempotency_key is not None:
-        variables["input"]["idempotencyKey"] = idempotency_key
-    return await router.call(BUY, variables, token=token)
+        order.idempotency_key = idempotency_key
+    answer = await refused(router.as_(token).buy(input=order))
+    return answer if isinstance(answer, GraphQLClientGraphQLMultiError) else answer.buy
 
 
 async def bought(
     router: Router, token: str, shop_id: str, items: list[tuple[str, int]], **kwargs: Any
-) -> dict[str, Any]:
+) -> BuyBuy:
     """The check of a buy that must succeed."""
-    body = await buy(router, token, shop_id, items, **kwargs)
-    assert not body.get("errors"), body
-    check: dict[str, Any] = body["data"]["buy"]
+    check = await buy(router, token, shop_id, items, **kwargs)
+    assert not isinstance(check, GraphQLClientGraphQLMultiError), codes(check)
     return check
 
 
@@ -277,35 +255,20 @@ def graphql_posts(stack: Stack, subgraph: str) -> int:
 # --- factory ------------------------------------------------------------------------------------------------
 
 
-def parse_time(value: str) -> datetime:
-    """A DateTime of the API (ISO-8601 with offset), checked to be timezone-aware."""
-    parsed = datetime.fromisoformat(value)
+def parse_time(value: str | datetime | None) -> datetime:
+    """A DateTime of the API (ISO-8601 with offset, or as the typed client parsed it), checked to be
+    timezone-aware."""
+    assert value is not None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     assert parsed.tzinfo is not None, value
     return parsed
 
 
-_CREATE_FACTORY = "mutation($name: String!) { createFactory(name: $name) { id name createdAt } }"
-CREATE_CRAFT = """
-mutation($input: CreateCraftInput!) {
-  createCraft(input: $input) {
-    id countPerRun intervalSeconds active nextRunAt factory { id name } product { id name }
-  }
-}
-"""
-CRAFT_RUNS = """
-query($id: ID!) {
-  craft(id: $id) { id active nextRunAt runs(last: 50) { key status attempts scheduledAt finishedAt error } }
-}
-"""
-
-
-async def create_factory(router: Router, admin: str, prefix: str = "Works") -> dict[str, Any]:
+async def create_factory(router: Router, admin: str, prefix: str = "Works") -> CreateFactoryCreateFactory:
     """A new factory (id, name, createdAt), created as ADMIN through the router."""
     name = unique(prefix)
-    factory: dict[str, Any] = (await router.data(_CREATE_FACTORY, {"name": name}, token=admin))[
-        "createFactory"
-    ]
-    assert factory["name"] == name
+    factory = (await router.as_(admin).create_factory(name=name)).create_factory
+    assert factory.name == name
     return factory
 
 
@@ -318,46 +281,45 @@ async def create_craft(
     count: int,
     interval: int,
     active: bool = True,
-) -> dict[str, Any]:
+) -> CreateCraftCreateCraft:
     """A new craft, created as ADMIN through the router."""
-    variables = {
-        "input": {
-            "factoryId": factory_id,
-            "productId": product_id,
-            "countPerRun": count,
-            "intervalSeconds": interval,
-            "active": active,
-        }
-    }
-    craft: dict[str, Any] = (await router.data(CREATE_CRAFT, variables, token=admin))["createCraft"]
-    assert (craft["countPerRun"], craft["intervalSeconds"], craft["active"]) == (count, interval, active)
-    assert craft["factory"]["id"] == factory_id
-    assert craft["product"]["id"] == product_id
+    made = CreateCraftInput(
+        factory_id=factory_id,
+        product_id=product_id,
+        count_per_run=count,
+        interval_seconds=interval,
+        active=active,
+    )
+    craft = (await router.as_(admin).create_craft(input=made)).create_craft
+    assert (craft.count_per_run, craft.interval_seconds, craft.active) == (count, interval, active)
+    assert craft.factory.id == factory_id
+    assert craft.product.id == product_id
     return craft
 
 
-async def craft_runs(router: Router, admin: str, craft_id: str) -> list[dict[str, Any]]:
+async def craft_runs(router: Router, admin: str, craft_id: str) -> list[CraftRunsCraftRuns]:
     """The craft's newest 50 runs, newest first (the craft must exist)."""
-    data = await router.data(CRAFT_RUNS, {"id": craft_id}, token=admin)
-    assert data["craft"] is not None, data
-    runs: list[dict[str, Any]] = data["craft"]["runs"]
-    return runs
+    craft = (await router.as_(admin).craft_runs(id=craft_id)).craft
+    assert craft is not None, craft_id
+    return craft.runs
 
 
-async def settled_runs(router: Router, admin: str, craft_id: str, *, within: float) -> list[dict[str, Any]]:
+async def settled_runs(
+    router: Router, admin: str, craft_id: str, *, within: float
+) -> list[CraftRunsCraftRuns]:
     """The craft's runs once none is PENDING (or whatever they are after `within` seconds)."""
     return await poll(
         lambda: craft_runs(router, admin, craft_id),
-        lambda runs: all(run["status"] != "PENDING" for run in runs),
+        lambda runs: all(run.status != "PENDING" for run in runs),
         within=within,
     )
 
 
 async def stock_of(router: Router, product_id: str) -> int:
     """A product's stock, read anonymously through the router."""
-    data = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product_id})
-    stock: int = data["product"]["stock"]
-    return stock
+    product = (await router.as_().product_stock(id=product_id)).product
+    assert product is not None, product_id
+    return product.stock
 
 
 def recorded_checks(stack: Stack) -> list[int]:

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from client.service_tree_client import GraphQLClientGraphQLMultiError
 from tests.e2e.helpers import Router, buy, codes, create_catalog, poll, register, unsent_outbox_rows
 from tools.stack import Stack
 
@@ -21,7 +22,7 @@ async def test_fifty_concurrent_buys_of_twenty_units_sell_exactly_twenty(
     product = catalog.products["Limited figure"]
     customers = [await register(router, f"racer{n}") for n in range(CUSTOMERS)]
 
-    bodies = await asyncio.gather(
+    answers = await asyncio.gather(
         *(
             buy(
                 router,
@@ -35,18 +36,19 @@ async def test_fifty_concurrent_buys_of_twenty_units_sell_exactly_twenty(
         )
     )
 
-    succeeded = [body["data"]["buy"] for body in bodies if not body.get("errors")]
-    failed = [body for body in bodies if body.get("errors")]
+    succeeded = [answer for answer in answers if not isinstance(answer, GraphQLClientGraphQLMultiError)]
+    failed = [answer for answer in answers if isinstance(answer, GraphQLClientGraphQLMultiError)]
     assert len(succeeded) == STOCK
     assert len(failed) == BUYS - STOCK
-    for body in failed:
-        assert codes(body) == ["INSUFFICIENT_STOCK"], body
-        [error] = body["errors"]
-        assert error["extensions"]["productId"] == product.id
-        assert error["extensions"]["available"] == 0
-        assert body.get("data") is None
-    assert sorted(check["number"] for check in succeeded) == list(range(1, STOCK + 1))
-    assert all(check["total"] == 1500 for check in succeeded)
+    for refusal in failed:
+        assert codes(refusal) == ["INSUFFICIENT_STOCK"], refusal
+        [error] = refusal.errors
+        assert error.extensions is not None
+        assert error.extensions["productId"] == product.id
+        assert error.extensions["available"] == 0
+        assert refusal.data is None
+    assert sorted(check.number for check in succeeded) == list(range(1, STOCK + 1))
+    assert all(check.total == 1500 for check in succeeded)
 
     data = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product.id})
     assert data["product"]["stock"] == 0
@@ -59,7 +61,7 @@ async def test_fifty_concurrent_buys_of_twenty_units_sell_exactly_twenty(
     checks = data["shop"]["checks"]
     assert checks["totalCount"] == STOCK
     assert sorted(node["number"] for node in checks["nodes"]) == list(range(1, STOCK + 1))
-    assert {node["id"] for node in checks["nodes"]} == {check["id"] for check in succeeded}
+    assert {node["id"] for node in checks["nodes"]} == {check.id for check in succeeded}
 
     async def purchases_per_customer() -> list[int]:
         counts = []
@@ -74,6 +76,6 @@ async def test_fifty_concurrent_buys_of_twenty_units_sell_exactly_twenty(
     # Once the shop has marked every purchase recorded, it sends no more: the counts below are final.
     assert await poll(unsent, lambda n: n == 0, within=15) == 0
     bought_by = [0] * CUSTOMERS  # each customer's successful buys: each recorded once, none twice
-    for n, body in enumerate(bodies):
-        bought_by[n % CUSTOMERS] += not body.get("errors")
+    for n, answer in enumerate(answers):
+        bought_by[n % CUSTOMERS] += not isinstance(answer, GraphQLClientGraphQLMultiError)
     assert await purchases_per_customer() == bought_by

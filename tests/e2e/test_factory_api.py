@@ -2,6 +2,7 @@
 and one request reaches all three subgraphs (purchase -> shop -> factory)."""
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -68,7 +69,14 @@ def error_of(body: dict[str, Any]) -> tuple[str, str | None]:
     return extensions["code"], extensions.get("field")
 
 
-def next_run_near(value: str | None, sent: float, done: float, interval: int) -> bool:
+def listed_time(listed: list[dict[str, Any]], factory_id: str) -> str:
+    """The createdAt of a factory in a list of factories, as the API wrote it."""
+    [created] = [item["createdAt"] for item in listed if item["id"] == factory_id]
+    assert isinstance(created, str)
+    return created
+
+
+def next_run_near(value: str | datetime | None, sent: float, done: float, interval: int) -> bool:
     """nextRunAt is one interval after the moment the server handled the request."""
     assert value is not None
     moment = parse_time(value).timestamp()
@@ -84,52 +92,53 @@ async def test_every_factory_operation_answers_through_the_router(router: Router
     # createFactory, factories, factory(id), renameFactory
     before = time.time()
     factory = await create_factory(router, admin, "Ops works")
-    assert before - 1 <= parse_time(factory["createdAt"]).timestamp() <= time.time() + SLACK
+    assert before - 1 <= parse_time(factory.created_at).timestamp() <= time.time() + SLACK
     listed = (await router.data(_FACTORIES, token=admin))["factories"]
-    assert {**factory, "crafts": []} in listed
+    assert [item for item in listed if item["id"] == factory.id] == [
+        {"id": factory.id, "name": factory.name, "createdAt": listed_time(listed, factory.id), "crafts": []}
+    ]
+    assert parse_time(listed_time(listed, factory.id)) == factory.created_at
     assert [item["id"] for item in listed] == sorted((item["id"] for item in listed), key=int)
     new_name = unique("Renamed works")
-    renamed = (await router.data(_RENAME, {"id": factory["id"], "name": new_name}, token=admin))[
-        "renameFactory"
-    ]
-    assert renamed == {**factory, "name": new_name}
-    assert (await router.data(_FACTORY, {"id": factory["id"]}, token=admin))["factory"] == {
+    renamed = (await router.data(_RENAME, {"id": factory.id, "name": new_name}, token=admin))["renameFactory"]
+    assert renamed == {"id": factory.id, "name": new_name, "createdAt": listed_time(listed, factory.id)}
+    assert (await router.data(_FACTORY, {"id": factory.id}, token=admin))["factory"] == {
         **renamed,
         "crafts": [],
     }
     assert (await router.data(_FACTORY, {"id": UNKNOWN}, token=admin)) == {"factory": None}
 
     # createCraft (paused and running), craft(id), Factory.crafts, Product.crafts, Craft.nextRunAt
-    idle = await create_craft(router, admin, factory["id"], cream.id, count=7, interval=HOUR, active=False)
-    assert idle["nextRunAt"] is None
-    assert idle["factory"] == {"id": factory["id"], "name": new_name}
-    assert idle["product"] == {"id": cream.id, "name": "Cream"}
+    idle = await create_craft(router, admin, factory.id, cream.id, count=7, interval=HOUR, active=False)
+    assert idle.next_run_at is None
+    assert (idle.factory.id, idle.factory.name) == (factory.id, new_name)
+    assert (idle.product.id, idle.product.name) == (cream.id, "Cream")
     sent = time.time()
-    busy = await create_craft(router, admin, factory["id"], cream.id, count=9, interval=HOUR)
-    assert next_run_near(busy["nextRunAt"], sent, time.time(), HOUR), busy
-    assert (await router.data(_CRAFT, {"id": idle["id"]}, token=admin))["craft"] == {
-        "id": idle["id"],
+    busy = await create_craft(router, admin, factory.id, cream.id, count=9, interval=HOUR)
+    assert next_run_near(busy.next_run_at, sent, time.time(), HOUR), busy
+    assert (await router.data(_CRAFT, {"id": idle.id}, token=admin))["craft"] == {
+        "id": idle.id,
         "countPerRun": 7,
         "intervalSeconds": HOUR,
         "active": False,
         "nextRunAt": None,
-        "factory": {"id": factory["id"], "name": new_name},
+        "factory": {"id": factory.id, "name": new_name},
         "product": {"id": cream.id, "name": "Cream", "price": 15000},
         "runs": [],
     }
     assert (await router.data(_CRAFT, {"id": UNKNOWN}, token=admin)) == {"craft": None}
-    crafts = (await router.data(_FACTORY, {"id": factory["id"]}, token=admin))["factory"]["crafts"]
+    crafts = (await router.data(_FACTORY, {"id": factory.id}, token=admin))["factory"]["crafts"]
     assert [(c["id"], c["countPerRun"], c["active"], c["product"]["id"]) for c in crafts] == [
-        (idle["id"], 7, False, cream.id),
-        (busy["id"], 9, True, cream.id),
+        (idle.id, 7, False, cream.id),
+        (busy.id, 9, True, cream.id),
     ]
     made_by = (await router.data(_PRODUCT_CRAFTS, {"id": cream.id}))["product"]
     assert made_by["name"] == "Cream"
     assert [
         (c["id"], c["countPerRun"], c["intervalSeconds"], c["factory"]["name"]) for c in made_by["crafts"]
     ] == [
-        (idle["id"], 7, HOUR, new_name),
-        (busy["id"], 9, HOUR, new_name),
+        (idle.id, 7, HOUR, new_name),
+        (busy.id, 9, HOUR, new_name),
     ]
 
     # updateCraft: another product, count and interval (a new interval restarts the grid now)
@@ -139,7 +148,7 @@ async def test_every_factory_operation_answers_through_the_router(router: Router
             _UPDATE,
             {
                 "input": {
-                    "id": busy["id"],
+                    "id": busy.id,
                     "productId": butter.id,
                     "countPerRun": 11,
                     "intervalSeconds": 2 * HOUR,
@@ -153,50 +162,50 @@ async def test_every_factory_operation_answers_through_the_router(router: Router
     assert next_run_near(updated["nextRunAt"], sent, time.time(), 2 * HOUR), updated
     assert [
         c["id"] for c in (await router.data(_PRODUCT_CRAFTS, {"id": butter.id}))["product"]["crafts"]
-    ] == [busy["id"]]
+    ] == [busy.id]
     assert [c["id"] for c in (await router.data(_PRODUCT_CRAFTS, {"id": cream.id}))["product"]["crafts"]] == [
-        idle["id"]
+        idle.id
     ]
 
     # pauseCraft: nextRunAt null; resumeCraft: one interval from now
-    paused = (await router.data(_PAUSE, {"id": busy["id"]}, token=admin))["pauseCraft"]
-    assert paused == {"id": busy["id"], "active": False, "nextRunAt": None}
+    paused = (await router.data(_PAUSE, {"id": busy.id}, token=admin))["pauseCraft"]
+    assert paused == {"id": busy.id, "active": False, "nextRunAt": None}
     sent = time.time()
-    resumed = (await router.data(_RESUME, {"id": busy["id"]}, token=admin))["resumeCraft"]
+    resumed = (await router.data(_RESUME, {"id": busy.id}, token=admin))["resumeCraft"]
     assert resumed["active"] is True
     assert next_run_near(resumed["nextRunAt"], sent, time.time(), 2 * HOUR), resumed
 
     # Craft.runs: a craft every second makes one; runs(last) bounds the list
-    quick = await create_craft(router, admin, factory["id"], butter.id, count=1, interval=1)
+    quick = await create_craft(router, admin, factory.id, butter.id, count=1, interval=1)
     runs = await poll(
-        lambda: craft_runs(router, admin, quick["id"]),
-        lambda runs: any(run["status"] == "DELIVERED" for run in runs),
+        lambda: craft_runs(router, admin, quick.id),
+        lambda runs: any(run.status == "DELIVERED" for run in runs),
         within=10,
     )
-    assert runs[-1]["status"] == "DELIVERED", runs
-    assert runs[-1]["attempts"] == 1
-    assert parse_time(runs[-1]["scheduledAt"]) == parse_time(quick["nextRunAt"])
-    assert (await router.data(_PAUSE, {"id": quick["id"]}, token=admin))["pauseCraft"]["active"] is False
+    assert runs[-1].status == "DELIVERED", runs
+    assert runs[-1].attempts == 1
+    assert parse_time(runs[-1].scheduled_at) == parse_time(quick.next_run_at)
+    assert (await router.data(_PAUSE, {"id": quick.id}, token=admin))["pauseCraft"]["active"] is False
     limited = await router.data(
         "query($id: ID!) { craft(id: $id) { none: runs(last: 0) { key } one: runs(last: 1) { key } } }",
-        {"id": quick["id"]},
+        {"id": quick.id},
         token=admin,
     )
     assert limited["craft"]["none"] == []
     assert len(limited["craft"]["one"]) == 1
 
     # deleteCraft, then deleteFactory with the crafts it still has
-    assert await router.data(_DELETE_CRAFT, {"id": idle["id"]}, token=admin) == {"deleteCraft": idle["id"]}
-    assert await router.data(_CRAFT, {"id": idle["id"]}, token=admin) == {"craft": None}
-    crafts = (await router.data(_FACTORY, {"id": factory["id"]}, token=admin))["factory"]["crafts"]
-    assert [c["id"] for c in crafts] == [busy["id"], quick["id"]]
-    assert await router.data(_DELETE_FACTORY, {"id": factory["id"]}, token=admin) == {
-        "deleteFactory": factory["id"]
+    assert await router.data(_DELETE_CRAFT, {"id": idle.id}, token=admin) == {"deleteCraft": idle.id}
+    assert await router.data(_CRAFT, {"id": idle.id}, token=admin) == {"craft": None}
+    crafts = (await router.data(_FACTORY, {"id": factory.id}, token=admin))["factory"]["crafts"]
+    assert [c["id"] for c in crafts] == [busy.id, quick.id]
+    assert await router.data(_DELETE_FACTORY, {"id": factory.id}, token=admin) == {
+        "deleteFactory": factory.id
     }
-    assert await router.data(_FACTORY, {"id": factory["id"]}, token=admin) == {"factory": None}
-    for craft_id in (busy["id"], quick["id"]):
+    assert await router.data(_FACTORY, {"id": factory.id}, token=admin) == {"factory": None}
+    for craft_id in (busy.id, quick.id):
         assert await router.data(_CRAFT, {"id": craft_id}, token=admin) == {"craft": None}
-    assert factory["id"] not in [
+    assert factory.id not in [
         item["id"] for item in (await router.data(_FACTORIES, token=admin))["factories"]
     ]
     assert (await router.data(_PRODUCT_CRAFTS, {"id": butter.id}))["product"]["crafts"] == []
@@ -206,14 +215,14 @@ async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Rou
     catalog = await create_catalog(router, admin, {"Bakery": [("Rye bread", 6000, 3)]}, prefix="BadInput")
     bread = catalog.products["Rye bread"]
     factory = await create_factory(router, admin, "Careful works")
-    craft = await create_craft(router, admin, factory["id"], bread.id, count=2, interval=HOUR)
+    craft = await create_craft(router, admin, factory.id, bread.id, count=2, interval=HOUR)
 
     def create(**changes: Any) -> dict[str, Any]:
-        good = {"factoryId": factory["id"], "productId": bread.id, "countPerRun": 1, "intervalSeconds": 60}
+        good = {"factoryId": factory.id, "productId": bread.id, "countPerRun": 1, "intervalSeconds": 60}
         return {"input": {**good, **changes}}
 
     def update(**changes: Any) -> dict[str, Any]:
-        return {"input": {"id": craft["id"], **changes}}
+        return {"input": {"id": craft.id, **changes}}
 
     cases: list[tuple[str, dict[str, Any], tuple[str, str | None]]] = [
         (_CREATE_CRAFT, create(intervalSeconds=0), ("BAD_USER_INPUT", "intervalSeconds")),
@@ -236,8 +245,8 @@ async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Rou
         (_DELETE_CRAFT, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
         (_DELETE_FACTORY, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
         (_RENAME, {"id": UNKNOWN, "name": "Nowhere"}, ("NOT_FOUND", "id")),
-        (_RENAME, {"id": factory["id"], "name": "   "}, ("BAD_USER_INPUT", "name")),
-        (_RENAME, {"id": factory["id"], "name": "x" * 201}, ("BAD_USER_INPUT", "name")),
+        (_RENAME, {"id": factory.id, "name": "   "}, ("BAD_USER_INPUT", "name")),
+        (_RENAME, {"id": factory.id, "name": "x" * 201}, ("BAD_USER_INPUT", "name")),
         (
             "mutation($name: String!) { createFactory(name: $name) { id } }",
             {"name": ""},
@@ -245,7 +254,7 @@ async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Rou
         ),
         (
             "mutation($name: String!) { createFactory(name: $name) { id } }",
-            {"name": factory["name"]},
+            {"name": factory.name},
             ("CONFLICT", "name"),
         ),
     ]
@@ -256,7 +265,7 @@ async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Rou
 
     # Reading too many runs is bad input as well.
     body = await router.call(
-        "query($id: ID!) { craft(id: $id) { runs(last: 101) { key } } }", {"id": craft["id"]}, token=admin
+        "query($id: ID!) { craft(id: $id) { runs(last: 101) { key } } }", {"id": craft.id}, token=admin
     )
     assert codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["field"] == "last"
@@ -265,10 +274,8 @@ async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Rou
 async def test_renaming_a_factory_to_a_taken_name_is_a_conflict(router: Router, admin: str) -> None:
     first = await create_factory(router, admin, "Taken works")
     second = await create_factory(router, admin, "Wanting works")
-    body = await router.call(_RENAME, {"id": second["id"], "name": first["name"]}, token=admin)
-    assert (await router.data(_FACTORY, {"id": second["id"]}, token=admin))["factory"]["name"] == second[
-        "name"
-    ]
+    body = await router.call(_RENAME, {"id": second.id, "name": first.name}, token=admin)
+    assert (await router.data(_FACTORY, {"id": second.id}, token=admin))["factory"]["name"] == second.name
     assert error_of(body) == ("CONFLICT", "name")
 
 
@@ -278,25 +285,25 @@ async def test_customers_may_not_run_factories_and_anyone_sees_who_makes_a_produ
     catalog = await create_catalog(router, admin, {"Tea": [("Black tea", 25000, 2)]}, prefix="Roles")
     tea = catalog.products["Black tea"]
     factory = await create_factory(router, admin, "Tea works")
-    craft = await create_craft(router, admin, factory["id"], tea.id, count=4, interval=HOUR)
+    craft = await create_craft(router, admin, factory.id, tea.id, count=4, interval=HOUR)
     customer = await register(router, "factoryfan")
     snapshot = await router.data(_FACTORIES, token=admin)
 
-    good_craft = {"factoryId": factory["id"], "productId": tea.id, "countPerRun": 1, "intervalSeconds": 60}
+    good_craft = {"factoryId": factory.id, "productId": tea.id, "countPerRun": 1, "intervalSeconds": 60}
     mutations: list[tuple[str, dict[str, Any]]] = [
         ("mutation($name: String!) { createFactory(name: $name) { id } }", {"name": unique("Mine")}),
-        (_RENAME, {"id": factory["id"], "name": unique("Mine")}),
-        (_DELETE_FACTORY, {"id": factory["id"]}),
+        (_RENAME, {"id": factory.id, "name": unique("Mine")}),
+        (_DELETE_FACTORY, {"id": factory.id}),
         (_CREATE_CRAFT, {"input": good_craft}),
-        (_UPDATE, {"input": {"id": craft["id"], "countPerRun": 1000}}),
-        (_PAUSE, {"id": craft["id"]}),
-        (_RESUME, {"id": craft["id"]}),
-        (_DELETE_CRAFT, {"id": craft["id"]}),
+        (_UPDATE, {"input": {"id": craft.id, "countPerRun": 1000}}),
+        (_PAUSE, {"id": craft.id}),
+        (_RESUME, {"id": craft.id}),
+        (_DELETE_CRAFT, {"id": craft.id}),
     ]
     queries: list[tuple[str, dict[str, Any]]] = [
         ("{ factories { id } }", {}),
-        ("query($id: ID!) { factory(id: $id) { id } }", {"id": factory["id"]}),
-        ("query($id: ID!) { craft(id: $id) { id } }", {"id": craft["id"]}),
+        ("query($id: ID!) { factory(id: $id) { id } }", {"id": factory.id}),
+        ("query($id: ID!) { craft(id: $id) { id } }", {"id": craft.id}),
     ]
     for query, variables in mutations + queries:
         as_customer = await router.call(query, variables, token=customer.token)
@@ -311,19 +318,26 @@ async def test_customers_may_not_run_factories_and_anyone_sees_who_makes_a_produ
         "product": {
             "crafts": [
                 {
-                    "id": craft["id"],
+                    "id": craft.id,
                     "countPerRun": 4,
                     "intervalSeconds": HOUR,
                     "active": True,
-                    "nextRunAt": craft["nextRunAt"],
-                    "factory": {"id": factory["id"], "name": factory["name"]},
+                    "nextRunAt": craft.next_run_at,
+                    "factory": {"id": factory.id, "name": factory.name},
                     "product": {"id": tea.id, "name": "Black tea"},
                 }
             ]
         }
     }
-    assert await router.data(public, {"id": tea.id}) == expected
-    assert await router.data(public, {"id": tea.id}, token=customer.token) == expected
+
+    def read(answer: dict[str, Any]) -> dict[str, Any]:
+        """nextRunAt as the typed client reads it."""
+        for made in answer["product"]["crafts"]:
+            made["nextRunAt"] = parse_time(made["nextRunAt"])
+        return answer
+
+    assert read(await router.data(public, {"id": tea.id})) == expected
+    assert read(await router.data(public, {"id": tea.id}, token=customer.token)) == expected
     # ...but the runs, and the factory's other crafts, are for ADMINs only.
     for private in (
         "query($id: ID!) { product(id: $id) { crafts { id runs { key } } } }",
@@ -361,7 +375,7 @@ async def test_one_request_reaches_purchase_shop_and_factory(router: Router, adm
     )
     cake, ginger = catalog.products["Honey cake"], catalog.products["Gingerbread"]
     factory = await create_factory(router, admin, "Bakery works")
-    await create_craft(router, admin, factory["id"], cake.id, count=6, interval=HOUR)
+    await create_craft(router, admin, factory.id, cake.id, count=6, interval=HOUR)
     customer: Customer = await register(router, "sweettooth")
     await bought(router, customer.token, catalog.shop_id, [(cake.id, 2), (ginger.id, 1)], name="Treats")
 
@@ -388,7 +402,7 @@ async def test_one_request_reaches_purchase_shop_and_factory(router: Router, adm
             "product": {
                 "id": cake.id,
                 "name": "Honey cake",
-                "crafts": [{"countPerRun": 6, "factory": {"name": factory["name"]}}],
+                "crafts": [{"countPerRun": 6, "factory": {"name": factory.name}}],
             },
         },
     ]

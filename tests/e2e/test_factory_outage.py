@@ -12,13 +12,14 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
-from typing import Any
 
 import httpx
 import pytest
 
+from client.service_tree_client import CraftRunsCraftRuns, CreateCraftCreateCraft
 from tests.databases import Databases
 from tests.e2e.helpers import (
+    Product,
     Router,
     admin_token,
     craft_runs,
@@ -53,20 +54,16 @@ def fast_stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -
         yield started
 
 
-async def direct_runs(factory: Router, admin: str, craft_id: str) -> list[dict[str, Any]]:
+async def direct_runs(factory: Router, admin: str, craft_id: str) -> list[CraftRunsCraftRuns]:
     """The craft's runs asked of the factory subgraph itself (the router may be down)."""
-    data = await factory.data(
-        "query($id: ID!) { craft(id: $id) { runs(last: 50) { key status attempts scheduledAt error } } }",
-        {"id": craft_id},
-        token=admin,
-    )
-    runs: list[dict[str, Any]] = data["craft"]["runs"]
-    return runs
+    craft = (await factory.as_(admin).craft_runs(id=craft_id)).craft
+    assert craft is not None, craft_id
+    return craft.runs
 
 
-def assert_whole_seconds_apart(runs: list[dict[str, Any]]) -> list[int]:
+def assert_whole_seconds_apart(runs: list[CraftRunsCraftRuns]) -> list[int]:
     """Every run is on the craft's 1 s grid; the grid steps of the runs, oldest first."""
-    scheduled = sorted(parse_time(run["scheduledAt"]) for run in runs)
+    scheduled = sorted(parse_time(run.scheduled_at) for run in runs)
     steps = []
     for moment in scheduled:
         offset = (moment - scheduled[0]) / SECOND
@@ -76,8 +73,8 @@ def assert_whole_seconds_apart(runs: list[dict[str, Any]]) -> list[int]:
     return steps
 
 
-def pending(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [run for run in runs if run["status"] == "PENDING"]
+def pending(runs: list[CraftRunsCraftRuns]) -> list[CraftRunsCraftRuns]:
+    return [run for run in runs if run.status == "PENDING"]
 
 
 def _clients(stack: Stack, http: httpx.AsyncClient) -> tuple[Router, Router, str]:
@@ -87,15 +84,15 @@ def _clients(stack: Stack, http: httpx.AsyncClient) -> tuple[Router, Router, str
 
 async def _delivering_craft(
     router: Router, admin: str, category: str, product_spec: tuple[str, int, int], prefix: str, *, count: int
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Product, CreateCraftCreateCraft]:
     """A product and a craft making `count` of it every second, once two runs have been delivered."""
     catalog = await create_catalog(router, admin, {category: [product_spec]}, prefix=prefix)
     product = catalog.products[product_spec[0]]
     factory = await create_factory(router, admin, f"{prefix} works")
-    craft = await create_craft(router, admin, factory["id"], product.id, count=count, interval=1)
+    craft = await create_craft(router, admin, factory.id, product.id, count=count, interval=1)
     await poll(
-        lambda: craft_runs(router, admin, craft["id"]),
-        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 2,
+        lambda: craft_runs(router, admin, craft.id),
+        lambda runs: sum(run.status == "DELIVERED" for run in runs) >= 2,
         within=10,
     )
     return product, craft
@@ -108,19 +105,19 @@ async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back
     product, craft = await _delivering_craft(
         router, admin, "Bakery", ("Bread", 5500, 4), "RouterDown", count=2
     )
-    craft_id = craft["id"]
+    craft_id = craft.id
 
     fast_stack.stop("router")
     down_at = time.time()
     # The factory keeps firing; its deliveries fail and are retried.
     during = await poll(
         lambda: direct_runs(factory_direct, admin, craft_id),
-        lambda runs: any(run["attempts"] >= 2 for run in pending(runs)),
+        lambda runs: any(run.attempts >= 2 for run in pending(runs)),
         within=5,
     )
     waiting = pending(during)
-    assert any(run["attempts"] >= 2 for run in waiting), during
-    assert all("unreachable" in (run["error"] or "") for run in waiting if run["attempts"]), waiting
+    assert any(run.attempts >= 2 for run in waiting), during
+    assert all("unreachable" in (run.error or "") for run in waiting if run.attempts), waiting
     await asyncio.sleep(max(0.0, 3 - (time.time() - down_at)))
     fast_stack.start("router")
     up_at = time.time()
@@ -130,19 +127,19 @@ async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back
     runs = await settled_runs(router, admin, craft_id, within=20)
 
     logger.info("router down %.3f..%.3f (%.1f s); runs after it: %s", down_at, up_at, up_at - down_at, runs)
-    statuses = {run["status"] for run in runs}
+    statuses = {run.status for run in runs}
     assert statuses == {"DELIVERED"}, runs
-    keys = [run["key"] for run in runs]
+    keys = [run.key for run in runs]
     assert len(set(keys)) == len(keys), keys
     # The outage skipped no fire: the grid is unbroken from the first run to the pause.
     assert assert_whole_seconds_apart(runs) == list(range(len(runs))), runs
-    assert parse_time(min(run["scheduledAt"] for run in runs)) == parse_time(craft["nextRunAt"])
-    in_outage = [run for run in runs if down_at <= parse_time(run["scheduledAt"]).timestamp() <= up_at - 1]
+    assert parse_time(min(run.scheduled_at for run in runs)) == parse_time(craft.next_run_at)
+    in_outage = [run for run in runs if down_at <= parse_time(run.scheduled_at).timestamp() <= up_at - 1]
     assert len(in_outage) >= 3, (down_at, up_at, runs)
-    assert all(run["attempts"] > 1 for run in in_outage), in_outage
-    assert max(run["attempts"] for run in runs) > 8, runs  # retried past any attempt budget, and not FAILED
+    assert all(run.attempts > 1 for run in in_outage), in_outage
+    assert max(run.attempts for run in runs) > 8, runs  # retried past any attempt budget, and not FAILED
     for run in in_outage:  # each delivered after the router came back
-        assert parse_time(run["finishedAt"]).timestamp() >= up_at - 0.5, run
+        assert parse_time(run.finished_at).timestamp() >= up_at - 0.5, run
     assert await stock_of(router, product.id) == 4 + 2 * len(runs)
 
 
@@ -151,7 +148,7 @@ async def test_killed_factory_resumes_pending_runs_and_its_schedule_without_doub
 ) -> None:
     router, factory_direct, admin = _clients(fast_stack, http)
     product, craft = await _delivering_craft(router, admin, "Dairy", ("Kefir", 7000, 0), "Killed", count=3)
-    craft_id = craft["id"]
+    craft_id = craft.id
 
     # With the router away the newest runs stay PENDING, so the kill surely leaves some behind.
     fast_stack.stop("router")
@@ -162,31 +159,31 @@ async def test_killed_factory_resumes_pending_runs_and_its_schedule_without_doub
     )
     fast_stack.stop("factory", sig=signal.SIGKILL)
     killed_at = time.time()
-    left_pending = {run["key"]: run["attempts"] for run in pending(before_kill)}
+    left_pending = {run.key: run.attempts for run in pending(before_kill)}
     assert len(left_pending) >= 2, before_kill
     fast_stack.start("router")
     await asyncio.sleep(1)
     restart_at = time.time()
     fast_stack.start("factory")
 
-    def after_restart(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [run for run in runs if parse_time(run["scheduledAt"]).timestamp() > restart_at]
+    def after_restart(runs: list[CraftRunsCraftRuns]) -> list[CraftRunsCraftRuns]:
+        return [run for run in runs if parse_time(run.scheduled_at).timestamp() > restart_at]
 
     runs = await poll(
         lambda: craft_runs(router, admin, craft_id),
         lambda runs: (
-            set(left_pending) <= {run["key"] for run in runs if run["status"] == "DELIVERED"}
-            and sum(run["status"] == "DELIVERED" for run in after_restart(runs)) >= 2
+            set(left_pending) <= {run.key for run in runs if run.status == "DELIVERED"}
+            and sum(run.status == "DELIVERED" for run in after_restart(runs)) >= 2
         ),
         within=15,
     )
-    delivered = {run["key"]: run for run in runs if run["status"] == "DELIVERED"}
+    delivered = {run.key: run for run in runs if run.status == "DELIVERED"}
     assert set(left_pending) <= set(delivered), (
         left_pending,
         runs,
     )  # PENDING runs complete after the restart
     for key, attempts in left_pending.items():  # failed attempts survive the crash; one more delivered it
-        assert delivered[key]["attempts"] > attempts, (left_pending, runs)
+        assert delivered[key].attempts > attempts, (left_pending, runs)
     assert len(after_restart(runs)) >= 2, runs  # the schedule goes on
 
     paused = (await router.data(_PAUSE, {"id": craft_id}, token=admin))["pauseCraft"]
@@ -199,16 +196,16 @@ async def test_killed_factory_resumes_pending_runs_and_its_schedule_without_doub
         left_pending,
         runs,
     )
-    assert {run["status"] for run in runs} == {"DELIVERED"}, runs
-    keys = [run["key"] for run in runs]
+    assert {run.status for run in runs} == {"DELIVERED"}, runs
+    keys = [run.key for run in runs]
     assert len(set(keys)) == len(keys), keys
     assert await stock_of(router, product.id) == 3 * len(runs)
 
     # Still on the grid of the create; fires that fell while no factory ran were skipped, not made up.
     steps = assert_whole_seconds_apart(runs)
-    assert parse_time(min(run["scheduledAt"] for run in runs)) == parse_time(craft["nextRunAt"])
+    assert parse_time(min(run.scheduled_at for run in runs)) == parse_time(craft.next_run_at)
     in_downtime = [
-        run for run in runs if killed_at + 0.5 < parse_time(run["scheduledAt"]).timestamp() < restart_at - 0.5
+        run for run in runs if killed_at + 0.5 < parse_time(run.scheduled_at).timestamp() < restart_at - 0.5
     ]
     assert in_downtime == [], (killed_at, restart_at, runs)
     gaps = [later - earlier for earlier, later in pairwise(steps)]

@@ -181,7 +181,7 @@ async def _seed(url: str, admin: str) -> str:
         )
         factory = await create_factory(router, admin)
         milk = catalog.products["Milk"].id
-        await create_craft(router, admin, factory["id"], milk, count=2, interval=3600)
+        await create_craft(router, admin, factory.id, milk, count=2, interval=3600)
         customer = await register(router, "fuzz")
         await bought(router, customer.token, catalog.shop_id, [(milk, 2), (catalog.products["Bread"].id, 1)])
         await router.data('mutation { createUserCategory(name: "Food") { id } }', token=customer.token)

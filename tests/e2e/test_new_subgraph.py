@@ -182,7 +182,8 @@ _PRODUCT = """query($id: ID!) { product(id: $id) { name stock reviews { stars te
 
 
 def copy_tree(destination: Path) -> None:
-    """The files a clone would have (tracked, or new and not ignored), with the router's installed packages."""
+    """The files a clone would have (tracked, or new and not ignored), with the router's installed packages
+    and the environment `make schema` generates the typed client with."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -196,6 +197,8 @@ def copy_tree(destination: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     (destination / "router" / "node_modules").symlink_to(ROOT / "router" / "node_modules")
+    (destination / ".tools").mkdir()
+    (destination / ".tools" / "codegen").symlink_to(ROOT / ".tools" / "codegen")
 
 
 def add_review_subgraph(tree: Path) -> None:

@@ -171,8 +171,8 @@ async def test_account_and_purchase_operations(router: Router, admin: str) -> No
     # register, login, me, updateMe, user
     customer = await register(router, "ops", first_name="Olga")
     session = await login(router, customer.login, PASSWORD)
-    token = session["token"]
-    assert session["user"]["id"] == customer.id
+    token = session.token
+    assert session.user.id == customer.id
     me = (
         await router.data(
             "{ me { id login firstName secondName role registeredAt categories { id } } }", token=token
@@ -226,7 +226,7 @@ async def test_account_and_purchase_operations(router: Router, admin: str) -> No
     again = await bought(
         router, token, catalog.shop_id, [(chess, 1), (novel, 1)], name="Gift", idempotency_key="gift-1"
     )
-    assert again["id"] == c2["id"] and again["number"] == c2["number"] == 2
+    assert again.id == c2.id and again.number == c2.number == 2
     c3 = await bought(router, token, catalog.shop_id, [(novel, 1)], name="Third")
     stock = await router.data(
         "query($a: ID!, $b: ID!) { a: product(id: $a) { stock } b: product(id: $b) { stock } }",
@@ -236,7 +236,7 @@ async def test_account_and_purchase_operations(router: Router, admin: str) -> No
     check_fields = "id number total payment user { id login } shop { id } purchase { name } lines { quantity unitPrice total product { name } }"
     check = (
         await router.data(
-            f"query($id: ID!) {{ check(id: $id) {{ {check_fields} }} }}", {"id": c2["id"]}, token=token
+            f"query($id: ID!) {{ check(id: $id) {{ {check_fields} }} }}", {"id": c2.id}, token=token
         )
     )["check"]
     assert check["number"] == 2 and check["total"] == 220000 and check["payment"] == "CARD"
@@ -252,14 +252,14 @@ async def test_account_and_purchase_operations(router: Router, admin: str) -> No
     checks = (
         await router.data(
             "query($ids: [ID!]!) { checks(ids: $ids) { id number lines { product { name } } } }",
-            {"ids": [c1["id"], "999999", c3["id"]]},
+            {"ids": [c1.id, "999999", c3.id]},
             token=token,
         )
     )["checks"]
     assert checks == [
-        {"id": c1["id"], "number": 1, "lines": [{"product": {"name": "Novel"}}]},
+        {"id": c1.id, "number": 1, "lines": [{"product": {"name": "Novel"}}]},
         None,
-        {"id": c3["id"], "number": 3, "lines": [{"product": {"name": "Novel"}}]},
+        {"id": c3.id, "number": 3, "lines": [{"product": {"name": "Novel"}}]},
     ]
 
     # shop.checks for the ADMIN, paginated
@@ -285,7 +285,7 @@ async def test_account_and_purchase_operations(router: Router, admin: str) -> No
     assert not rest["pageInfo"]["hasNextPage"]
     nodes = page["nodes"] + rest["nodes"]
     assert [n["name"] for n in nodes] == ["Third", "Gift", "Reading"]
-    assert [n["check"]["id"] for n in nodes] == [c3["id"], c2["id"], c1["id"]]
+    assert [n["check"]["id"] for n in nodes] == [c3.id, c2.id, c1.id]
     assert [(n["payment"], n["total"]) for n in nodes] == [
         ("CARD", 70000),
         ("CARD", 220000),
@@ -360,13 +360,13 @@ async def test_account_and_purchase_operations(router: Router, admin: str) -> No
     ] == p1
     left = await router.data(
         "query($ids: [ID!]!, $c: ID!) { purchases(ids: $ids) { id } me { purchases { totalCount } } check(id: $c) { id number purchase { id } } }",
-        {"ids": [p1], "c": c1["id"]},
+        {"ids": [p1], "c": c1.id},
         token=token,
     )
     assert left == {
         "purchases": [None],
         "me": {"purchases": {"totalCount": 2}},
-        "check": {"id": c1["id"], "number": 1, "purchase": None},
+        "check": {"id": c1.id, "number": 1, "purchase": None},
     }
     assert codes(
         await router.call("mutation($id: ID!) { deletePurchase(id: $id) }", {"id": p1}, token=token)

@@ -25,8 +25,8 @@ async def test_buy_while_purchase_is_down_is_recorded_once_it_is_back(
     assert not own_stack.processes["purchase"].alive()
 
     check = await bought(router, customer.token, catalog.shop_id, [(product.id, 3)], name="Tea while down")
-    assert check["number"] == 1
-    assert check["total"] == 90000
+    assert check.number == 1
+    assert check.total == 90000
     stock = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product.id})
     assert stock["product"]["stock"] == 7
 
@@ -55,5 +55,5 @@ async def test_buy_while_purchase_is_down_is_recorded_once_it_is_back(
     found = await purchases()
     assert found == {
         "totalCount": 1,
-        "nodes": [{"name": "Tea while down", "total": 90000, "check": {"id": check["id"], "number": 1}}],
+        "nodes": [{"name": "Tea while down", "total": 90000, "check": {"id": check.id, "number": 1}}],
     }

@@ -41,7 +41,7 @@ async def world(router: Router, admin: str) -> World:
         await register(router, "alice", first_name="Alice"),
         await register(router, "bob", first_name="Bob"),
     )
-    a_check = (await bought(router, a.token, catalog.shop_id, [(shovel, 1)], name="Alice's shovel"))["id"]
+    a_check = (await bought(router, a.token, catalog.shop_id, [(shovel, 1)], name="Alice's shovel")).id
     await bought(router, b.token, catalog.shop_id, [(shovel, 1)], name="Bob's shovel")
     a_category = (await router.data('mutation { createUserCategory(name: "Tools") { id } }', token=a.token))[
         "createUserCategory"

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from client.service_tree_client import GraphQLClientGraphQLMultiError
 from subgraphs._common.db import as_utc, sync_url
 from tests.databases import Databases
 from tests.e2e.helpers import (
@@ -76,16 +76,20 @@ async def test_two_shops_sell_exactly_the_stock_and_send_each_purchase_once(
     product = catalog.products["Limited figure"]
     customers = [await register(router, f"twin{n}") for n in range(CUSTOMERS)]
 
-    bodies = await asyncio.gather(
+    answers = await asyncio.gather(
         *(
             buy(router, customers[n % CUSTOMERS].token, catalog.shop_id, [(product.id, 1)], name=f"Twin {n}")
             for n in range(BUYS)
         )
     )
 
-    checks = [body["data"]["buy"] for body in bodies if not body.get("errors")]
-    assert sorted(check["number"] for check in checks) == list(range(1, STOCK + 1))
-    assert all(codes(body) == ["INSUFFICIENT_STOCK"] for body in bodies if body.get("errors"))
+    checks = [answer for answer in answers if not isinstance(answer, GraphQLClientGraphQLMultiError)]
+    assert sorted(check.number for check in checks) == list(range(1, STOCK + 1))
+    assert all(
+        codes(answer) == ["INSUFFICIENT_STOCK"]
+        for answer in answers
+        if isinstance(answer, GraphQLClientGraphQLMultiError)
+    )
     assert await stock_of(router, product.id) == 0
     assert await poll(lambda: _unsent(replicas), lambda n: n == 0, within=20) == 0
     # Counted where it is sent: each purchase was sent once (by its buy), not once per shop process.
@@ -93,10 +97,10 @@ async def test_two_shops_sell_exactly_the_stock_and_send_each_purchase_once(
     logger.info(
         "two shops: %d checks of %d buys, %d purchases sent to be recorded", len(checks), BUYS, len(sent)
     )
-    assert sorted(sent) == sorted(int(check["id"]) for check in checks)
+    assert sorted(sent) == sorted(int(check.id) for check in checks)
     bought_by = [0] * CUSTOMERS
-    for n, body in enumerate(bodies):
-        bought_by[n % CUSTOMERS] += not body.get("errors")
+    for n, answer in enumerate(answers):
+        bought_by[n % CUSTOMERS] += not isinstance(answer, GraphQLClientGraphQLMultiError)
     for customer, expected in zip(customers, bought_by, strict=True):
         me = await router.data("{ me { purchases(first: 100) { totalCount } } }", token=customer.token)
         assert me["me"]["purchases"]["totalCount"] == expected
@@ -119,11 +123,11 @@ async def test_one_scheduler_fires_and_another_takes_over_when_it_is_killed(
     catalog = await create_catalog(router, admin, {"Dairy": [("Kefir", 7000, 0)]}, prefix="Lead")
     product = catalog.products["Kefir"]
     factory = await create_factory(router, admin, "Lead works")
-    craft = await create_craft(router, admin, factory["id"], product.id, count=3, interval=1)
-    craft_id = craft["id"]
+    craft = await create_craft(router, admin, factory.id, product.id, count=3, interval=1)
+    craft_id = craft.id
     await poll(
         lambda: craft_runs(router, admin, craft_id),
-        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 3,
+        lambda runs: sum(run.status == "DELIVERED" for run in runs) >= 3,
         within=15,
     )
     leader = _leader(replicas)
@@ -140,16 +144,16 @@ async def test_one_scheduler_fires_and_another_takes_over_when_it_is_killed(
     assert successor not in (None, leader), successor
     runs = await poll(
         lambda: craft_runs(router, admin, craft_id),
-        lambda runs: sum(run["status"] == "DELIVERED" for run in runs) >= 8,
+        lambda runs: sum(run.status == "DELIVERED" for run in runs) >= 8,
         within=20,
     )
     await router.data("mutation($id: ID!) { pauseCraft(id: $id) { id } }", {"id": craft_id}, token=admin)
     runs = await settled_runs(router, admin, craft_id, within=20)
-    slots = sorted(as_utc(datetime.fromisoformat(run["scheduledAt"])) for run in runs)
+    slots = sorted(as_utc(run.scheduled_at) for run in runs)
     # One run per slot, and no slot skipped: those of the handover were made up late, not lost.
     assert len(set(slots)) == len(runs), runs
     assert [(b - a).total_seconds() for a, b in pairwise(slots)] == [1.0] * (len(slots) - 1), slots
-    assert {run["status"] for run in runs} == {"DELIVERED"}, runs
+    assert {run.status for run in runs} == {"DELIVERED"}, runs
     assert await stock_of(router, product.id) == 3 * len(runs)
     logger.info(
         "leader %s killed; %s took over in %.2f s; %d runs, one per slot, all delivered",

@@ -53,7 +53,7 @@ async def test_depth_15_is_answered_and_depth_16_is_refused(router: Router, admi
         node = node["check"] if "check" in node else node["purchase"]
         hops += 1
     assert hops == 11
-    assert node == {"id": check["id"]}
+    assert node == {"id": check.id}
 
     body = refused(await router.post(nested(16), token=customer.token), 400, "GRAPHQL_VALIDATION_FAILED")
     assert "depth" in body["errors"][0]["message"].lower()

@@ -1,0 +1,155 @@
+from .add_product import (
+    AddProduct,
+    AddProductAddProduct,
+    AddProductAddProductCategory,
+    AddProductAddProductShop,
+)
+from .async_base_client import AsyncBaseClient
+from .base_model import BaseModel, Upload
+from .buy import Buy, BuyBuy, BuyBuyLines, BuyBuyLinesProduct, BuyBuyShop
+from .client import Client
+from .craft_runs import CraftRuns, CraftRunsCraft, CraftRunsCraftRuns
+from .create_category import CreateCategory, CreateCategoryCreateCategory
+from .create_craft import (
+    CreateCraft,
+    CreateCraftCreateCraft,
+    CreateCraftCreateCraftFactory,
+    CreateCraftCreateCraftProduct,
+)
+from .create_factory import CreateFactory, CreateFactoryCreateFactory
+from .create_shop import CreateShop, CreateShopCreateShop
+from .enums import CraftRunStatus, Payment, Role
+from .exceptions import (
+    GraphQLClientError,
+    GraphQLClientGraphQLError,
+    GraphQLClientGraphQLMultiError,
+    GraphQLClientHttpError,
+    GraphQLClientInvalidResponseError,
+)
+from .factory_runs import (
+    FactoryRuns,
+    FactoryRunsFactory,
+    FactoryRunsFactoryCrafts,
+    FactoryRunsFactoryCraftsRuns,
+)
+from .input_types import (
+    AddProductInput,
+    BuyInput,
+    BuyItem,
+    CreateCraftInput,
+    CreateShopInput,
+    RegisterInput,
+)
+from .login import Login, LoginLogin, LoginLoginUser
+from .my_purchase_count import (
+    MyPurchaseCount,
+    MyPurchaseCountMe,
+    MyPurchaseCountMePurchases,
+)
+from .my_purchases import (
+    MyPurchases,
+    MyPurchasesMe,
+    MyPurchasesMePurchases,
+    MyPurchasesMePurchasesNodes,
+    MyPurchasesMePurchasesNodesCheck,
+    MyPurchasesMePurchasesNodesCheckLines,
+    MyPurchasesMePurchasesNodesCheckLinesProduct,
+    MyPurchasesMePurchasesNodesCheckLinesProductCategory,
+    MyPurchasesMePurchasesNodesCheckShop,
+    MyPurchasesMePurchasesNodesUserCategory,
+)
+from .pause_craft import PauseCraft, PauseCraftPauseCraft
+from .product_stock import ProductStock, ProductStockProduct
+from .quick_buy import QuickBuy, QuickBuyBuy
+from .register import Register, RegisterRegistered, RegisterRegisteredUser
+from .resume_craft import ResumeCraft, ResumeCraftResumeCraft
+from .shop_check_count import (
+    ShopCheckCount,
+    ShopCheckCountShop,
+    ShopCheckCountShopChecks,
+)
+from .user_purchase_count import (
+    UserPurchaseCount,
+    UserPurchaseCountUser,
+    UserPurchaseCountUserPurchases,
+)
+
+__all__ = [
+    "AddProduct",
+    "AddProductAddProduct",
+    "AddProductAddProductCategory",
+    "AddProductAddProductShop",
+    "AddProductInput",
+    "AsyncBaseClient",
+    "BaseModel",
+    "Buy",
+    "BuyBuy",
+    "BuyBuyLines",
+    "BuyBuyLinesProduct",
+    "BuyBuyShop",
+    "BuyInput",
+    "BuyItem",
+    "Client",
+    "CraftRunStatus",
+    "CraftRuns",
+    "CraftRunsCraft",
+    "CraftRunsCraftRuns",
+    "CreateCategory",
+    "CreateCategoryCreateCategory",
+    "CreateCraft",
+    "CreateCraftCreateCraft",
+    "CreateCraftCreateCraftFactory",
+    "CreateCraftCreateCraftProduct",
+    "CreateCraftInput",
+    "CreateFactory",
+    "CreateFactoryCreateFactory",
+    "CreateShop",
+    "CreateShopCreateShop",
+    "CreateShopInput",
+    "FactoryRuns",
+    "FactoryRunsFactory",
+    "FactoryRunsFactoryCrafts",
+    "FactoryRunsFactoryCraftsRuns",
+    "GraphQLClientError",
+    "GraphQLClientGraphQLError",
+    "GraphQLClientGraphQLMultiError",
+    "GraphQLClientHttpError",
+    "GraphQLClientInvalidResponseError",
+    "Login",
+    "LoginLogin",
+    "LoginLoginUser",
+    "MyPurchaseCount",
+    "MyPurchaseCountMe",
+    "MyPurchaseCountMePurchases",
+    "MyPurchases",
+    "MyPurchasesMe",
+    "MyPurchasesMePurchases",
+    "MyPurchasesMePurchasesNodes",
+    "MyPurchasesMePurchasesNodesCheck",
+    "MyPurchasesMePurchasesNodesCheckLines",
+    "MyPurchasesMePurchasesNodesCheckLinesProduct",
+    "MyPurchasesMePurchasesNodesCheckLinesProductCategory",
+    "MyPurchasesMePurchasesNodesCheckShop",
+    "MyPurchasesMePurchasesNodesUserCategory",
+    "PauseCraft",
+    "PauseCraftPauseCraft",
+    "Payment",
+    "ProductStock",
+    "ProductStockProduct",
+    "QuickBuy",
+    "QuickBuyBuy",
+    "Register",
+    "RegisterInput",
+    "RegisterRegistered",
+    "RegisterRegisteredUser",
+    "ResumeCraft",
+    "ResumeCraftResumeCraft",
+    "Role",
+    "ShopCheckCount",
+    "ShopCheckCountShop",
+    "ShopCheckCountShopChecks",
+    "Upload",
+    "UserPurchaseCount",
+    "UserPurchaseCountUser",
+    "UserPurchaseCountUserPurchases",
+]

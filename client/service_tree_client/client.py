@@ -1,0 +1,420 @@
+from typing import Any
+
+from .add_product import AddProduct
+from .async_base_client import AsyncBaseClient
+from .buy import Buy
+from .craft_runs import CraftRuns
+from .create_category import CreateCategory
+from .create_craft import CreateCraft
+from .create_factory import CreateFactory
+from .create_shop import CreateShop
+from .factory_runs import FactoryRuns
+from .input_types import (
+    AddProductInput,
+    BuyInput,
+    CreateCraftInput,
+    CreateShopInput,
+    RegisterInput,
+)
+from .login import Login
+from .my_purchase_count import MyPurchaseCount
+from .my_purchases import MyPurchases
+from .pause_craft import PauseCraft
+from .product_stock import ProductStock
+from .quick_buy import QuickBuy
+from .register import Register
+from .resume_craft import ResumeCraft
+from .shop_check_count import ShopCheckCount
+from .user_purchase_count import UserPurchaseCount
+
+
+def gql(q: str) -> str:
+    return q
+
+
+class Client(AsyncBaseClient):
+    async def register(self, input: RegisterInput, **kwargs: Any) -> Register:
+        query = gql("""
+            mutation Register($input: RegisterInput!) {
+              registered: register(input: $input) {
+                token
+                expiresAt
+                user {
+                  id
+                  login
+                  firstName
+                  secondName
+                  role
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="Register", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Register.model_validate(data)
+
+    async def login(self, login: str, password: str, **kwargs: Any) -> Login:
+        query = gql("""
+            mutation Login($login: String!, $password: String!) {
+              login(login: $login, password: $password) {
+                token
+                user {
+                  id
+                  role
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"login": login, "password": password}
+        response = await self.execute(
+            query=query, operation_name="Login", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Login.model_validate(data)
+
+    async def create_shop(self, input: CreateShopInput, **kwargs: Any) -> CreateShop:
+        query = gql("""
+            mutation CreateShop($input: CreateShopInput!) {
+              createShop(input: $input) {
+                id
+                name
+                address
+                phone
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="CreateShop", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateShop.model_validate(data)
+
+    async def create_category(
+        self, shop_id: str, name: str, **kwargs: Any
+    ) -> CreateCategory:
+        query = gql("""
+            mutation CreateCategory($shopId: ID!, $name: String!) {
+              createCategory(shopId: $shopId, name: $name) {
+                id
+                name
+              }
+            }
+            """)
+        variables: dict[str, object] = {"shopId": shop_id, "name": name}
+        response = await self.execute(
+            query=query, operation_name="CreateCategory", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateCategory.model_validate(data)
+
+    async def add_product(self, input: AddProductInput, **kwargs: Any) -> AddProduct:
+        query = gql("""
+            mutation AddProduct($input: AddProductInput!) {
+              addProduct(input: $input) {
+                id
+                name
+                price
+                stock
+                category {
+                  id
+                  name
+                }
+                shop {
+                  id
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="AddProduct", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return AddProduct.model_validate(data)
+
+    async def product_stock(self, id: str, **kwargs: Any) -> ProductStock:
+        query = gql("""
+            query ProductStock($id: ID!) {
+              product(id: $id) {
+                stock
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="ProductStock", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ProductStock.model_validate(data)
+
+    async def shop_check_count(self, shop_id: str, **kwargs: Any) -> ShopCheckCount:
+        query = gql("""
+            query ShopCheckCount($shopId: ID!) {
+              shop(id: $shopId) {
+                checks(first: 1) {
+                  totalCount
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"shopId": shop_id}
+        response = await self.execute(
+            query=query, operation_name="ShopCheckCount", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ShopCheckCount.model_validate(data)
+
+    async def create_factory(self, name: str, **kwargs: Any) -> CreateFactory:
+        query = gql("""
+            mutation CreateFactory($name: String!) {
+              createFactory(name: $name) {
+                id
+                name
+                createdAt
+              }
+            }
+            """)
+        variables: dict[str, object] = {"name": name}
+        response = await self.execute(
+            query=query, operation_name="CreateFactory", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateFactory.model_validate(data)
+
+    async def create_craft(self, input: CreateCraftInput, **kwargs: Any) -> CreateCraft:
+        query = gql("""
+            mutation CreateCraft($input: CreateCraftInput!) {
+              createCraft(input: $input) {
+                id
+                countPerRun
+                intervalSeconds
+                active
+                nextRunAt
+                factory {
+                  id
+                  name
+                }
+                product {
+                  id
+                  name
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="CreateCraft", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateCraft.model_validate(data)
+
+    async def pause_craft(self, id: str, **kwargs: Any) -> PauseCraft:
+        query = gql("""
+            mutation PauseCraft($id: ID!) {
+              pauseCraft(id: $id) {
+                id
+                active
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="PauseCraft", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PauseCraft.model_validate(data)
+
+    async def resume_craft(self, id: str, **kwargs: Any) -> ResumeCraft:
+        query = gql("""
+            mutation ResumeCraft($id: ID!) {
+              resumeCraft(id: $id) {
+                id
+                active
+                nextRunAt
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="ResumeCraft", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ResumeCraft.model_validate(data)
+
+    async def craft_runs(self, id: str, **kwargs: Any) -> CraftRuns:
+        query = gql("""
+            query CraftRuns($id: ID!) {
+              craft(id: $id) {
+                id
+                active
+                nextRunAt
+                runs(last: 50) {
+                  key
+                  status
+                  attempts
+                  scheduledAt
+                  finishedAt
+                  error
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="CraftRuns", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CraftRuns.model_validate(data)
+
+    async def factory_runs(self, id: str, **kwargs: Any) -> FactoryRuns:
+        query = gql("""
+            query FactoryRuns($id: ID!) {
+              factory(id: $id) {
+                crafts {
+                  id
+                  runs(last: 100) {
+                    status
+                    scheduledAt
+                    finishedAt
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="FactoryRuns", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return FactoryRuns.model_validate(data)
+
+    async def buy(self, input: BuyInput, **kwargs: Any) -> Buy:
+        query = gql("""
+            mutation Buy($input: BuyInput!) {
+              buy(input: $input) {
+                id
+                number
+                total
+                payment
+                createdAt
+                shop {
+                  id
+                }
+                lines {
+                  quantity
+                  unitPrice
+                  total
+                  product {
+                    id
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="Buy", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Buy.model_validate(data)
+
+    async def my_purchases(self, first: int, **kwargs: Any) -> MyPurchases:
+        query = gql("""
+            query MyPurchases($first: Int! = 50) {
+              me {
+                login
+                purchases(first: $first) {
+                  totalCount
+                  nodes {
+                    name
+                    payment
+                    total
+                    createdAt
+                    userCategory {
+                      name
+                    }
+                    check {
+                      number
+                      createdAt
+                      shop {
+                        name
+                        address
+                      }
+                      lines {
+                        quantity
+                        unitPrice
+                        product {
+                          name
+                          category {
+                            name
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"first": first}
+        response = await self.execute(
+            query=query, operation_name="MyPurchases", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return MyPurchases.model_validate(data)
+
+    async def my_purchase_count(self, **kwargs: Any) -> MyPurchaseCount:
+        query = gql("""
+            query MyPurchaseCount {
+              me {
+                purchases(first: 1) {
+                  totalCount
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="MyPurchaseCount", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return MyPurchaseCount.model_validate(data)
+
+    async def user_purchase_count(self, id: str, **kwargs: Any) -> UserPurchaseCount:
+        query = gql("""
+            query UserPurchaseCount($id: ID!) {
+              user(id: $id) {
+                purchases(first: 1) {
+                  totalCount
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="UserPurchaseCount",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UserPurchaseCount.model_validate(data)
+
+    async def quick_buy(self, input: BuyInput, **kwargs: Any) -> QuickBuy:
+        query = gql("""
+            mutation QuickBuy($input: BuyInput!) {
+              buy(input: $input) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="QuickBuy", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return QuickBuy.model_validate(data)
