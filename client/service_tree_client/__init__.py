@@ -18,6 +18,7 @@ from .create_craft import (
 )
 from .create_factory import CreateFactory, CreateFactoryCreateFactory
 from .create_shop import CreateShop, CreateShopCreateShop
+from .deliver import Deliver, DeliverDeliver
 from .enums import CraftRunStatus, Payment, Role
 from .exceptions import (
     GraphQLClientError,
@@ -38,6 +39,7 @@ from .input_types import (
     BuyItem,
     CreateCraftInput,
     CreateShopInput,
+    DeliverInput,
     RegisterInput,
 )
 from .login import Login, LoginLogin, LoginLoginUser
@@ -106,6 +108,9 @@ __all__ = [
     "CreateShop",
     "CreateShopCreateShop",
     "CreateShopInput",
+    "Deliver",
+    "DeliverDeliver",
+    "DeliverInput",
     "FactoryRuns",
     "FactoryRunsFactory",
     "FactoryRunsFactoryCrafts",

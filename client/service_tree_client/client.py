@@ -8,12 +8,14 @@ from .create_category import CreateCategory
 from .create_craft import CreateCraft
 from .create_factory import CreateFactory
 from .create_shop import CreateShop
+from .deliver import Deliver
 from .factory_runs import FactoryRuns
 from .input_types import (
     AddProductInput,
     BuyInput,
     CreateCraftInput,
     CreateShopInput,
+    DeliverInput,
     RegisterInput,
 )
 from .login import Login
@@ -167,6 +169,21 @@ class Client(AsyncBaseClient):
         )
         data = self.get_data(response)
         return ShopCheckCount.model_validate(data)
+
+    async def deliver(self, input: DeliverInput, **kwargs: Any) -> Deliver:
+        query = gql("""
+            mutation Deliver($input: DeliverInput!) {
+              deliver(input: $input) {
+                key
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="Deliver", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Deliver.model_validate(data)
 
     async def create_factory(self, name: str, **kwargs: Any) -> CreateFactory:
         query = gql("""

@@ -53,4 +53,12 @@ class CreateShopInput(BaseModel):
     phone: str
 
 
+class DeliverInput(BaseModel):
+    product_id: str = Field(alias="productId")
+    count: int
+    "1..1000000"
+    key: str
+    "1..200 characters; the same key twice delivers once."
+
+
 BuyInput.model_rebuild()

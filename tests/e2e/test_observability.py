@@ -12,13 +12,16 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from client.service_tree_client import DeliverInput, GraphQLClientGraphQLMultiError
 from subgraphs import registry
 from subgraphs._common.db import sync_url
 from tests.databases import Databases
 from tests.e2e.helpers import (
-    BUY,
     Router,
     admin_token,
+    bought,
+    buy,
+    codes,
     create_catalog,
     create_craft,
     create_factory,
@@ -29,13 +32,12 @@ from tests.e2e.helpers import (
     stock_of,
 )
 from tests.e2e.otlp import Receiver, receiving
+from tools.client import document
 from tools.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
-FLAGSHIP = """query MyPurchases {
-  me { purchases(first: 5) { nodes { id name check { number shop { name } lines { quantity product { name } } } } } }
-}"""
+BUY = document("Buy")
 
 
 @pytest.fixture(scope="module")
@@ -155,18 +157,18 @@ async def test_one_buy_and_one_delivery_are_followed_across_every_process_by_the
 
     # A delivery: the scheduler's round gets an id, stored on the run and seen by the router and the shop.
     factory = await create_factory(router, admin, prefix="Traced")
-    craft = await create_craft(router, admin, factory["id"], kite, count=3, interval=1)
+    craft = await create_craft(router, admin, factory.id, kite, count=3, interval=1)
     runs = await poll(
-        lambda: settled_runs(router, admin, craft["id"], within=5),
-        lambda runs: any(run["status"] == "DELIVERED" for run in runs),
+        lambda: settled_runs(router, admin, craft.id, within=5),
+        lambda runs: any(run.status.value == "DELIVERED" for run in runs),
         within=30,
     )
-    delivered = next(run for run in runs if run["status"] == "DELIVERED")
+    delivered = next(run for run in runs if run.status.value == "DELIVERED")
     (round_id,) = column(
-        observed, "factory", "SELECT request_id FROM craft_run WHERE key = :k", k=delivered["key"]
+        observed, "factory", "SELECT request_id FROM craft_run WHERE key = :k", k=delivered.key
     )
     assert round_id
-    assert any(delivered["key"] in line["message"] for line in lines_of(observed, "factory", round_id))
+    assert any(delivered.key in line["message"] for line in lines_of(observed, "factory", round_id))
     assert lines_of(observed, "router", round_id)
     assert lines_of(observed, "shop", round_id)
     assert await stock_of(router, kite) >= 4 + 3
@@ -187,26 +189,14 @@ async def test_counters_move_by_exactly_what_was_done(observed: Stack, http: htt
     processes = ("router", "shop", "purchase", "factory")
     before = {process: await scrape(http, observed, process) for process in processes}
 
-    def buy(items: list[tuple[str, int]]) -> dict[str, Any]:
-        return {
-            "input": {
-                "shopId": catalog.shop_id,
-                "items": [{"productId": product, "quantity": n} for product, n in items],
-                "payment": "CASH",
-                "purchaseName": "Dairy",
-            }
-        }
-
-    sold = await router.call(BUY, buy([(milk, 1), (kefir, 2)]), token=customer.token)
-    assert not sold.get("errors"), sold
-    refused = await router.call(BUY, buy([(milk, 5)]), token=customer.token)
-    assert [error["extensions"]["code"] for error in refused["errors"]] == ["INSUFFICIENT_STOCK"]
-    delivered = await router.data(
-        "mutation($input: DeliverInput!) { deliver(input: $input) { key } }",
-        {"input": {"productId": milk, "count": 10, "key": f"counted-{uuid.uuid4().hex}"}},
-        token=admin,
+    await bought(router, customer.token, catalog.shop_id, [(milk, 1), (kefir, 2)], payment="CASH")
+    refusal = await buy(router, customer.token, catalog.shop_id, [(milk, 5)])
+    assert isinstance(refusal, GraphQLClientGraphQLMultiError)
+    assert codes(refusal) == ["INSUFFICIENT_STOCK"]
+    delivered = await router.as_(admin).deliver(
+        DeliverInput(product_id=milk, count=10, key=f"counted-{uuid.uuid4().hex}")
     )
-    assert delivered["deliver"]["key"]
+    assert delivered.deliver.key
     backlog = await poll(
         lambda: scrape(http, observed, "shop"),
         lambda samples: samples[("service_tree_outbox_backlog", ())] == 0,
@@ -265,21 +255,10 @@ async def test_one_trace_holds_the_routers_subgraph_fetch_and_both_subgraphs(
     admin = admin_token(observed, login="trace_admin")
     catalog = await create_catalog(router, admin, {"Books": [("Atlas", 1500, 3)]}, prefix="Spanned")
     customer = await register(router, "spanned")
-    sold = await router.call(
-        BUY,
-        {
-            "input": {
-                "shopId": catalog.shop_id,
-                "items": [{"productId": catalog.products["Atlas"].id, "quantity": 1}],
-                "payment": "CARD",
-                "purchaseName": "Atlas",
-            }
-        },
-        token=customer.token,
-    )
-    assert not sold.get("errors"), sold
-    answer = await router.data(FLAGSHIP, token=customer.token)
-    assert answer["me"]["purchases"]["nodes"][0]["check"]["shop"]["name"] == catalog.name
+    await bought(router, customer.token, catalog.shop_id, [(catalog.products["Atlas"].id, 1)])
+    answer = await router.as_(customer.token).my_purchases(first=5)
+    assert answer.me is not None
+    assert answer.me.purchases.nodes[0].check.shop.name == catalog.name
 
     def named(traces: dict[str, list[Any]], operation: str) -> list[Any]:
         """The spans of the trace whose router span is `operation` (none yet: an empty list)."""
@@ -309,7 +288,7 @@ async def test_one_trace_holds_the_routers_subgraph_fetch_and_both_subgraphs(
 
     # A scheduler fire's delivery is one trace too: the factory's call, the router's plan, the shop's work.
     factory = await create_factory(router, admin, prefix="Spanned")
-    await create_craft(router, admin, factory["id"], catalog.products["Atlas"].id, count=1, interval=1)
+    await create_craft(router, admin, factory.id, catalog.products["Atlas"].id, count=1, interval=1)
 
     def delivery(traces: dict[str, list[Any]]) -> set[str]:
         return max(
