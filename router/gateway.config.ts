@@ -275,6 +275,79 @@ if (otlpEndpoint) {
   });
 }
 
+/**
+ * The playground (Hive Laboratory) opens ready in development: a "Service Tree: start here" collection with a
+ * query that logs in as the demo customer (`make run` seeds it) and the flagship query, holding that customer's
+ * token when the launcher passes one (ROUTER_PLAYGROUND_TOKEN), else a placeholder for the token the first
+ * answers.
+ */
+function playground() {
+  const login = `mutation Login($login: String!, $password: String!) {
+  login(login: $login, password: $password) {
+    token
+    expiresAt
+    user { id login role }
+  }
+}
+`;
+  const purchases = `query MyPurchases {
+  me {
+    login
+    purchases(first: 10) {
+      totalCount
+      nodes {
+        name
+        total
+        check {
+          number
+          shop { name address }
+          lines { quantity unitPrice product { name category { name } } }
+        }
+      }
+    }
+  }
+}
+`;
+  const credentials = {
+    login: env.ROUTER_PLAYGROUND_LOGIN || 'demo',
+    password: env.ROUTER_PLAYGROUND_PASSWORD || 'demo-password',
+  };
+  const token = env.ROUTER_PLAYGROUND_TOKEN || '<the token Login answers>';
+  const createdAt = new Date().toISOString();
+  const operation = (id: string, name: string, description: string, query: string, variables: object, headers: object) => ({
+    id,
+    name,
+    description,
+    query,
+    variables: JSON.stringify(variables, null, 2),
+    headers: JSON.stringify(headers, null, 2),
+    extensions: '{}',
+    createdAt,
+  });
+  return {
+    title: 'Service Tree',
+    defaultCollections: [
+      {
+        id: 'service-tree',
+        name: 'Service Tree: start here',
+        description: 'Log in as the demo customer, then ask for its purchases with their checks in one request.',
+        createdAt,
+        operations: [
+          operation('login', '1. Log in as the demo customer', 'Answers a token for the Authorization header.', login, credentials, {}),
+          operation(
+            'my-purchases',
+            '2. My purchases (the flagship query)',
+            "The caller's purchases, each with its check's shop, lines, products and categories.",
+            purchases,
+            {},
+            { Authorization: `Bearer ${token}` },
+          ),
+        ],
+      },
+    ],
+  };
+}
+
 // The subgraphs' default signing secret in development (subgraphs/_common/settings.py; a test keeps the two
 // equal). Outside development SERVICE_TREE_JWT_SECRET must be set, here as for the subgraphs.
 const DEVELOPMENT_SECRET = 'development-only-secret-change-me-0123456789';
@@ -413,7 +486,7 @@ export const gatewayConfig = defineConfig({
   openTelemetry: otlpEndpoint ? { traces: true } : undefined,
 
   graphqlEndpoint: '/graphql',
-  graphiql: { title: 'Service Tree' },
+  graphiql: production ? { title: 'Service Tree' } : playground(),
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
 

@@ -2,6 +2,7 @@
 (SIGINT) stops every process it started."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +99,12 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert bought["product"]["crafts"] == [
             {"countPerRun": 3, "intervalSeconds": 5, "factory": {"name": "Dairy & Orchard Works"}}
         ]
+
+        # The playground opens ready: a Login tab, and a MyPurchases tab holding a working demo token.
+        playground = httpx.get(url, headers={"Accept": "text/html"}, timeout=30).text
+        assert "mutation Login" in playground and "query MyPurchases" in playground
+        (ready,) = set(re.findall(r"Bearer (ey[\w-]+\.[\w-]+\.[\w-]+)", playground))
+        assert _post(url, PURCHASES, ready)["me"]["purchases"]["totalCount"] == 1
 
         # The demo crafts deliver: milk's stock is the seeded stock, less the demo purchase, plus 3 per
         # delivered run. An operator's ADMIN (the operator command on the run's database) may see the runs.
