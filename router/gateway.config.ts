@@ -482,7 +482,12 @@ export const gatewayConfig = defineConfig({
   cors: corsOrigins.length ? { origin: corsOrigins, credentials: true } : false,
   disableIntrospection: introspection ? undefined : { disableIf: () => true },
 
-  prometheus: { endpoint: '/metrics', metrics: prometheusMetrics, labels: { subgraphName: true } },
+  // The built-in metrics drop the client's operation name (unbounded); ours label by root field instead.
+  prometheus: {
+    endpoint: '/metrics',
+    metrics: prometheusMetrics,
+    labels: { subgraphName: true, operationName: false },
+  },
   openTelemetry: otlpEndpoint ? { traces: true } : undefined,
 
   graphqlEndpoint: '/graphql',
