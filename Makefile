@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server compose-tool test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
+.PHONY: install postgres-server compose-tool promtool test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
 
 install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed
 
@@ -41,7 +41,7 @@ run-postgres: install postgres-server
 	$(BIN)/python -m tools.run --postgres
 
 ## test: lint, type-check and every test, end-to-end ones included, on SQLite and then on PostgreSQL
-test: install postgres-server compose-tool lint
+test: install postgres-server compose-tool promtool lint
 	$(BIN)/pytest
 	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
 
@@ -59,6 +59,12 @@ postgres-server:
 compose-tool:
 	@command -v docker-compose >/dev/null || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends docker-compose; }
+
+# Debian's Prometheus package for `promtool check config` of deploy/observability/prometheus.yml, installed if
+# missing (its server is not used: the observability profile runs Prometheus in a container).
+promtool:
+	@command -v promtool >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
 
 ## test-fast: unit and resolver tests only
 test-fast: install

@@ -16,6 +16,11 @@ case "${1:-}" in
         ;;
     *)
         alembic -n "$1" upgrade head
+        # Metrics in multiprocess mode sum every file of the folder: none may be left from an earlier start.
+        if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+            mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+            rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
+        fi
         exec uvicorn "subgraphs.$1.app:create_app" --factory --host 0.0.0.0 --port "${PORT:-8000}"
         ;;
 esac

@@ -40,6 +40,10 @@ INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 # Dummies for the variables docker-compose.yml requires.
 REQUIRED_ENV = {"SERVICE_TREE_JWT_SECRET": "x" * 32, "POSTGRES_PASSWORD": "dummy"}
 ROUTERS = (registry.ROUTER, deployment.APOLLO)
+OBSERVABILITY = (deployment.PROMETHEUS, deployment.GRAFANA)
+# What a subgraph container reads besides its settings: the entrypoint's PORT, the logging setup's LOG_FORMAT
+# (subgraphs/_common/logs.py) and the metrics' folder of its processes (subgraphs/_common/metrics.py).
+PROCESS_ENV = {"PORT", "LOG_FORMAT", "PROMETHEUS_MULTIPROC_DIR"}
 # Operation limits: the Apollo Router refuses to start with any of them unless it has a GraphOS licence.
 LICENSED_LIMITS = ("max_depth", "max_height", "max_aliases", "max_root_fields")
 
@@ -67,7 +71,7 @@ def settings_of(name: str) -> type[SubgraphSettings]:
 def test_every_registered_subgraph_is_composed_and_deployed(services: dict[str, Any]) -> None:
     supergraph = yaml.safe_load((ROOT / "supergraph.yaml").read_text())
     assert sorted(supergraph["subgraphs"]) == sorted(registry.NAMES)
-    expected = [deployment.POSTGRES, deployment.MIGRATE, *registry.NAMES, *ROUTERS]
+    expected = [deployment.POSTGRES, deployment.MIGRATE, *registry.NAMES, *ROUTERS, *OBSERVABILITY]
     assert sorted(services) == sorted(expected)
     for name in registry.NAMES:
         service = services[name]
@@ -78,12 +82,15 @@ def test_every_registered_subgraph_is_composed_and_deployed(services: dict[str, 
             assert services[router]["environment"][f"{name.upper()}_URL"] == f"http://{name}:8000/graphql"
             assert services[router]["depends_on"][name] == {"condition": "service_healthy"}
     assert services[deployment.APOLLO]["profiles"] == ["apollo"]
-    assert all("profiles" not in services[name] for name in expected if name != deployment.APOLLO)
+    for name in OBSERVABILITY:
+        assert services[name]["profiles"] == ["observability"]
+    optional = {deployment.APOLLO, *OBSERVABILITY}
+    assert all("profiles" not in services[name] for name in expected if name not in optional)
 
 
 @pytest.mark.parametrize("subgraph", registry.NAMES)
 def test_compose_sets_only_variables_the_settings_read(services: dict[str, Any], subgraph: str) -> None:
-    """Own settings (prefixed), the shared ones (SERVICE_TREE_*), and PORT for the image's entrypoint."""
+    """Own settings (prefixed), the shared ones (SERVICE_TREE_*), and what the process reads itself."""
     prefix = f"{subgraph.upper()}_"
     fields = {prefix + name.upper() for name in settings_of(subgraph).model_fields}
     shared = {
@@ -92,7 +99,7 @@ def test_compose_sets_only_variables_the_settings_read(services: dict[str, Any],
         if isinstance(field.validation_alias, str)
     }
     environment = services[subgraph]["environment"]
-    unread = set(environment) - fields - shared - {"PORT"}
+    unread = set(environment) - fields - shared - PROCESS_ENV
     assert unread == set()
     assert environment[f"{prefix}DATABASE_URL"] == (
         f"postgresql://service_tree:${{POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}}@postgres:5432/{subgraph}"
@@ -164,13 +171,17 @@ def _compose(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-@pytest.mark.parametrize("profile", [(), ("--profile", "apollo")], ids=["default", "apollo"])
+@pytest.mark.parametrize(
+    "profile",
+    [(), ("--profile", "apollo"), ("--profile", "observability")],
+    ids=["default", "apollo", "observability"],
+)
 def test_docker_compose_config_accepts_the_file(profile: tuple[str, ...]) -> None:
     """Compose's own validation (v1.29 validates every service whatever the profile; the flag must parse)."""
     checked = _compose(*profile, "config", "-q", env=REQUIRED_ENV)
     assert checked.returncode == 0, checked.stderr
     profiles = _compose(*profile, "config", "--profiles", env=REQUIRED_ENV)
-    assert profiles.stdout.split() == ["apollo"], profiles.stderr
+    assert profiles.stdout.split() == ["apollo", "observability"], profiles.stderr
 
 
 @pytest.mark.parametrize("missing", sorted(REQUIRED_ENV))

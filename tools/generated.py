@@ -84,4 +84,5 @@ FILES: dict[str, Callable[[], str]] = {
     "supergraph.yaml": supergraph_yaml,
     "alembic.ini": alembic_ini,
     "docker-compose.yml": deployment.compose_file,
+    deployment.PROMETHEUS_CONFIG: deployment.prometheus_config,
 }

@@ -1,11 +1,12 @@
-"""A small block-style YAML writer for the generated config files (mappings, scalar lists, scalars)."""
+"""A small block-style YAML writer for the generated config files (mappings, lists of scalars or of mappings,
+scalars)."""
 
 import json
 import re
 from collections.abc import Mapping, Sequence
 
 Scalar = str | int | bool | None
-Value = Scalar | Sequence[Scalar] | Mapping[str, "Value"]
+Value = Scalar | Sequence[Scalar] | Sequence[Mapping[str, "Value"]] | Mapping[str, "Value"]
 
 # Plain (unquoted) strings: no indicator first, no ": " or " #" inside, and nothing YAML reads as a number,
 # a boolean or null. Everything else is written as a JSON string, which YAML reads back unchanged.
@@ -38,7 +39,19 @@ def _lines(mapping: Mapping[str, Value], indent: int) -> list[str]:
             lines.append(f"{pad}{key}:")
             lines.extend(_lines(value, indent + 2))
         elif isinstance(value, Sequence) and not isinstance(value, str):
-            items = ", ".join(json.dumps(item) if isinstance(item, str) else _scalar(item) for item in value)
+            blocks = [item for item in value if isinstance(item, Mapping)]
+            if blocks:
+                if len(blocks) != len(value):
+                    raise ValueError(f"{key}: a list holds either mappings or scalars, not both")
+                # A list of mappings, one "- " block each (Prometheus' scrape_configs, for instance).
+                lines.append(f"{pad}{key}:")
+                for block in (_lines(item, indent + 4) for item in blocks):
+                    lines.extend([f"{pad}  - {block[0].lstrip()}", *block[1:]])
+                continue
+            scalars = [item for item in value if not isinstance(item, Mapping)]
+            items = ", ".join(
+                json.dumps(item) if isinstance(item, str) else _scalar(item) for item in scalars
+            )
             lines.append(f"{pad}{key}: [{items}]")
         else:
             lines.append(f"{pad}{key}: {_scalar(value)}".rstrip())
