@@ -22,7 +22,7 @@ export class ApiError extends Error {
   }
 }
 
-type Listener = () => void;
+type Listener = (error: ApiError) => void;
 let onUnauthenticated: Listener = () => undefined;
 
 /** Called whenever the API refuses the session's token (expired, forged, from another deployment). */
@@ -79,8 +79,9 @@ export async function request<TResult, TVariables>(
   const first = body.errors?.[0];
   if (first) {
     const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
-    if (code === 'UNAUTHENTICATED' && token) onUnauthenticated();
-    throw new ApiError(first.message, code, first.extensions ?? {});
+    const error = new ApiError(first.message, code, first.extensions ?? {});
+    if (code === 'UNAUTHENTICATED' && token) onUnauthenticated(error);
+    throw error;
   }
   if (body.data == null) throw new ApiError('The shop sent no data.', 'INTERNAL_SERVER_ERROR');
   return body.data;

@@ -1,6 +1,7 @@
 import { ApiError } from './api';
 
-/** A sentence a person can act on, for any error the API (or the network) gives. */
+/** A sentence a person can act on, for any error the API (or the network) gives: the API's own message for
+ * the codes whose messages are written for users, a sentence of ours for the rest (never a server's detail). */
 export function readable(error: unknown): string {
   if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
   const ext = error.extensions;
@@ -10,24 +11,23 @@ export function readable(error: unknown): string {
         ? `Not enough in stock: only ${ext.available} left.`
         : 'Not enough in stock.';
     case 'UNAUTHENTICATED':
-      return error.message === 'Token expired'
-        ? 'Your session has expired. Please log in again.'
-        : `Not logged in: ${error.message}.`;
-    case 'FORBIDDEN':
-      return 'You are not allowed to do that.';
-    case 'NOT_FOUND':
-      return 'It no longer exists (someone may have deleted it).';
-    case 'BAD_USER_INPUT':
+      if (error.message === 'Token expired') return 'Your session has expired. Please log in again.';
+      if (error.message === 'Invalid token') return 'Your session is no longer valid. Please log in again.';
       return error.message;
+    case 'FORBIDDEN':
+      return error.message || 'You are not allowed to do that.';
+    case 'NOT_FOUND':
+      return error.message || 'It no longer exists (someone may have deleted it).';
+    case 'BAD_USER_INPUT':
     case 'CONFLICT':
-      return `Already taken: ${error.message}`;
+      return error.message;
     case 'RATE_LIMITED':
       return typeof ext.retryAfterSeconds === 'number'
         ? `Too many attempts. Try again in ${Math.ceil(ext.retryAfterSeconds / 60)} minute(s).`
         : 'Too many attempts. Try again later.';
     case 'NETWORK':
       return error.message;
-    case 'PERSISTED_QUERY_NOT_IN_LIST':
+    case 'PERSISTED_QUERY_NOT_FOUND':
     case 'PERSISTED_QUERY_ONLY':
       return 'This page is out of date. Reload it to get the current version.';
     default:

@@ -3,6 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 
 import { request, setUnauthenticatedHandler } from './api';
+import { readable } from './errors';
 import type { Role } from './gql/graphql';
 
 export interface SessionUser {
@@ -57,7 +58,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    setUnauthenticatedHandler(() => logOut('Your session has expired. Please log in again.'));
+    setUnauthenticatedHandler((error) => logOut(readable(error)));
   }, [logOut]);
 
   const token = stored?.token ?? null;
