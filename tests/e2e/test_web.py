@@ -47,6 +47,7 @@ AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / os.environ.get("SCREENSHOTS_DIR", "var/screenshots")
 # Generous: two cores shared with other test runs.
 TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _chromium() -> str:
@@ -268,6 +269,50 @@ def test_a_buy_beyond_stock_shows_the_stock_message_and_changes_nothing(
     assert stock(stack, butter.id) == 3
     token = tab.evaluate("JSON.parse(sessionStorage.getItem('service-tree.session')).token")
     assert data(stack, MY_PURCHASES, token=token)["me"]["purchases"]["totalCount"] == 0
+
+
+def test_an_admin_creates_a_shop_with_a_category_and_a_product_tops_up_its_stock_and_edits_it(
+    page: tuple[Page, Console], stack: Stack, admin: str
+) -> None:
+    tab, _ = page
+    log_in(tab, ADMIN_LOGIN, ADMIN_PASSWORD)
+    tab.get_by_role("link", name="Catalog").click()
+    new_shop = tab.locator("details", has_text="New shop")
+    new_shop.locator("summary").click()
+    name = unique("Tea house")
+    new_shop.get_by_label("Shop name").fill(name)
+    new_shop.get_by_label("Address").fill("5 Arbat St, Moscow")
+    new_shop.get_by_label("Phone").fill("+7 495 000-00-00")
+    new_shop.get_by_role("button", name="Create shop").click()
+    expect(tab.get_by_role("heading", name=name, level=2)).to_be_visible()
+
+    tab.get_by_label("New category").fill("Tea")
+    tab.get_by_role("button", name="Add category").click()
+    expect(tab.locator("#categories-heading + p")).to_have_text("Tea")
+
+    new_product = tab.locator("details", has_text="New product")
+    new_product.locator("summary").click()
+    new_product.get_by_label("Product name").fill("Green tea")
+    new_product.get_by_label("Price (kopecks)").fill("30000")
+    new_product.get_by_label("Category of the new product").select_option(label="Tea")
+    new_product.get_by_role("button", name="Add product").click()
+    card = tab.locator("[data-product='Green tea']")
+    expect(card).to_contain_text("300.00 ₽ · 0 in stock · Tea")
+
+    card.get_by_label("Deliver units of Green tea").fill("7")
+    card.get_by_role("button", name="Deliver").click()
+    expect(card.locator(".stock")).to_have_text("7")
+    card.locator("summary").click()
+    card.get_by_label("Price (kopecks)").fill("31000")
+    card.get_by_role("button", name="Save product").click()
+    expect(card).to_contain_text("310.00 ₽ · 7 in stock · Tea")
+
+    found = data(
+        stack,
+        "query($q: String!) { searchProducts(query: $q) { price stock shop { name } } }",
+        {"q": "Green tea"},
+    )
+    assert found["searchProducts"] == [{"price": 31000, "stock": 7, "shop": {"name": name}}]
 
 
 def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
