@@ -12,9 +12,9 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server compose-tool promtool test-postgres run run-postgres test test-fast lint schema schema-check admin bench wrk clean
+.PHONY: install postgres-server compose-tool promtool chromium test-postgres run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
 
-install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed
+install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed web/node_modules/.installed
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,16 +32,34 @@ router/node_modules/.installed: router/package.json router/package-lock.json
 	npm ci --prefix router --no-audit --no-fund --loglevel=error
 	touch $@
 
-## run: the whole system with demo data; Ctrl-C stops it
-run: install
+web/node_modules/.installed: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
+
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+## web: build the web app into web/dist when its sources changed (make run and the browser tests serve it)
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && node node_modules/.bin/vite build --logLevel warn
+	touch $@
+
+## codegen: regenerate the web app's typed documents and trusted-document manifest (web/src/gql/) from
+## schema/api.graphql and web/src/operations/*.graphql; `make schema` runs it too
+codegen: web/node_modules/.installed
+	cd web && node node_modules/.bin/graphql-codegen --config codegen.ts --silent
+
+## run: the whole system with demo data and the web app (built when needed); Ctrl-C stops it
+run: install web
 	$(BIN)/python -m tools.run
 
 ## run-postgres: the same demo on a PostgreSQL cluster under var/, with two processes of each subgraph
-run-postgres: install postgres-server
+run-postgres: install postgres-server web
 	$(BIN)/python -m tools.run --postgres
 
-## test: lint, type-check and every test, end-to-end ones included, on SQLite and then on PostgreSQL
-test: install postgres-server compose-tool promtool lint
+## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and then on PostgreSQL
+test: install postgres-server compose-tool promtool chromium web lint
 	$(BIN)/pytest
 	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
 
@@ -53,6 +71,15 @@ test-postgres: install postgres-server
 postgres-server:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
+
+# Debian's Chromium, which the browser tests drive through Playwright (installed if missing; never a download).
+chromium:
+	@command -v chromium >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+## screenshots: run the browser tests and refresh the committed screenshots in docs/screenshots/
+screenshots: install chromium web
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/e2e/test_web.py
 
 # Debian's docker-compose (1.29) for the deployment test's `docker-compose config`, installed if missing
 # (without the Docker engine it recommends: the file is validated, never run).
@@ -75,12 +102,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy subgraphs tools tests bench client
 	$(BIN)/python -m tools.pyclient --check
+	cd web && node node_modules/.bin/tsc --noEmit -p .
 
 ## schema: for every subgraph in subgraphs/registry.py export its SDL, regenerate supergraph.yaml,
-## alembic.ini and docker-compose.yml, then compose schema/supergraph.graphql and the clients' schema/api.graphql,
-## and generate the typed Python client (client/service_tree_client) from it
+## alembic.ini and docker-compose.yml, compose schema/supergraph.graphql and the clients' schema/api.graphql, then
+## generate the typed clients from it: Python (client/service_tree_client) and the web app's documents (make codegen)
 schema: install
 	$(BIN)/python -m tools.schema
+	$(MAKE) --no-print-directory codegen
 
 ## admin: create an ADMIN user (asks for the password): make admin LOGIN=boss
 admin: install
@@ -98,4 +127,4 @@ wrk:
 		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
 
 clean:
-	rm -rf var $(VENV) $(TOOLS) router/node_modules
+	rm -rf var $(VENV) $(TOOLS) router/node_modules web/node_modules web/dist

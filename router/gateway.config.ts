@@ -2,7 +2,8 @@
 // Loaded by `hive-gateway supergraph` from the current directory (run it from router/,
 // e.g. `npm start`) or explicitly with `hive-gateway supergraph -c router/gateway.config.ts`.
 // Everything is configured from the environment; see README.md.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -359,7 +360,23 @@ function decodePart(part: string): any {
 
 /** Why the Authorization header cannot be trusted, or undefined when it is absent or good. */
 function tokenProblem(authorization: string | null, secret: string): string | undefined {
-  if (!authorization) return undefined;
+  return verifiedClaims(authorization, secret).problem;
+}
+
+/** The role of a good bearer token, or undefined when there is none or it is bad. */
+function tokenRole(authorization: string | null, secret: string): string | undefined {
+  const { claims } = verifiedClaims(authorization, secret);
+  return typeof claims?.role === 'string' ? claims.role : undefined;
+}
+
+function verifiedClaims(authorization: string | null, secret: string): { problem?: string; claims?: any } {
+  if (!authorization) return {};
+  const problem = claimsProblem(authorization, secret);
+  if (problem) return { problem };
+  return { claims: decodePart(authorization.trim().split(/\s+/, 2)[1]!.split('.')[1]!) };
+}
+
+function claimsProblem(authorization: string, secret: string): string | undefined {
   const [scheme, token = ''] = authorization.trim().split(/\s+/, 2);
   if (scheme.toLowerCase() !== 'bearer' || !token) return "Authorization must be 'Bearer <token>'";
   const parts = token.split('.');
@@ -444,6 +461,64 @@ const rejectWithCode = (_ctx: unknown, error: GraphQLError) => {
   extensions.http ??= { status: 400, spec: false };
 };
 
+/** The manifest of trusted documents: hash -> document text. Missing is an error only when it is enforced. */
+function loadPersistedDocuments(file: string, required: boolean): Map<string, string> {
+  if (!existsSync(file)) {
+    if (required) throw new Error(`trusted documents are enforced but ${file} does not exist`);
+    return new Map();
+  }
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  return new Map(Object.entries(manifest));
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Serves the built web app from `dir` on GET and HEAD of any path but the router's own: a file when it exists
+ * (hashed assets cached for good), index.html for a path without an extension (the app routes in the browser).
+ */
+function useStaticSite(dir: string, reserved: string[]): GatewayPlugin {
+  const root = path.resolve(dir);
+  const headers = (file: string): Record<string, string> => ({
+    'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'cache-control': file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  });
+  const isFile = (file: string) => existsSync(file) && statSync(file).isFile();
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if ((request.method !== 'GET' && request.method !== 'HEAD') || reserved.includes(url.pathname)) return;
+      let file: string;
+      try {
+        file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
+      } catch {
+        return endResponse(new fetchAPI.Response('Bad path', { status: 400 }));
+      }
+      if (file !== root && !file.startsWith(root + path.sep)) {
+        return endResponse(new fetchAPI.Response('Not found', { status: 404 }));
+      }
+      if (!isFile(file)) {
+        if (path.extname(file)) return endResponse(new fetchAPI.Response('Not found', { status: 404 }));
+        file = path.join(root, 'index.html');
+        if (!isFile(file)) return endResponse(new fetchAPI.Response('The web app is not built', { status: 404 }));
+      }
+      const body = request.method === 'HEAD' ? null : await readFile(file);
+      endResponse(new fetchAPI.Response(body, { status: 200, headers: headers(file) }));
+    },
+  };
+}
+
 // Production (SERVICE_TREE_ENV, as for the subgraphs) hides the schema from strangers: no introspection and
 // no "did you mean" suggestions, unless ROUTER_INTROSPECTION says otherwise. Development keeps both, for the
 // playground.
@@ -454,6 +529,16 @@ const jwtSecret = env.SERVICE_TREE_JWT_SECRET || (production ? '' : DEVELOPMENT_
 if (jwtSecret.length < 32) {
   throw new Error('SERVICE_TREE_JWT_SECRET must be set (32 characters or more) outside development');
 }
+// Trusted documents: the web app's operations (web/src/gql/persisted-documents.json, written by its codegen),
+// sent by hash. In production only they are accepted, besides any document sent with a SERVICE token (the
+// factory's deliveries); in development any document is, for the playground. ROUTER_TRUSTED_DOCUMENTS overrides.
+const trustedDocumentsOnly = envFlag('ROUTER_TRUSTED_DOCUMENTS', production);
+const persistedDocumentsPath = env.ROUTER_PERSISTED_DOCUMENTS
+  ? path.resolve(env.ROUTER_PERSISTED_DOCUMENTS)
+  : path.resolve(routerDir, '../web/src/gql/persisted-documents.json');
+const persistedDocuments = loadPersistedDocuments(persistedDocumentsPath, trustedDocumentsOnly);
+// The built web app (web/dist), served from this origin so that it needs no CORS; not served when unset.
+const webDir = env.ROUTER_WEB_DIR ? path.resolve(env.ROUTER_WEB_DIR) : undefined;
 const corsOrigins = (env.ROUTER_CORS_ORIGINS ?? '')
   .split(',')
   .map((origin) => origin.trim())
@@ -479,6 +564,18 @@ export const gatewayConfig = defineConfig({
     }),
   },
 
+  persistedDocuments: {
+    getPersistedOperation: (key: string) => persistedDocuments.get(key) ?? null,
+    allowArbitraryDocuments: trustedDocumentsOnly
+      ? (request: Request) => tokenRole(request.headers.get('authorization'), jwtSecret) === 'SERVICE'
+      : true,
+    customErrors: {
+      notFound: { message: 'Unknown document: this router accepts only the documents it knows', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400, spec: false } } },
+      persistedQueryOnly: { message: 'Only trusted documents are accepted: send a known document hash', extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400, spec: false } } },
+      keyNotFound: { message: 'No query and no document hash in the request', extensions: { code: 'BAD_REQUEST', http: { status: 400, spec: false } } },
+    },
+  },
+
   cors: corsOrigins.length ? { origin: corsOrigins, credentials: true } : false,
   disableIntrospection: introspection ? undefined : { disableIf: () => true },
 
@@ -496,6 +593,7 @@ export const gatewayConfig = defineConfig({
   readinessCheckEndpoint: '/readiness',
 
   plugins: () => [
+    ...(webDir ? [useStaticSite(webDir, ['/graphql', '/healthcheck', '/readiness'])] : []),
     useRequestBodyLimit(MAX_BODY_BYTES, MAX_DRAINED_BYTES),
     useTokenCheck(jwtSecret),
     // The built-in `maxDepth` option counts fragment spreads as levels; flattening them

@@ -23,7 +23,7 @@ from subgraphs.purchase import seed as purchase_seed
 from subgraphs.shop import seed as shop_seed
 from tools.client import SyncGraph
 from tools.postgres import Cluster, reachable_by_server
-from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, Stack, free_port, port_is_free
+from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, WEB_DIST, Stack, free_port, port_is_free
 
 logger = logging.getLogger("run")
 
@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     except PortTaken as error:
         logger.error("%s", error)
         return 2
+    if (WEB_DIST / "index.html").exists():
+        stack.web_dir = WEB_DIST
     cluster = None
     if args.postgres:
         cluster, stack.databases = _postgres(stack.data_dir)
@@ -176,12 +178,14 @@ def _serve(stack: Stack, *, postgres: Cluster | None) -> int:
             _demo_purchase(stack, seeded)
         logger.info(
             "\nService Tree is up.\n"
+            "  web app: %s\n"
             "  playground + endpoint: %s\n"
             "  subgraphs: %s\n"
             "  demo customer: login %r, password %r\n"
             "  data and logs: %s\n"
             "%s"
             "Ctrl-C stops everything.",
+            stack.web_url if stack.web_dir else "not built (make web builds it)",
             stack.router_url,
             ", ".join(f"{name} {stack.subgraph_url(name)}" for name in SUBGRAPHS),
             purchase_seed.DEMO_LOGIN,

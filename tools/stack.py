@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SUBGRAPHS = registry.NAMES
 DEFAULT_PORTS = {registry.ROUTER: registry.ROUTER_PORT, **{sub.name: sub.port for sub in registry.SUBGRAPHS}}
 ROUTER_BIN = ROOT / "router" / "node_modules" / ".bin" / "hive-gateway"
+# The built web app (`make web`), which the router serves from its own origin when a stack asks for it.
+WEB_DIST = ROOT / "web" / "dist"
 # V8 would let the router's heap grow to a quarter of the machine's memory before collecting hard; 256 MB
 # keeps it near 300 MB resident under load at the same throughput (bench/README.md).
 ROUTER_NODE_OPTIONS = "--max-old-space-size=256"
@@ -125,6 +127,8 @@ class Stack:
     processes: dict[str, Process] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
     workers: int = 1
+    # The built web app the router serves at `web_url` (its own origin, so the app needs no CORS), if any.
+    web_dir: Path | None = None
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, **environment: str) -> "Stack":
@@ -140,6 +144,11 @@ class Stack:
     def router_url(self) -> str:
         return self.subgraph_url(registry.ROUTER)
 
+    @property
+    def web_url(self) -> str:
+        """Where the router serves the web app (when `web_dir` is set)."""
+        return f"http://127.0.0.1:{self.ports[registry.ROUTER]}/"
+
     def subgraph_url(self, name: str) -> str:
         """The /graphql URL of the process `name` (a subgraph or the router)."""
         return f"http://127.0.0.1:{self.ports[name]}/graphql"
@@ -153,6 +162,8 @@ class Stack:
                 env[f"{subgraph.env_prefix}{setting.upper()}"] = self.subgraph_url(target)
         env["ROUTER_PORT"] = str(self.ports[registry.ROUTER])
         env["ROUTER_SUPERGRAPH"] = str(ROOT / "schema" / "supergraph.graphql")
+        if self.web_dir is not None:
+            env["ROUTER_WEB_DIR"] = str(self.web_dir)
         return env
 
     def create_admin(self, login: str, password: str) -> str:

@@ -168,6 +168,9 @@ def production(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -
         SERVICE_TREE_ENV="production",
         SERVICE_TREE_JWT_SECRET="a-production-secret-of-at-least-32-characters",
         ROUTER_CORS_ORIGINS=SHOP_ORIGIN,
+        # These tests send their own documents; trusted documents, on by default in production, have theirs
+        # (test_trusted_documents.py).
+        ROUTER_TRUSTED_DOCUMENTS="0",
     ) as stack:
         yield stack
 

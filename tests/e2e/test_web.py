@@ -1,0 +1,382 @@
+"""The web app in a real browser (Debian's Chromium driven by Playwright) against the real stack, served by the
+router from its own origin: a customer registers, searches, buys and sees the purchase; a buy beyond stock
+changes nothing; an admin watches a craft's stock grow and pauses it; an expired token sends the user to log in.
+
+Every page visited is checked with axe-core (no serious or critical violations) at 375 and 1280 px, and written
+as a screenshot under var/screenshots (SCREENSHOTS_DIR, e.g. docs/screenshots for `make screenshots`). A console
+error fails the test. Waits are Playwright's conditions with deadlines, or `poll` over the API.
+"""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+
+from subgraphs._common.auth import Role, issue_token
+from subgraphs._common.settings import DEVELOPMENT_SECRET
+from tests.databases import Databases
+from tests.e2e.helpers import (
+    ADMIN_LOGIN,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    Catalog,
+    Router,
+    admin_token,
+    create_catalog,
+    create_craft,
+    create_factory,
+    unique,
+)
+from tools.stack import ROOT, WEB_DIST, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
+
+WIDTHS = (375, 1280)
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / os.environ.get("SCREENSHOTS_DIR", "var/screenshots")
+# Generous: two cores shared with other test runs.
+TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "Debian's chromium is required (make chromium installs it)"
+    return found
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
+    """The whole system, with the router serving the built web app."""
+    assert (WEB_DIST / "index.html").exists(), "the web app is not built: run `make web`"
+    data_dir = tmp_path_factory.mktemp("web-stack")
+    stack = replace(Stack.on_free_ports(data_dir), databases=databases.for_stack(data_dir), web_dir=WEB_DIST)
+    with stack.running() as started:
+        yield started
+
+
+async def _router_call(url: str, make: Callable[[Router], Any]) -> Any:
+    async with httpx.AsyncClient(timeout=60) as client:
+        return await make(Router(client, url))
+
+
+def call(stack: Stack, make: Callable[[Router], Any]) -> Any:
+    """Run `make(router)` (an async helper of tests.e2e.helpers) from these synchronous tests: on a thread of
+    its own, since Playwright's synchronous API keeps an event loop on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _router_call(stack.router_url, make)).result()
+
+
+def data(stack: Stack, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+    return call(stack, lambda router: router.data(query, variables, token=token))
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Stack) -> str:
+    return admin_token(stack)
+
+
+@pytest.fixture(scope="module")
+def catalog(stack: Stack, admin: str) -> Catalog:
+    products = {
+        "Dairy": [("Gouda cheese", 45000, 50), ("Farm butter", 23000, 3)],
+        "Bakery": [("Sourdough loaf", 12000, 40)],
+    }
+    return call(stack, lambda router: create_catalog(router, admin, products, prefix="Web shop"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=_chromium(), headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+class Console:
+    """Console errors and uncaught exceptions of a page; `allowed` patterns are expected ones."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        self.allowed: list[re.Pattern[str]] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and not any(p.search(message.text) for p in self.allowed):
+            self.errors.append(message.text)
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[tuple[Page, Console]]:
+    """A fresh browser session (its own sessionStorage) on the web app; fails the test on console errors."""
+    context = browser.new_context(base_url=stack.web_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    console = Console(page)
+    try:
+        yield page, console
+        assert console.errors == [], f"console errors: {console.errors}"
+    finally:
+        context.close()
+
+
+def check_page(page: Page, name: str) -> None:
+    """At each width: no serious or critical axe-core violation, and a screenshot `<name>-<width>.png`."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        results = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
+        bad = [
+            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], f"{name} at {width}px: {json.dumps(bad, indent=1)}"
+        # Nothing wider than the screen: usable on a phone without sideways scrolling.
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} at {width}px is {overflow}px wider than the window"
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def log_in(page: Page, login: str, password: str) -> None:
+    page.goto("#/login")
+    page.get_by_label("Login", exact=True).fill(login)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def register(page: Page, login: str) -> None:
+    page.goto("#/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Choose a login").fill(login)
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_label("First name").fill("Anna")
+    page.get_by_label("Last name").fill("Smirnova")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def open_shop(page: Page, catalog: Catalog) -> None:
+    page.goto("#/shops")
+    page.get_by_role("link", name=catalog.name).click()
+    expect(page.get_by_role("heading", name=catalog.name, level=1)).to_be_visible()
+
+
+def add_to_cart(page: Page, product: str, quantity: int) -> None:
+    page.get_by_label(f"Quantity of {product}", exact=True).fill(str(quantity))
+    page.get_by_role("button", name=f"Add to cart: {product}").click()
+    expect(page.get_by_label(f"Quantity of {product} in cart")).to_have_value(str(quantity))
+
+
+MY_PURCHASES = (
+    "{ me { purchases { totalCount nodes { name total check { lines { quantity product { name } } } } } } }"
+)
+STOCK = "query($id: ID!) { product(id: $id) { stock } }"
+
+
+def stock(stack: Stack, product_id: str) -> int:
+    return int(data(stack, STOCK, {"id": product_id})["product"]["stock"])
+
+
+def test_a_customer_registers_searches_buys_two_products_and_sees_the_purchase(
+    page: tuple[Page, Console], stack: Stack, catalog: Catalog
+) -> None:
+    tab, _ = page
+    tab.goto("#/login")
+    expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
+    check_page(tab, "login")
+    register(tab, unique("web"))
+    expect(tab.get_by_role("link", name=catalog.name)).to_be_visible()
+    check_page(tab, "shops")
+    open_shop(tab, catalog)
+    check_page(tab, "shop")
+
+    tab.get_by_label("Search products").fill("cheese")
+    tab.get_by_role("button", name="Search", exact=True).click()
+    expect(tab.get_by_text("1 found for “cheese”")).to_be_visible()
+    expect(tab.locator("[data-product]")).to_have_count(1)
+    add_to_cart(tab, "Gouda cheese", 2)
+    tab.get_by_role("button", name="Show all").click()
+    expect(tab.locator("[data-product]")).to_have_count(3)
+    add_to_cart(tab, "Sourdough loaf", 1)
+    tab.get_by_label("Name this purchase").fill("Weekend")
+    check_page(tab, "cart")
+
+    cheese = catalog.products["Gouda cheese"]
+    before = stock(stack, cheese.id)
+    # Two clicks in a row: one checkout attempt, one idempotency key, one purchase.
+    tab.get_by_role("button", name="Buy").dblclick()
+    expect(tab.get_by_text(re.compile(r"Bought: check #\d+"))).to_be_visible()
+    expect(tab.get_by_text("Your cart for this shop is empty.")).to_be_visible()
+
+    token = tab.evaluate("JSON.parse(sessionStorage.getItem('service-tree.session')).token")
+    purchases = data(stack, MY_PURCHASES, token=token)["me"]["purchases"]
+    assert purchases["totalCount"] == 1, purchases
+    assert stock(stack, cheese.id) == before - 2
+
+    tab.get_by_role("link", name="See my purchases").click()
+    purchase = tab.locator("[data-purchase='Weekend']")
+    expect(purchase).to_be_visible()
+    expect(purchase).to_contain_text(catalog.name)
+    rows = purchase.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Gouda cheese")).to_contain_text("Dairy")
+    expect(rows.filter(has_text="Gouda cheese").locator("td").nth(2)).to_have_text("2")
+    expect(rows.filter(has_text="Sourdough loaf")).to_contain_text("Bakery")
+    expect(purchase).to_contain_text(f"{(2 * 45000 + 12000) / 100:.2f} ₽")
+    check_page(tab, "purchases")
+
+
+def test_a_buy_beyond_stock_shows_the_stock_message_and_changes_nothing(
+    page: tuple[Page, Console], stack: Stack, catalog: Catalog
+) -> None:
+    tab, _ = page
+    register(tab, unique("web"))
+    open_shop(tab, catalog)
+    butter = catalog.products["Farm butter"]
+    assert stock(stack, butter.id) == 3
+    add_to_cart(tab, "Farm butter", 5)
+    tab.get_by_role("button", name="Buy").click()
+
+    line = tab.locator("[data-line='Farm butter']")
+    expect(line.get_by_role("alert")).to_have_text("Not enough in stock: only 3 left.")
+    check_page(tab, "insufficient-stock")
+    # Nothing lost from the cart, nothing bought, no stock taken.
+    expect(tab.get_by_label("Quantity of Farm butter in cart")).to_have_value("5")
+    assert stock(stack, butter.id) == 3
+    token = tab.evaluate("JSON.parse(sessionStorage.getItem('service-tree.session')).token")
+    assert data(stack, MY_PURCHASES, token=token)["me"]["purchases"]["totalCount"] == 0
+
+
+def test_an_admin_creates_a_shop_with_a_category_and_a_product_tops_up_its_stock_and_edits_it(
+    page: tuple[Page, Console], stack: Stack, admin: str
+) -> None:
+    tab, _ = page
+    log_in(tab, ADMIN_LOGIN, ADMIN_PASSWORD)
+    tab.get_by_role("link", name="Catalog").click()
+    new_shop = tab.locator("details", has_text="New shop")
+    new_shop.locator("summary").click()
+    name = unique("Tea house")
+    new_shop.get_by_label("Shop name").fill(name)
+    new_shop.get_by_label("Address").fill("5 Arbat St, Moscow")
+    new_shop.get_by_label("Phone").fill("+7 495 000-00-00")
+    new_shop.get_by_role("button", name="Create shop").click()
+    expect(tab.get_by_role("heading", name=name, level=2)).to_be_visible()
+
+    tab.get_by_label("New category").fill("Tea")
+    tab.get_by_role("button", name="Add category").click()
+    expect(tab.locator("#categories-heading + p")).to_have_text("Tea")
+
+    new_product = tab.locator("details", has_text="New product")
+    new_product.locator("summary").click()
+    new_product.get_by_label("Product name").fill("Green tea")
+    new_product.get_by_label("Price (kopecks)").fill("30000")
+    new_product.get_by_label("Category of the new product").select_option(label="Tea")
+    new_product.get_by_role("button", name="Add product").click()
+    card = tab.locator("[data-product='Green tea']")
+    expect(card).to_contain_text("300.00 ₽ · 0 in stock · Tea")
+
+    card.get_by_label("Deliver units of Green tea").fill("7")
+    card.get_by_role("button", name="Deliver").click()
+    expect(card.locator(".stock")).to_have_text("7")
+    card.locator("summary").click()
+    card.get_by_label("Price (kopecks)").fill("31000")
+    card.get_by_role("button", name="Save product").click()
+    expect(card).to_contain_text("310.00 ₽ · 7 in stock · Tea")
+
+    found = data(
+        stack,
+        "query($q: String!) { searchProducts(query: $q) { price stock shop { name } } }",
+        {"q": "Green tea"},
+    )
+    assert found["searchProducts"] == [{"price": 31000, "stock": 7, "shop": {"name": name}}]
+
+
+def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
+    page: tuple[Page, Console], stack: Stack, catalog: Catalog, admin: str
+) -> None:
+    tab, _ = page
+    loaf = catalog.products["Sourdough loaf"]
+    factory = call(stack, lambda router: create_factory(router, admin, "Bakery works"))
+    craft = call(
+        stack, lambda router: create_craft(router, admin, factory["id"], loaf.id, count=5, interval=1)
+    )
+    log_in(tab, ADMIN_LOGIN, ADMIN_PASSWORD)
+    tab.get_by_role("link", name="Catalog").click()
+    expect(tab.get_by_role("heading", name="Catalog")).to_be_visible()
+    expect(tab.get_by_role("button", name="Save shop")).to_be_visible()
+    check_page(tab, "admin-catalog")
+
+    tab.get_by_role("link", name="Factories").click()
+    card = tab.locator(f"[aria-labelledby='craft-{craft['id']}']")
+    shown = card.locator(".stock")
+    expect(shown).to_be_visible()
+    first = int(shown.inner_text())
+    # Stock visibly grows: the page polls, and deliveries land every second.
+    expect(shown).not_to_have_text(str(first), timeout=60_000)
+    expect(card.locator("td.status.delivered").first).to_be_visible()
+    check_page(tab, "factories")
+
+    card.get_by_role("button", name="Pause Sourdough loaf").click()
+    expect(card.get_by_text("paused", exact=True)).to_be_visible()
+    paused_at = time.time()
+    # Runs stop: for three intervals after the pause no run is scheduled after it (one in flight may finish).
+    query = "query($id: ID!) { craft(id: $id) { active nextRunAt runs(last: 50) { scheduledAt status } } }"
+    deadline = time.monotonic() + 3.5
+    while time.monotonic() < deadline:
+        state = data(stack, query, {"id": craft["id"]}, token=admin)["craft"]
+        assert state["active"] is False and state["nextRunAt"] is None
+        late = [
+            run
+            for run in state["runs"]
+            if _epoch(run["scheduledAt"]) > paused_at + 0.5  # the clock of the click and of the scheduler
+        ]
+        assert late == [], late
+    settled = stock(stack, loaf.id)
+    expect(shown).to_have_text(str(settled))
+
+
+def _epoch(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def test_an_expired_token_sends_the_user_to_log_in_with_a_message(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, console = page
+    # The router refuses the expired token with 401, which Chromium logs as a failed resource: expected here.
+    console.allowed.append(re.compile(r"status of 401"))
+    expired, _ = issue_token(secret=DEVELOPMENT_SECRET, subject="1", role=Role.CUSTOMER, ttl_seconds=-60)
+    session = {"token": expired, "user": {"id": "1", "login": "gone", "firstName": "Old", "role": "CUSTOMER"}}
+    tab.goto("#/shops")
+    tab.evaluate("s => sessionStorage.setItem('service-tree.session', s)", json.dumps(session))
+    tab.goto("#/purchases")
+    tab.reload()
+    expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(tab.get_by_role("status")).to_have_text("Your session has expired. Please log in again.")
+    expect(tab.get_by_role("link", name="Log in")).to_be_visible()
+    assert tab.evaluate("sessionStorage.getItem('service-tree.session')") is None
+    check_page(tab, "session-expired")

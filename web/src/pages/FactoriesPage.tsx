@@ -1,0 +1,149 @@
+import { useState, type FormEvent } from 'react';
+
+import { ErrorText, Field, Select } from '../components';
+import { fieldOf, when } from '../errors';
+import {
+  AllProductsDocument,
+  CreateCraftDocument,
+  CreateFactoryDocument,
+  FactoriesDocument,
+  PauseCraftDocument,
+  ResumeCraftDocument,
+  type FactoriesQuery,
+} from '../gql/graphql';
+import { useMutation, useQuery } from '../hooks';
+
+const POLL_MS = 2000;
+type Craft = FactoriesQuery['factories'][number]['crafts'][number];
+
+/** Factories and their crafts, polled so that runs and stock show as they happen (ADMIN). */
+export function FactoriesPage() {
+  const factories = useQuery(FactoriesDocument, { runs: 5 }, { pollMs: POLL_MS });
+  const list = factories.data?.factories ?? [];
+  return (
+    <div className="admin">
+      <h1>Factories</h1>
+      <p className="hint">Updated every {POLL_MS / 1000} seconds.</p>
+      <ErrorText error={factories.error} />
+      <CreateFactory onCreated={factories.reload} />
+      {list.length > 0 && <CreateCraft factories={list} onCreated={factories.reload} />}
+      {list.map((factory) => (
+        <section key={factory.id} aria-labelledby={`factory-${factory.id}`} className="factory">
+          <h2 id={`factory-${factory.id}`}>{factory.name}</h2>
+          {factory.crafts.length === 0 && <p>No crafts yet.</p>}
+          <ul className="cards">
+            {factory.crafts.map((craft) => (
+              <CraftItem key={craft.id} craft={craft} onChanged={factories.reload} />
+            ))}
+          </ul>
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function CraftItem({ craft, onChanged }: { craft: Craft; onChanged: () => void }) {
+  const pause = useMutation(PauseCraftDocument);
+  const resume = useMutation(ResumeCraftDocument);
+  const toggle = async () => {
+    const done = craft.active ? await pause.run({ id: craft.id }) : await resume.run({ id: craft.id });
+    if (done) onChanged();
+  };
+  const headingId = `craft-${craft.id}`;
+  return (
+    <li className="card craft" aria-labelledby={headingId} data-craft={craft.product.name}>
+      <h3 id={headingId}>{craft.product.name}</h3>
+      <p>
+        {craft.countPerRun} every {craft.intervalSeconds} s for {craft.product.shop.name} ·{' '}
+        stock <strong className="stock">{craft.product.stock}</strong>
+      </p>
+      <p>
+        <span className={craft.active ? 'tag ok' : 'tag'}>{craft.active ? 'active' : 'paused'}</span>{' '}
+        next run: {craft.active ? when(craft.nextRunAt) : '—'}
+      </p>
+      <button type="button" onClick={toggle} disabled={pause.pending || resume.pending}>
+        {craft.active ? `Pause ${craft.product.name}` : `Resume ${craft.product.name}`}
+      </button>
+      <ErrorText error={pause.error ?? resume.error} />
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={`Recent runs of ${craft.product.name}`}>
+        <table className="runs">
+          <caption>Recent runs</caption>
+          <thead>
+            <tr><th scope="col">Scheduled</th><th scope="col">Status</th><th scope="col">Tries</th><th scope="col">Error</th></tr>
+          </thead>
+          <tbody>
+            {craft.runs.map((run) => (
+              <tr key={run.id}>
+                <td>{new Date(run.scheduledAt).toLocaleTimeString()}</td>
+                <td className={`status ${run.status.toLowerCase()}`}>{run.status}</td>
+                <td>{run.attempts}</td>
+                <td>{run.error ?? ''}</td>
+              </tr>
+            ))}
+            {craft.runs.length === 0 && (
+              <tr><td colSpan={4}>No runs yet.</td></tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </li>
+  );
+}
+
+function CreateFactory({ onCreated }: { onCreated: () => void }) {
+  const create = useMutation(CreateFactoryDocument);
+  const [name, setName] = useState('');
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (await create.run({ name })) {
+      setName('');
+      onCreated();
+    }
+  };
+  return (
+    <form onSubmit={submit} className="row">
+      <Field label="New factory" required value={name} error={create.error} onChange={(e) => setName(e.target.value)} />
+      <button type="submit" disabled={create.pending}>Create factory</button>
+    </form>
+  );
+}
+
+function CreateCraft({ factories, onCreated }: { factories: FactoriesQuery['factories']; onCreated: () => void }) {
+  const products = useQuery(AllProductsDocument, {});
+  const create = useMutation(CreateCraftDocument);
+  const [form, setForm] = useState({ factoryId: '', productId: '', countPerRun: '1', intervalSeconds: '10' });
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const input = {
+      factoryId: form.factoryId || (factories[0]?.id ?? ''),
+      productId: form.productId || (products.data?.products.nodes[0]?.id ?? ''),
+      countPerRun: Number(form.countPerRun),
+      intervalSeconds: Number(form.intervalSeconds),
+    };
+    if (await create.run({ input })) onCreated();
+  };
+  const on = (field: string) => (fieldOf(create.error) === field ? create.error : undefined);
+  return (
+    <details>
+      <summary>New craft</summary>
+      <form onSubmit={submit}>
+        <Select label="Factory" value={form.factoryId} onChange={(factoryId) => setForm({ ...form, factoryId })}>
+          {factories.map((f) => (
+            <option key={f.id} value={f.id}>{f.name}</option>
+          ))}
+        </Select>
+        <Select label="Product" value={form.productId} onChange={(productId) => setForm({ ...form, productId })}>
+          {products.data?.products.nodes.map((p) => (
+            <option key={p.id} value={p.id}>{p.name} ({p.shop.name})</option>
+          ))}
+        </Select>
+        <Field label="Units per run" type="number" min={1} required value={form.countPerRun} error={on('countPerRun')}
+          onChange={(e) => setForm({ ...form, countPerRun: e.target.value })} />
+        <Field label="Every (seconds)" type="number" min={1} required value={form.intervalSeconds}
+          error={on('intervalSeconds')} onChange={(e) => setForm({ ...form, intervalSeconds: e.target.value })} />
+        <ErrorText error={fieldOf(create.error) ? null : create.error} />
+        <button type="submit" disabled={create.pending}>Create craft</button>
+      </form>
+    </details>
+  );
+}
