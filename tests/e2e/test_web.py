@@ -13,11 +13,11 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -48,6 +48,7 @@ SCREENSHOTS = ROOT / os.environ.get("SCREENSHOTS_DIR", "var/screenshots")
 # Generous: two cores shared with other test runs.
 TIMEOUT_MS = 30_000
 expect.set_options(timeout=TIMEOUT_MS)
+T = TypeVar("T")
 
 
 def _chromium() -> str:
@@ -66,12 +67,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Ite
         yield started
 
 
-async def _router_call(url: str, make: Callable[[Router], Any]) -> Any:
+async def _router_call(url: str, make: Callable[[Router], Awaitable[T]]) -> T:
     async with httpx.AsyncClient(timeout=60) as client:
         return await make(Router(client, url))
 
 
-def call(stack: Stack, make: Callable[[Router], Any]) -> Any:
+def call(stack: Stack, make: Callable[[Router], Awaitable[T]]) -> T:
     """Run `make(router)` (an async helper of tests.e2e.helpers) from these synchronous tests: on a thread of
     its own, since Playwright's synchronous API keeps an event loop on this one."""
     with ThreadPoolExecutor(1) as pool:
@@ -93,7 +94,7 @@ def catalog(stack: Stack, admin: str) -> Catalog:
         "Dairy": [("Gouda cheese", 45000, 50), ("Farm butter", 23000, 3)],
         "Bakery": [("Sourdough loaf", 12000, 40)],
     }
-    return call(stack, lambda router: create_catalog(router, admin, products, prefix="Web shop"))  # type: ignore[no-any-return]
+    return call(stack, lambda router: create_catalog(router, admin, products, prefix="Web shop"))
 
 
 @pytest.fixture(scope="module")
@@ -321,9 +322,7 @@ def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
     tab, _ = page
     loaf = catalog.products["Sourdough loaf"]
     factory = call(stack, lambda router: create_factory(router, admin, "Bakery works"))
-    craft = call(
-        stack, lambda router: create_craft(router, admin, factory["id"], loaf.id, count=5, interval=1)
-    )
+    craft = call(stack, lambda router: create_craft(router, admin, factory.id, loaf.id, count=5, interval=1))
     log_in(tab, ADMIN_LOGIN, ADMIN_PASSWORD)
     tab.get_by_role("link", name="Catalog").click()
     expect(tab.get_by_role("heading", name="Catalog")).to_be_visible()
@@ -331,7 +330,7 @@ def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
     check_page(tab, "admin-catalog")
 
     tab.get_by_role("link", name="Factories").click()
-    card = tab.locator(f"[aria-labelledby='craft-{craft['id']}']")
+    card = tab.locator(f"[aria-labelledby='craft-{craft.id}']")
     shown = card.locator(".stock")
     expect(shown).to_be_visible()
     first = int(shown.inner_text())
@@ -347,7 +346,7 @@ def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
     query = "query($id: ID!) { craft(id: $id) { active nextRunAt runs(last: 50) { scheduledAt status } } }"
     deadline = time.monotonic() + 3.5
     while time.monotonic() < deadline:
-        state = data(stack, query, {"id": craft["id"]}, token=admin)["craft"]
+        state = data(stack, query, {"id": craft.id}, token=admin)["craft"]
         assert state["active"] is False and state["nextRunAt"] is None
         late = [
             run
