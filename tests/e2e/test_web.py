@@ -379,3 +379,22 @@ def test_an_expired_token_sends_the_user_to_log_in_with_a_message(
     expect(tab.get_by_role("link", name="Log in")).to_be_visible()
     assert tab.evaluate("sessionStorage.getItem('service-tree.session')") is None
     check_page(tab, "session-expired")
+
+
+def test_the_playground_opens_with_a_collection_ready_to_run(browser: Browser, stack: Stack) -> None:
+    """The router's playground (development) lists "Service Tree: start here": the demo customer's Login and the
+    flagship query, which opens in the editor; its screenshot is the README's."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        tab.goto(stack.router_url)
+        expect(tab.get_by_text("Service Tree: start here").first).to_be_visible()
+        tab.get_by_text("Service Tree: start here").first.click()  # opens the collection
+        expect(tab.get_by_text("1. Log in as the demo customer").first).to_be_visible()
+        tab.get_by_text("2. My purchases (the flagship query)").first.click()
+        expect(tab.get_by_text("query MyPurchases").first).to_be_visible()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / "playground-1280.png"))
+    finally:
+        context.close()
