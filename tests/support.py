@@ -5,6 +5,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import httpx
@@ -44,19 +45,25 @@ def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors") or []]
 
 
+_counting: ContextVar[bool] = ContextVar("counting_statements", default=False)
+
+
 @contextmanager
 def count_statements(engine: Engine) -> Iterator[list[str]]:
-    """Collect every SQL statement `engine` runs inside the block."""
+    """Collect the SQL statements `engine` runs for the code inside the block: the requests it makes to in-process
+    apps (which run in its context, as do the database threads they hand work to), not background timers."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+        if _counting.get() and not statement.startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
+    token = _counting.set(True)
     try:
         yield statements
     finally:
+        _counting.reset(token)
         event.remove(engine, "before_cursor_execute", record)
 
 

@@ -409,6 +409,8 @@ def claim_due_records(
         .returning(_OUTBOX.c.check_id, _OUTBOX.c.request_id)
     ).all()
     origins: dict[int, str | None] = {row[0]: row[1] for row in claimed}
+    if not origins:
+        return []  # the common case of a timer round: nothing due, and no second statement
     checks = rows.by_ids(session, Check, sorted(origins))
     return [purchase_record(check, request_id=origins[check_id]) for check_id, check in checks.items()]
 
