@@ -14,9 +14,15 @@ def text(value: str, *, field: str, max_length: int, allow_empty: bool = False) 
 
 def without_nul(value: str, *, field: str) -> str:
     """`value`, refused when it holds a NUL character (PostgreSQL cannot store one in text)."""
-    if "\x00" in value:
-        raise BadUserInput(f"'{field}' may not contain NUL characters", field=field)
+    problem = nul_problem(value, field=field)
+    if problem is not None:
+        raise problem
     return value
+
+
+def nul_problem(value: str, *, field: str) -> BadUserInput | None:
+    """Why `value` cannot be stored when it holds a NUL character, for checks that collect problems."""
+    return BadUserInput(f"'{field}' may not contain NUL characters", field=field) if "\x00" in value else None
 
 
 def bounded(value: int, *, field: str, low: int, high: int) -> int:

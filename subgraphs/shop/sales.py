@@ -13,7 +13,7 @@ from subgraphs._common.auth import Principal, Role
 from subgraphs._common.backoff import next_attempt_at
 from subgraphs._common.db import after_commit, utcnow
 from subgraphs._common.errors import AppError, BadUserInput, Conflict, Forbidden, InsufficientStock, NotFound
-from subgraphs._common.inputs import text
+from subgraphs._common.inputs import nul_problem, text
 from subgraphs._common.pagination import Listing, Page, Sort
 from subgraphs._common.payment import Payment
 from subgraphs.shop.models import Category, Check, CheckLine, Delivery, Outbox, Product, Shop
@@ -261,8 +261,8 @@ class DeliveryOrder:
 def _order_problem(order: DeliveryOrder) -> BadUserInput | None:
     if not 1 <= len(order.key) <= 200:
         return BadUserInput("'key' must be 1 to 200 characters", field="key")
-    if "\x00" in order.key:
-        return BadUserInput("'key' may not contain NUL characters", field="key")
+    if (problem := nul_problem(order.key, field="key")) is not None:
+        return problem
     if not 1 <= order.count <= MAX_DELIVERY:
         return BadUserInput(f"'count' must be between 1 and {MAX_DELIVERY}", field="count")
     return None

@@ -213,6 +213,11 @@ def _products(
     return query
 
 
+def _filter_params(**filters: Sequence[int] | None) -> dict[str, list[int]]:
+    """The bound parameters of the filters given (a filter left as None is off)."""
+    return {name: list(values) for name, values in filters.items() if values is not None}
+
+
 @functools.cache
 def _product_listing(ids: bool, shop_ids: bool, category_ids: bool) -> Listing:
     # One listing per combination of filters: each is built and compiled once.
@@ -231,14 +236,9 @@ def list_products(
     after: str | None,
 ) -> Page[ProductView]:
     """Products by id, filtered by whichever filters are given."""
-    filters = {"ids": ids, "shop_ids": shop_ids, "category_ids": category_ids}
-    listing = _product_listing(ids is not None, shop_ids is not None, category_ids is not None)
-    page = listing.page(
-        session,
-        first=first,
-        after=after,
-        **{key: list(value) for key, value in filters.items() if value is not None},
-    )
+    params = _filter_params(ids=ids, shop_ids=shop_ids, category_ids=category_ids)
+    listing = _product_listing("ids" in params, "shop_ids" in params, "category_ids" in params)
+    page = listing.page(session, first=first, after=after, **params)
     return replace(page, rows=product_views(session, page.rows))
 
 
@@ -255,10 +255,9 @@ def search_products(
     statement = _products(
         shop_ids=shop_ids is not None, category_ids=category_ids is not None, name_contains=needle
     )
-    params: dict[str, Any] = {"limit": page_size(first)}
-    if shop_ids is not None:
-        params["shop_ids"] = list(shop_ids)
-    if category_ids is not None:
-        params["category_ids"] = list(category_ids)
+    params: dict[str, Any] = {
+        "limit": page_size(first),
+        **_filter_params(shop_ids=shop_ids, category_ids=category_ids),
+    }
     found = session.exec(statement.order_by(col(Product.id)).limit(bindparam("limit")), params=params).all()
     return product_views(session, found)
