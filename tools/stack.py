@@ -153,6 +153,10 @@ class Stack:
         """The /graphql URL of the process `name` (a subgraph or the router)."""
         return f"http://127.0.0.1:{self.ports[name]}/graphql"
 
+    def metrics_url(self, name: str) -> str:
+        """The Prometheus /metrics URL of the process `name` (a subgraph or the router)."""
+        return f"http://127.0.0.1:{self.ports[name]}/metrics"
+
     def _env(self) -> dict[str, str]:
         env = {**os.environ, **self.environment, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         for subgraph in registry.SUBGRAPHS:

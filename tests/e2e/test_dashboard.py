@@ -60,8 +60,7 @@ class Scrape:
 async def scrape_all(http: httpx.AsyncClient, stack: Stack) -> Scrape:
     scraped = Scrape()
     for process in PROCESSES:
-        base = stack.subgraph_url(process).rsplit("/graphql", 1)[0]
-        response = await http.get(f"{base}/metrics")
+        response = await http.get(stack.metrics_url(process))
         assert response.status_code == 200, f"{process}: {response.text}"
         for line in response.text.splitlines():
             if match := SERIES.match(line):

@@ -92,8 +92,7 @@ async def scrape(
     http: httpx.AsyncClient, stack: Stack, process: str
 ) -> dict[tuple[str, tuple[str, ...]], float]:
     """Every sample of a process's /metrics: (name, sorted label pairs) -> value."""
-    base = stack.subgraph_url(process).rsplit("/graphql", 1)[0]
-    response = await http.get(f"{base}/metrics")
+    response = await http.get(stack.metrics_url(process))
     assert response.status_code == 200, response.text
     samples = {}
     for family in text_string_to_metric_families(response.text):
@@ -330,7 +329,6 @@ async def _traces(receiver: Receiver) -> dict[str, list[Any]]:
 
 def test_every_subgraph_serves_metrics(observed: Stack) -> None:
     for name in registry.NAMES:
-        base = observed.subgraph_url(name).rsplit("/graphql", 1)[0]
-        response = httpx.get(f"{base}/metrics", timeout=30)
+        response = httpx.get(observed.metrics_url(name), timeout=30)
         assert response.status_code == 200
         assert "service_tree_graphql_requests_total" in response.text or name == "factory"
