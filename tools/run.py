@@ -15,11 +15,11 @@ from pathlib import Path
 from types import FrameType
 
 from client.service_tree_client import BuyInput, BuyItem, Payment
-from subgraphs._common.auth import Role, issue_token
 from subgraphs._common.db import Database
 from subgraphs._common.settings import SubgraphSettings
 from subgraphs.factory import seed as factory_seed
 from subgraphs.purchase import seed as purchase_seed
+from subgraphs.purchase.services import issue_user_token
 from subgraphs.shop import seed as shop_seed
 from tools.client import SyncGraph
 from tools.postgres import Cluster, reachable_by_server
@@ -95,25 +95,16 @@ async def _seed(stack: Stack) -> shop_seed.DemoShop | None:
     return shop if created else None
 
 
-def _playground_token(stack: Stack) -> str | None:
-    """A token of the demo customer for the playground's MyPurchases tab (development only)."""
+async def _playground_token(stack: Stack) -> str | None:
+    """A token of the demo customer for the playground's MyPurchases query (development only)."""
     settings = SubgraphSettings(database_url=stack.database_url("purchase"))
     if settings.environment != "development":
         return None
-    db = Database(settings.database_url)
-    try:
-        user_id = db.read_now(purchase_seed.demo_user_id)
-    finally:
-        db.engine.dispose()
-    if user_id is None:
+    async with _database(stack, "purchase") as db:
+        user = await db.read(purchase_seed.demo_user)
+    if user is None:
         return None
-    token, _ = issue_token(
-        secret=settings.jwt_secret,
-        subject=str(user_id),
-        role=Role.CUSTOMER,
-        ttl_seconds=settings.token_ttl_seconds,
-    )
-    return token
+    return issue_user_token(user, secret=settings.jwt_secret, ttl_seconds=settings.token_ttl_seconds).token
 
 
 def _demo_purchase(stack: Stack, shop: shop_seed.DemoShop) -> None:
@@ -169,7 +160,7 @@ def _serve(stack: Stack, *, postgres: Cluster | None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     stack.migrate()
     seeded = asyncio.run(_seed(stack))
-    token = _playground_token(stack)
+    token = asyncio.run(_playground_token(stack))
     if token is not None:  # the playground opens with the flagship query ready to run as the demo customer
         stack.environment["ROUTER_PLAYGROUND_TOKEN"] = token
     try:

@@ -26,10 +26,10 @@ async def seed(db: Database) -> bool:
     return True
 
 
-def demo_user_id(session: Session) -> int | None:
-    """The demo customer's id, while it exists."""
-    return session.exec(select(User.id).where(User.login == DEMO_LOGIN)).first()
+def demo_user(session: Session) -> User | None:
+    """The demo customer, while it exists."""
+    return session.exec(select(User).where(User.login == DEMO_LOGIN)).first()
 
 
 def _demo_exists(session: Session) -> bool:
-    return demo_user_id(session) is not None
+    return demo_user(session) is not None
