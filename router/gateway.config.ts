@@ -40,13 +40,14 @@ const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read
 const supergraphPath = env.ROUTER_SUPERGRAPH
   ? path.resolve(env.ROUTER_SUPERGRAPH)
   : path.resolve(routerDir, '../schema/supergraph.graphql');
+// Read once at start-up for what this file derives from it (subgraph names, root fields).
+const supergraphDocument = parse(readFileSync(supergraphPath, 'utf8'));
 
 /**
  * The names of the subgraphs the supergraph joins (its `join__Graph` enum), so that a new subgraph
  * needs no change here: `<NAME>_URL` overrides the routing_url of subgraph `<name>`.
  */
-function subgraphNames(file: string): string[] {
-  const document = parse(readFileSync(file, 'utf8'));
+function subgraphNames(document: DocumentNode): string[] {
   const graphs = document.definitions.find(
     (definition) => definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph',
   );
@@ -59,8 +60,7 @@ function subgraphNames(file: string): string[] {
 }
 
 /** The names of the supergraph's root fields (Query and Mutation): the bounded set metrics label by. */
-function rootFields(file: string): Set<string> {
-  const document = parse(readFileSync(file, 'utf8'));
+function rootFields(document: DocumentNode): Set<string> {
   const names = new Set<string>();
   for (const definition of document.definitions) {
     if (
@@ -101,7 +101,7 @@ function envUrl(name: string): string | undefined {
 
 // Per-subgraph transport overrides: merged over what the supergraph's @join__graph says.
 const transportEntries: Record<string, { location?: string; options?: Record<string, unknown> }> = {};
-for (const subgraph of subgraphNames(supergraphPath)) {
+for (const subgraph of subgraphNames(supergraphDocument)) {
   const location = envUrl(`${subgraph.toUpperCase()}_URL`);
   if (location) transportEntries[subgraph] = { location };
 }
@@ -188,7 +188,7 @@ function useRequestBodyLimit(limit: number, drainLimit: number): GatewayPlugin {
 
 // Metrics: every series is labelled by the operation's one root field (as the subgraphs label theirs), else
 // "other", never by the client's operation name: the label set stays bounded by the schema.
-const KNOWN_ROOT_FIELDS = rootFields(supergraphPath);
+const KNOWN_ROOT_FIELDS = rootFields(supergraphDocument);
 
 function operationLabel(document: DocumentNode | undefined, operationName: string | undefined): string {
   // An unnamed operation arrives here named "Anonymous": then the document's only operation is the one.
