@@ -33,9 +33,8 @@ pytestmark = pytest.mark.db_agnostic
 ROOT = Path(__file__).resolve().parents[1]
 yaml = pytest.importorskip("yaml")  # PyYAML comes with strawberry's CLI extra (through libcst)
 
-# The Apollo Router's published configuration schema, beside the checkout (CI clones may not have it).
-SCHEMA_ENV = "APOLLO_ROUTER_CONFIG_SCHEMA"
-DEFAULT_SCHEMA = ROOT.parent / "shared" / "reference" / "apollo-router-2.13.1-config.schema.json"
+# The Apollo Router's published configuration schema, of the release the compose file runs (tests/fixtures/README.md).
+APOLLO_SCHEMA = ROOT / "tests" / "fixtures" / "apollo-router-{version}-config.schema.json"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 # Dummies for the variables docker-compose.yml requires.
 REQUIRED_ENV = {"SERVICE_TREE_JWT_SECRET": "x" * 32, "POSTGRES_PASSWORD": "dummy"}
@@ -192,13 +191,21 @@ def test_docker_compose_config_requires_the_secrets(missing: str) -> None:
     assert f"set {missing}" in checked.stderr
 
 
+def apollo_schema_path() -> Path:
+    """The committed configuration schema of the Apollo Router release that docker-compose.yml runs."""
+    version = deployment.APOLLO_IMAGE.rpartition(":v")[2]
+    return Path(str(APOLLO_SCHEMA).format(version=version))
+
+
+def test_the_apollo_schema_is_the_one_of_the_deployed_release() -> None:
+    path = apollo_schema_path()
+    assert path.is_file(), f"{deployment.APOLLO_IMAGE} is deployed: commit its configuration schema as {path}"
+
+
 @pytest.fixture(scope="module")
 def apollo_validator() -> Validator:
-    """A validator of the Apollo Router's configuration JSON Schema; a skip when no copy sits beside the checkout."""
-    path = Path(os.environ.get(SCHEMA_ENV) or DEFAULT_SCHEMA)
-    if not path.is_file():
-        pytest.skip(f"no Apollo Router configuration schema at {path} (set {SCHEMA_ENV} to its path)")
-    schema = json.loads(path.read_text())
+    """A validator of the Apollo Router's configuration JSON Schema."""
+    schema = json.loads(apollo_schema_path().read_text())
     # The draft comes from the file's $schema (draft-07 for 2.13.1). Nullable values are written as
     # `type: [..., "null"]` there; an OpenAPI `nullable` keyword would be ignored, which only refuses more.
     validator_class = validators.validator_for(schema)
