@@ -115,7 +115,7 @@ schema: install
 admin: install
 	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
 
-## bench: every figure of issue 7, three repeats, results in bench/results/ (about an hour; bench/README.md).
+## bench: every performance figure with its target, three repeats, results in bench/results/ (about an hour; bench/README.md).
 ## A part, quickly: make bench BENCH_ARGS="--only flagship --repeats 1 --seconds 4"
 bench: install wrk
 	$(BIN)/python -m bench $(BENCH_ARGS)

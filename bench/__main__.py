@@ -1,4 +1,4 @@
-"""`make bench`: every figure of issue 7 in one run, each next to its ceiling and floor, repeated, optionally
+"""`make bench`: every performance figure in one run, each next to its ceiling and floor, repeated, optionally
 against a baseline checkout; Markdown and PNG plots into bench/results/.
 
 Usage: python -m bench [--repeats 3] [--seconds 8] [--only flagship,buy] [--baseline PATH] (see --help)

@@ -1,4 +1,4 @@
-"""The flagship: API.md's MyPurchases through the router, for customers with 1 to 1,000 purchases."""
+"""The flagship: MyPurchases (docs/api.md) through the router, for customers with 1 to 1,000 purchases."""
 
 import logging
 
@@ -13,7 +13,7 @@ from tools.client import SyncGraph, document
 logger = logging.getLogger(__name__)
 SECTION = "Flagship: MyPurchases through the router"
 LINES = 3
-# API.md's MyPurchases, with the page size a variable (client/operations/purchases.graphql).
+# The flagship query, MyPurchases, with the page size a variable (client/operations/purchases.graphql).
 FLAGSHIP = document("MyPurchases")
 
 

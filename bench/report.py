@@ -1,5 +1,5 @@
 """The results as Markdown: one table per section, each figure as the median of the repeats with its spread,
-before and after side by side when a baseline was measured, and the targets of issue 7."""
+before and after side by side when a baseline was measured, and the performance targets."""
 
 import math
 import statistics
@@ -95,7 +95,7 @@ def section_table(keys: list[Key], measured: list[Measured]) -> list[str]:
 
 @dataclass(frozen=True)
 class Target:
-    """One target of issue 7: the figure it reads and the test on its median."""
+    """One performance target: the figure it reads and the test on its median."""
 
     text: str
     key: Key
@@ -103,7 +103,7 @@ class Target:
 
 
 def targets(firsts: list[int], crafts: list[int], seconds: float) -> list[Target]:
-    """Issue 7's targets, on the figures this run can have."""
+    """The performance targets, on the figures this run can have."""
     fc = flagship.case
     small, big = fc(1, 50, 10), fc(100, 50, 10)
     many = f"{max(crafts)} crafts x {seconds:g} s" if crafts else ""
@@ -176,8 +176,8 @@ def targets(firsts: list[int], crafts: list[int], seconds: float) -> list[Target
 
 
 def targets_table(measured: list[Measured], found: list[Target]) -> list[str]:
-    """The targets of issue 7 with each tree's figure and whether its median meets it."""
-    header = ["target (issue 7)", *(f"{tree.label} ({tree.commit})" for tree in measured)]
+    """The performance targets with each tree's figure and whether its median meets it."""
+    header = ["target", *(f"{tree.label} ({tree.commit})" for tree in measured)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for target in found:
         if not any(target.key in tree.repeats.values for tree in measured):
@@ -209,7 +209,7 @@ def raw(measured: list[Measured]) -> dict[str, object]:
 
 def markdown(measured: list[Measured], header: list[str], found: list[Target]) -> str:
     """The whole report."""
-    lines = [*header, "", "## Targets of issue 7 (median of the repeats; ✅ met, ❌ missed)", ""]
+    lines = [*header, "", "## Targets (median of the repeats; ✅ met, ❌ missed)", ""]
     lines += targets_table(measured, found)
     for section, keys in _sections(measured).items():
         lines += ["", f"## {section}", "", *section_table(keys, measured)]

@@ -10,7 +10,7 @@ from tests.purchase.fixtures import register
 from tests.shop.fixtures import BUY, catalog, order
 from tests.support import codes, count_statements, gql
 
-# What the router sends each subgraph for API.md's MyPurchases query.
+# What the router sends each subgraph for the flagship query, MyPurchases (docs/api.md).
 PURCHASE_PART = """{ me { login purchases(first: 50) { totalCount nodes {
   name payment total createdAt userCategory { name } check { __typename id } } } } }"""
 SHOP_PART = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Check {

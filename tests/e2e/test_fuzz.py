@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 EXAMPLES = 50  # generated cases per operation and role
 BUDGET_SECONDS = 130.0  # per role (about 40 s are needed on an idle machine); both roles stay under 5 minutes
 REQUEST_TIMEOUT = 15.0  # an answer slower than this counts as a hang
-# What the API's contract answers for requests it refuses (API.md, Errors): a client's mistake or a business rule.
+# What the API's contract answers for requests it refuses (docs/api.md, error codes): a client's mistake or a business rule.
 EXPECTED_CODES = frozenset(
     {
         "BAD_REQUEST",

@@ -1,4 +1,4 @@
-"""Every operation of API.md answers through the router, with the values the contract describes."""
+"""Every operation of the API (docs/api.md) answers through the router, with the values the contract describes."""
 
 from datetime import UTC, datetime
 from typing import Any
