@@ -25,15 +25,16 @@ EACH = "<NAME>_"
 TEST_ONLY: dict[str, str] = {}
 # Python reads of the environment: os.environ.get(X), os.getenv(X), os.environ[X], X in os.environ.
 _ENVIRON = ("os.environ", "environ")
-# TypeScript reads: env.X, env?.X, process.env.X, env['X'], and helpers named env... taking the name first
-# (envInt('X', ...)); `${...}_URL` stands for every subgraph.
+# TypeScript reads: env.X, env?.X, process.env.X, env['X'], and helpers named env... taking the name first or
+# after the environment (envInt('X', ...), envInt(env, 'X', ...)); `${...}_URL` stands for every subgraph.
 _TS_NAME = r"[A-Z][A-Z0-9_]*"
+_TS_HELPER = r"\benv[A-Z]\w*\(\s*(?:[\w.]+\s*,\s*)?"
 _TS_READS = (
     re.compile(rf"\benv\??\.({_TS_NAME})\b"),
     re.compile(rf"\benv\[\s*['\"]({_TS_NAME})['\"]\s*\]"),
-    re.compile(rf"\benv[A-Z]\w*\(\s*['\"]({_TS_NAME})['\"]"),
+    re.compile(rf"{_TS_HELPER}['\"]({_TS_NAME})['\"]"),
 )
-_TS_TEMPLATE = re.compile(r"\benv(?:[A-Z]\w*\(|\[)\s*`\$\{[^}`]*\}(_[A-Z0-9_]+)`")
+_TS_TEMPLATE = re.compile(rf"(?:{_TS_HELPER}|\benv\[\s*)`\$\{{[^}}`]*\}}(_[A-Z0-9_]+)`")
 _SHELL_READ = re.compile(r"\$\{?([A-Z][A-Z0-9_]*)")
 _PSQL_GETENV = re.compile(r"\\getenv\s+\w+\s+([A-Z][A-Z0-9_]*)")
 
