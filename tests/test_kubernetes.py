@@ -180,6 +180,20 @@ def test_migrations_run_before_a_subgraph_pod_serves(overlay: str) -> None:
         assert main_container(objects, sub.name)["args"] == ["serve", sub.name]
 
 
+def _how_run(objects: list[Object]) -> dict[str, list[dict[str, Any]]]:
+    """What each process's containers run, serve on and are probed at."""
+    kept = ("name", "args", "ports", "readinessProbe", "livenessProbe")
+    return {
+        name: [{key: c.get(key) for key in kept} for c in containers(workloads(objects)[name])]
+        for name in processes()
+    }
+
+
+def test_the_dev_overlay_runs_and_probes_the_processes_as_production() -> None:
+    """So the probes checked on production's processes (tests/e2e/test_kubernetes_probes.py) hold for dev."""
+    assert _how_run(render("dev")) == _how_run(render("production"))
+
+
 def dockerfile_user(path: Path) -> int:
     """The numeric user the image's last stage runs as."""
     users = re.findall(r"^USER (\d+)(?::\d+)?$", path.read_text(), re.MULTILINE)
