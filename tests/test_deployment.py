@@ -344,12 +344,13 @@ def test_init_script_and_migrate_prepare_every_database(services: dict[str, Any]
         assert version.stdout.strip() == head, name
 
 
-def test_the_entrypoint_refuses_no_subgraph() -> None:
+@pytest.mark.parametrize("argv", [[], ["serve"]], ids=["nothing", "serve"])
+def test_the_entrypoint_refuses_no_subgraph(argv: list[str]) -> None:
     result = subprocess.run(
-        ["sh", "deploy/entrypoint.sh"], cwd=ROOT, capture_output=True, text=True, check=False
+        ["sh", "deploy/entrypoint.sh", *argv], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 64
-    assert "usage: migrate | SUBGRAPH" in result.stderr
+    assert "usage: migrate [SUBGRAPH] | serve SUBGRAPH | SUBGRAPH" in result.stderr
 
 
 @pytest.mark.parametrize("subgraph", registry.NAMES)

@@ -56,7 +56,7 @@ _COMMON_ENV = {
     "PROMETHEUS_MULTIPROC_DIR": METRICS_DIR,
 }
 # Settings only the deployment sets, per subgraph.
-_EXTRA_ENV = {"factory": {"FACTORY_SCHEDULER_ENABLED": "true"}}
+EXTRA_ENV = {"factory": {"FACTORY_SCHEDULER_ENABLED": "true"}}
 # The Prometheus and Grafana images have busybox's wget.
 _PROBE_PROMETHEUS = ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PROMETHEUS_PORT}/-/ready"]
 _PROBE_GRAFANA = ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{GRAFANA_PORT}/api/health"]
@@ -126,7 +126,7 @@ def _subgraph(subgraph: Subgraph) -> dict[str, Any]:
         **_COMMON_ENV,
         f"{prefix}DATABASE_URL": database_url(subgraph),
         **{f"{prefix}{setting.upper()}": graphql_url(target) for setting, target in subgraph.calls.items()},
-        **_EXTRA_ENV.get(subgraph.name, {}),
+        **EXTRA_ENV.get(subgraph.name, {}),
     }
     return {
         "build": ".",

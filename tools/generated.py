@@ -4,7 +4,7 @@ tests/test_schema_drift.py fails while a committed copy differs)."""
 from collections.abc import Callable
 
 from subgraphs import registry
-from tools import deployment, yaml_text
+from tools import deployment, kubernetes, yaml_text
 
 FEDERATION_VERSION = "=2.9.0"
 
@@ -85,4 +85,5 @@ FILES: dict[str, Callable[[], str]] = {
     "alembic.ini": alembic_ini,
     "docker-compose.yml": deployment.compose_file,
     deployment.PROMETHEUS_CONFIG: deployment.prometheus_config,
+    **kubernetes.FILES,
 }

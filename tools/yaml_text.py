@@ -1,5 +1,5 @@
 """A small block-style YAML writer for the generated config files (mappings, lists of scalars or of mappings,
-scalars)."""
+scalars; a multi-line string as a literal block)."""
 
 import json
 import re
@@ -35,7 +35,9 @@ def _lines(mapping: Mapping[str, Value], indent: int) -> list[str]:
     lines = []
     pad = " " * indent
     for key, value in mapping.items():
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and not value:
+            lines.append(f"{pad}{key}: {{}}")  # an empty mapping, not null (`podSelector: {}` selects all)
+        elif isinstance(value, Mapping):
             lines.append(f"{pad}{key}:")
             lines.extend(_lines(value, indent + 2))
         elif isinstance(value, Sequence) and not isinstance(value, str):
@@ -53,9 +55,26 @@ def _lines(mapping: Mapping[str, Value], indent: int) -> list[str]:
                 json.dumps(item) if isinstance(item, str) else _scalar(item) for item in scalars
             )
             lines.append(f"{pad}{key}: [{items}]")
+        elif isinstance(value, str) and _is_block(value):
+            # A script or a file's content reads as itself: `|` keeps its lines and its final newline.
+            lines.append(f"{pad}{key}: |")
+            lines.extend(f"{pad}  {line}".rstrip() for line in value.splitlines())
         else:
             lines.append(f"{pad}{key}: {_scalar(value)}".rstrip())
     return lines
+
+
+def _is_block(value: str) -> bool:
+    """True for a multi-line string a literal block reproduces exactly (one final newline, no trailing
+    blanks, no line starting with a space, which would change the block's indentation)."""
+    lines = value.splitlines()
+    return (
+        len(lines) > 1
+        and value.endswith("\n")
+        and not value.endswith("\n\n")
+        and not lines[0].startswith((" ", "\t"))
+        and all(line == line.rstrip() and "\t" not in line for line in lines)
+    )
 
 
 def dump(document: Mapping[str, Value], *, indent: int = 0) -> str:

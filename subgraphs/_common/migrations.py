@@ -4,11 +4,15 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, text
 
 from subgraphs._common.db import sync_url
 
 ROOT = Path(__file__).resolve().parents[2]
+# Several processes may migrate one PostgreSQL database at once (pods of a subgraph starting together, each
+# migrating first): they take turns on this transaction lock, and those after the first find it at head
+# instead of failing on the tables the first one is creating.
+MIGRATION_LOCK_KEY = 7_402_119_306
 
 
 def config(subgraph: str, database_url: str | None = None) -> Config:
@@ -46,6 +50,9 @@ def run_env(metadata: MetaData, default_url: str) -> None:
                 compare_type=True,
             )
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
                 context.run_migrations()
             connection.commit()
     finally:
