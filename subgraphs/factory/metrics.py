@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from subgraphs.factory.models import CraftRun
-from subgraphs.factory.services import FAILED, PENDING
+from subgraphs.factory.runs import FAILED, PENDING
 
 # One series per process (pid): which of a factory's processes holds the scheduler right now.
 SCHEDULER_HELD = Gauge(

@@ -15,10 +15,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.poller import Poller
-from subgraphs.factory import services
+from subgraphs.factory import grid
 from subgraphs.factory.jobs import Deliveries
 from subgraphs.factory.metrics import SCHEDULER_HELD
-from subgraphs.factory.services import Grid
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class CraftScheduler:
             return
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.start()
-        crafts = await self._db.read(services.active_crafts)
+        crafts = await self._db.read(grid.active_crafts)
         for craft in crafts:
             self.schedule(craft)
         self._reconciler.start()
@@ -61,7 +60,7 @@ class CraftScheduler:
         SCHEDULER_HELD.set(0)
         logger.info("scheduler stopped")
 
-    def schedule(self, craft: Grid) -> None:
+    def schedule(self, craft: grid.Grid) -> None:
         """Fire `craft` on its grid from now on (or stop firing it, when paused)."""
         if self._scheduler is None or craft.id is None:
             return
@@ -96,7 +95,7 @@ class CraftScheduler:
 
     async def reconcile(self) -> None:
         """Bring the jobs in line with the craft table (changes committed by other processes)."""
-        active = {craft.id: craft for craft in await self._db.read(services.active_crafts) if craft.id}
+        active = {craft.id: craft for craft in await self._db.read(grid.active_crafts) if craft.id}
         for craft_id in set(self._grids) - set(active):
             self.unschedule(craft_id)
         for craft_id, craft in active.items():

@@ -14,9 +14,10 @@ from starlette.applications import Starlette
 
 from subgraphs._common.db import utcnow
 from subgraphs._common.retention import Pruner
-from subgraphs.factory import services
 from subgraphs.factory.context import Resources
 from subgraphs.factory.models import Craft
+from subgraphs.factory.runs import RUNS as RUN_QUEUE
+from subgraphs.factory.runs import record_fires
 from tests.factory.fixtures import make_craft, make_factory
 from tests.shop.fixtures import ADMIN, catalog
 from tests.support import Link, gql, poll
@@ -136,7 +137,7 @@ async def test_pending_runs_left_by_a_crash_are_completed(
     craft_id = await make_craft(factory, factory_id, count=6, interval=3600)
     resources = await driven(factory_app)
     # A fire whose process died before delivering left its PENDING run behind.
-    written = await resources.db.write(services.record_fires, [(int(craft_id), utcnow() + LATER)])
+    written = await resources.db.write(record_fires, [(int(craft_id), utcnow() + LATER)])
     assert written == 1
     await resources.deliveries.drain()
     runs = await runs_of(factory, craft_id)
@@ -152,11 +153,11 @@ async def test_finished_runs_past_the_retention_window_are_pruned(
     craft_id = await make_craft(factory, factory_id, count=1, interval=3600)
     resources = await driven(factory_app)
     slots = [(int(craft_id), utcnow() + n * LATER) for n in (1, 2)]
-    assert await resources.db.write(services.record_fires, slots) == 2
+    assert await resources.db.write(record_fires, slots) == 2
     await resources.deliveries.drain()
-    assert await resources.db.write(services.record_fires, [(int(craft_id), utcnow() + 3 * LATER)]) == 1
+    assert await resources.db.write(record_fires, [(int(craft_id), utcnow() + 3 * LATER)]) == 1
     pruner = Pruner(
-        "test-pruner", db=resources.db, prune=services.prune_runs, retention=timedelta(0), interval=60
+        "test-pruner", db=resources.db, prunes=[RUN_QUEUE.prune], retention=timedelta(0), interval=60
     )
     assert await pruner.prune() == 2  # the two DELIVERED runs; the PENDING one stays
     assert [run["status"] for run in await runs_of(factory, craft_id)] == ["PENDING"]
