@@ -2,8 +2,9 @@
 anchor, so the first run comes one interval later)."""
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, Self
 
 from sqlmodel import Session, select
 
@@ -24,6 +25,21 @@ class Grid(Protocol):
     def anchor_at(self) -> datetime: ...
     @property
     def interval_seconds(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CraftGrid:
+    """A craft's grid as it was read: what a scheduler job fires on."""
+
+    id: int
+    anchor_at: datetime
+    interval_seconds: int
+    active: bool = True
+
+    @classmethod
+    def of(cls, craft: Grid) -> Self:
+        assert craft.id is not None
+        return cls(craft.id, as_utc(craft.anchor_at), craft.interval_seconds, craft.active)
 
 
 def _step(craft: Grid) -> timedelta:
