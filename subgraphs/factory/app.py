@@ -42,6 +42,7 @@ def _resources(
             retention=timedelta(days=settings.retention_days),
             interval=settings.prune_interval_seconds,
         )
+        metrics.forget_dead_processes()  # this process may replace a killed one, still counted as a holder
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(router.aclose)
             if settings.scheduler_enabled:

@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, col
 
 from subgraphs._common.db import Database, as_utc, utcnow
+from subgraphs.factory import metrics
 from subgraphs.factory.grid import active_crafts, slots_between
 from subgraphs.factory.models import SchedulerState
 from subgraphs.factory.runs import record_fires
@@ -155,6 +156,7 @@ class AdvisoryLead:
                     logger.warning("scheduler: %s lost the lead (its database connection is gone)", HOLDER)
                     await self._on_loss()
                 await self._db.write(beat, holder=HOLDER, leading=self.leading)
+                metrics.forget_dead_processes()  # a killed process must not count as a holder
             except Exception:  # the database may be away for a while: stand by and try again
                 logger.exception("scheduler: lead check failed; trying again")
                 await asyncio.to_thread(self._close)
