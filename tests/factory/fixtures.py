@@ -1,12 +1,13 @@
 """Factory data built through the API, as an admin would, and the factory's workers driven by the test."""
 
+from datetime import datetime
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from subgraphs.factory.context import Resources
-from tests.shop.fixtures import ADMIN
+from tests.shop.fixtures import ADMIN, catalog
 from tests.support import gql
 
 RUNS = "query($id: ID!) { craft(id: $id) { runs(last: 50) { key status attempts error scheduledAt finishedAt } } }"
@@ -69,3 +70,14 @@ async def driven(factory_app: Starlette) -> Resources:
     resources: Resources = factory_app.state.resources
     await resources.deliveries.poller.stop(grace=5)
     return resources
+
+
+async def driven_craft(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, *, count: int, interval: int
+) -> tuple[Resources, str, datetime]:
+    """A shop's product 1 at stock 0 and a craft of it, with the delivery worker driven by the test: the
+    factory's resources, the craft's id and its first slot."""
+    await catalog(shop, stock=0)
+    craft_id = await make_craft(factory, await make_factory(factory), count=count, interval=interval)
+    resources = await driven(factory_app)
+    return resources, craft_id, datetime.fromisoformat(await next_run(factory, craft_id))

@@ -4,7 +4,7 @@ Tests that drive the delivery worker themselves stop its timer first, then fire 
 `advance` and run the worker's rounds with `drain`: what they assert is what one round, or three, did.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,8 +14,7 @@ from subgraphs._common.db import utcnow
 from subgraphs._common.retention import Pruner
 from subgraphs.factory.models import Craft
 from subgraphs.factory.runs import RUNS, record_fires
-from tests.factory.fixtures import driven, make_craft, make_factory, next_run, runs_of, stock
-from tests.shop.fixtures import catalog
+from tests.factory.fixtures import driven_craft, runs_of, stock
 from tests.support import Link
 
 LATER = timedelta(hours=1)  # drain as if the backoff had passed (and fire a 1 h craft's first slot)
@@ -24,11 +23,7 @@ LATER = timedelta(hours=1)  # drain as if the backoff had passed (and fire a 1 h
 async def test_the_same_slot_fires_once(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, router_link: Link
 ) -> None:
-    await catalog(shop, stock=0)
-    factory_id = await make_factory(factory)
-    craft_id = await make_craft(factory, factory_id, count=2, interval=3600)
-    resources = await driven(factory_app)
-    slot = datetime.fromisoformat(await next_run(factory, craft_id))
+    resources, craft_id, slot = await driven_craft(factory_app, factory, shop, count=2, interval=3600)
     assert resources.scheduler.advance(slot) == 1
     assert resources.scheduler.advance(slot) == 0  # fired already
     for _ in range(3):  # the same fire noted again (another process's, a job's): one run all the same
@@ -43,10 +38,7 @@ async def test_the_same_slot_fires_once(
 async def test_failed_deliveries_retry_until_delivered_once(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, router_link: Link
 ) -> None:
-    await catalog(shop, stock=0)
-    factory_id = await make_factory(factory)
-    craft_id = await make_craft(factory, factory_id, count=4, interval=3600)
-    resources = await driven(factory_app)
+    resources, craft_id, _ = await driven_craft(factory_app, factory, shop, count=4, interval=3600)
     # First the router is down; then the shop applies the delivery but its answer is lost; then all is well.
     router_link.script = ["down", "lost"]
     assert resources.scheduler.advance(utcnow() + LATER) == 1  # the craft's first slot
@@ -61,10 +53,7 @@ async def test_failed_deliveries_retry_until_delivered_once(
 async def test_permanent_failures_end_failed_with_the_error(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
-    await catalog(shop, stock=0)
-    factory_id = await make_factory(factory)
-    craft_id = await make_craft(factory, factory_id, count=4, interval=3600)
-    resources = await driven(factory_app)
+    resources, craft_id, _ = await driven_craft(factory_app, factory, shop, count=4, interval=3600)
 
     def lose_product(session: Any) -> None:  # the product disappears behind the factory's back
         craft = session.get(Craft, int(craft_id))
@@ -83,10 +72,7 @@ async def test_permanent_failures_end_failed_with_the_error(
 async def test_pending_runs_left_by_a_crash_are_completed(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
-    await catalog(shop, stock=0)
-    factory_id = await make_factory(factory)
-    craft_id = await make_craft(factory, factory_id, count=6, interval=3600)
-    resources = await driven(factory_app)
+    resources, craft_id, _ = await driven_craft(factory_app, factory, shop, count=6, interval=3600)
     # A fire whose process died before delivering left its PENDING run behind.
     written = await resources.db.write(record_fires, [(int(craft_id), utcnow() + LATER)])
     assert written == 1
@@ -99,10 +85,7 @@ async def test_pending_runs_left_by_a_crash_are_completed(
 async def test_finished_runs_past_the_retention_window_are_pruned(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
-    await catalog(shop, stock=0)
-    factory_id = await make_factory(factory)
-    craft_id = await make_craft(factory, factory_id, count=1, interval=3600)
-    resources = await driven(factory_app)
+    resources, craft_id, _ = await driven_craft(factory_app, factory, shop, count=1, interval=3600)
     slots = [(int(craft_id), utcnow() + n * LATER) for n in (1, 2)]
     assert await resources.db.write(record_fires, slots) == 2
     await resources.deliveries.drain()
@@ -116,9 +99,7 @@ async def test_finished_runs_past_the_retention_window_are_pruned(
 async def test_a_delivery_is_retried_for_as_long_as_the_router_is_down(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient, router_link: Link
 ) -> None:
-    await catalog(shop, stock=0)
-    craft_id = await make_craft(factory, await make_factory(factory), count=2, interval=3600)
-    resources = await driven(factory_app)
+    resources, craft_id, _ = await driven_craft(factory_app, factory, shop, count=2, interval=3600)
     router_link.down = True
     assert resources.scheduler.advance(utcnow() + LATER) == 1  # the craft's first slot
     for _ in range(12):  # longer than any attempt budget: a transient failure is never given up on

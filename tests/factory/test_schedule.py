@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from subgraphs.factory.context import Resources
 from subgraphs.factory.models import Craft
 from subgraphs.factory.scheduler import CraftScheduler
-from tests.factory.fixtures import driven, make_craft, make_factory, next_run, runs_of, stock
+from tests.factory.fixtures import driven, driven_craft, make_craft, make_factory, next_run, runs_of, stock
 from tests.shop.fixtures import ADMIN, catalog
 from tests.support import Link, gql
 
@@ -56,10 +56,7 @@ def slots(runs: list[dict[str, Any]]) -> list[datetime]:
 async def test_every_slot_due_by_a_time_is_delivered_once_with_its_count(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
-    await catalog(shop, stock=0)
-    craft_id = await make_craft(factory, await make_factory(factory), count=3, interval=60)
-    resources = await driven(factory_app)
-    first = datetime.fromisoformat(await next_run(factory, craft_id))
+    resources, craft_id, first = await driven_craft(factory_app, factory, shop, count=3, interval=60)
 
     assert await drive(resources, first + 4 * MINUTE + timedelta(seconds=30)) == 5
     runs = await runs_of(factory, craft_id)
@@ -78,10 +75,7 @@ async def test_every_slot_due_by_a_time_is_delivered_once_with_its_count(
 async def test_pause_stops_the_runs_and_resume_restarts_the_grid(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
-    await catalog(shop, stock=0)
-    craft_id = await make_craft(factory, await make_factory(factory), count=2, interval=60)
-    resources = await driven(factory_app)
-    first = datetime.fromisoformat(await next_run(factory, craft_id))
+    resources, craft_id, first = await driven_craft(factory_app, factory, shop, count=2, interval=60)
     assert await drive(resources, first + MINUTE) == 2
 
     assert await mutate(factory, _PAUSE, {"id": craft_id}) == {"active": False, "nextRunAt": None}
@@ -110,10 +104,7 @@ async def test_pause_stops_the_runs_and_resume_restarts_the_grid(
 async def test_a_new_interval_restarts_the_grid_and_other_changes_keep_it(
     factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
 ) -> None:
-    await catalog(shop, stock=0)
-    craft_id = await make_craft(factory, await make_factory(factory), count=3, interval=60)
-    resources = await driven(factory_app)
-    first = datetime.fromisoformat(await next_run(factory, craft_id))
+    resources, craft_id, first = await driven_craft(factory_app, factory, shop, count=3, interval=60)
     assert await drive(resources, first) == 1
 
     # Another count keeps the grid (the same next run, by the clock), and the next slot has the new count.
