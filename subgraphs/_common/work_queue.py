@@ -197,7 +197,9 @@ class Sender(Generic[Item]):
     async def attempt(self, items: list[Item], *, wait_seconds: float | None = None) -> list[bool]:
         """One attempt at `items`: send them in one request now and record the outcomes; per item, whether
         it was confirmed."""
-        outcome = await self.send(items, wait_seconds=wait_seconds)
+        return await self._record(items, await self.send(items, wait_seconds=wait_seconds))
+
+    async def _record(self, items: list[Item], outcome: list[Refusal | None]) -> list[bool]:
         for item, refusal in zip(items, outcome, strict=True):
             if refusal is None:
                 self._done.append(item.work_key)
@@ -228,9 +230,10 @@ class Sender(Generic[Item]):
     async def _send_batch(self, items: list[Item]) -> int:
         try:
             with _tracer.start_as_current_span(self.span, attributes={"items": len(items)}):
-                return sum(await self.attempt(items))
+                outcome = await self.send(items, wait_seconds=None)
         finally:
-            self._requests.release()
+            self._requests.release()  # the request is answered: the round may send its next batch
+        return sum(await self._record(items, outcome))
 
     def _sent(self, batch: asyncio.Task[int]) -> None:
         self._sending.discard(batch)
