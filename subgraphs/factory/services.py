@@ -2,8 +2,10 @@
 check lives here.
 
 Service functions take the session first and run whole as one transaction (`db.read` or `db.write`), like
-every subgraph's. The one exception: `create_craft` and `update_craft` take the `Database`, because they ask
-the shop about the product (an HTTP call) before their write transaction opens, never inside it.
+every subgraph's. The one exception is work that must not hold a transaction open: a service that does slow
+work before writing takes the `Database` and opens its transaction after it. Here `create_craft` and
+`update_craft` ask the shop about the product (an HTTP call); the purchase subgraph's `create_user`,
+`register` and `login` hash a password.
 """
 
 import functools
