@@ -2,6 +2,7 @@
 failure is retried for as long as it lasts, with capped exponential backoff and jitter."""
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from subgraphs._common.db import utcnow
@@ -14,6 +15,13 @@ def retry_delay(attempts: int, *, first: float, cap: float) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def next_attempt_at(attempts: int, *, first: float, cap: float) -> datetime:
-    """When to try again after `attempts` failed attempts."""
-    return utcnow() + timedelta(seconds=retry_delay(attempts, first=first, cap=cap))
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """A sender's retry settings: `first` seconds after the first failure, doubling up to `cap`."""
+
+    first: float
+    cap: float
+
+    def next_attempt_at(self, attempts: int) -> datetime:
+        """When to try again after `attempts` failed attempts."""
+        return utcnow() + timedelta(seconds=retry_delay(attempts, first=self.first, cap=self.cap))

@@ -11,14 +11,13 @@ from starlette.applications import Starlette
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
 from subgraphs._common.retention import Pruner
-from subgraphs.factory import metrics
+from subgraphs.factory import metrics, runs
 from subgraphs.factory.clients import RouterClient
 from subgraphs.factory.context import Resources, build_context
 from subgraphs.factory.jobs import Deliveries
 from subgraphs.factory.leader import AdvisoryLead, FileLead
 from subgraphs.factory.scheduler import CraftScheduler
 from subgraphs.factory.schema import schema
-from subgraphs.factory.services import prune_runs
 from subgraphs.factory.settings import Settings
 
 
@@ -39,16 +38,16 @@ def _resources(
         pruner = Pruner(
             "factory-pruner",
             db=db,
-            prune=prune_runs,
+            prunes=[runs.RUNS.prune],
             retention=timedelta(days=settings.retention_days),
             interval=settings.prune_interval_seconds,
         )
+        metrics.forget_dead_processes()  # this process may replace a killed one, still counted as a holder
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(router.aclose)
             if settings.scheduler_enabled:
-                deliveries.poller.start()
-                stack.push_async_callback(deliveries.settled)
-                stack.push_async_callback(deliveries.poller.stop, settings.request_timeout_seconds + 5)
+                deliveries.start()
+                stack.push_async_callback(deliveries.stop, grace=settings.request_timeout_seconds + 5)
                 await _lead(stack, settings, db, scheduler)
             pruner.poller.start()
             stack.push_async_callback(pruner.poller.stop, 30)

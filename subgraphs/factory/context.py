@@ -34,7 +34,7 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db)
+        self.loaders = Loaders(self.db, self.auth)
 
 
 def build_context(request: Request, resources: Resources) -> Context:

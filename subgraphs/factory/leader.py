@@ -16,21 +16,56 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from sqlmodel import Session, col
 
-from subgraphs._common.db import Database, utcnow
-from subgraphs.factory import services
+from subgraphs._common.db import Database, as_utc, utcnow
+from subgraphs.factory import metrics
+from subgraphs.factory.grid import active_crafts, slots_between
+from subgraphs.factory.models import SchedulerState
+from subgraphs.factory.runs import record_fires
 
 logger = logging.getLogger(__name__)
 _LOCK_KEY = 7_402_119_305  # one advisory lock per factory database: the scheduler's
 _BEAT = 1.0  # seconds between heartbeats and between a standby's tries
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def beat(session: Session, *, holder: str, leading: bool) -> None:
+    """A factory process is alive (and, when `leading`, runs the scheduler)."""
+    now = utcnow()
+    values: dict[str, object] = {"any_seen_at": now}
+    if leading:
+        values |= {"holder": holder, "leader_seen_at": now}
+    session.execute(update(SchedulerState).where(col(SchedulerState.id) == 1).values(**values))
+
+
+def take_lead(session: Session, *, holder: str, now: datetime, window: timedelta, alive_within: float) -> int:
+    """Record `holder` as the scheduler; when a factory process was alive until now (a handover, not a
+    restart after downtime), write the runs of the slots since the last leader was seen, at most `window`
+    back: late, not skipped. How many runs were written."""
+    state = session.get(SchedulerState, 1)
+    assert state is not None, "migration 0002 creates the scheduler_state row"
+    made_up = 0
+    seen = as_utc(state.any_seen_at) if state.any_seen_at else None
+    if seen is not None and state.leader_seen_at is not None and (now - seen).total_seconds() <= alive_within:
+        since = max(as_utc(state.leader_seen_at) - timedelta(seconds=1), now - window)
+        fires = [
+            (craft.id, slot)
+            for craft in active_crafts(session)
+            if craft.id is not None
+            for slot in slots_between(craft, since, now)
+        ]
+        made_up = record_fires(session, fires, due_at=now)
+    state.holder, state.leader_seen_at, state.any_seen_at = holder, now, now
+    session.add(state)
+    return made_up
 
 
 class SchedulerTaken(RuntimeError):
@@ -120,7 +155,8 @@ class AdvisoryLead:
                     self.leading = False
                     logger.warning("scheduler: %s lost the lead (its database connection is gone)", HOLDER)
                     await self._on_loss()
-                await self._db.write(services.beat, holder=HOLDER, leading=self.leading)
+                await self._db.write(beat, holder=HOLDER, leading=self.leading)
+                metrics.forget_dead_processes()  # a killed process must not count as a holder
             except Exception:  # the database may be away for a while: stand by and try again
                 logger.exception("scheduler: lead check failed; trying again")
                 await asyncio.to_thread(self._close)
@@ -132,7 +168,7 @@ class AdvisoryLead:
     async def _take_lead(self) -> None:
         now = utcnow()
         made_up = await self._db.write(
-            services.take_lead, holder=HOLDER, now=now, window=self._catch_up_window, alive_within=5 * _BEAT
+            take_lead, holder=HOLDER, now=now, window=self._catch_up_window, alive_within=5 * _BEAT
         )
         self.leading = True
         logger.info("scheduler: %s took the lead; made up %d slots of the handover", HOLDER, made_up)

@@ -2,7 +2,6 @@
 
 import strawberry
 
-from subgraphs._common.auth import Role
 from subgraphs._common.ids import parse_id
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.factory import services
@@ -22,14 +21,16 @@ class Query:
 
     @strawberry.field(description="ADMIN.")
     async def factory(self, info: Info, id: strawberry.ID) -> Factory | None:
-        info.context.auth.require(Role.ADMIN)
-        row = await info.context.loaders.factory.load(parse_id(id, field="id"))
+        row = await info.context.db.read(
+            services.find_factory, actor=info.context.auth.require(), factory_id=parse_id(id, field="id")
+        )
         return Factory.from_row(row) if row else None
 
     @strawberry.field(description="ADMIN.")
     async def craft(self, info: Info, id: strawberry.ID) -> Craft | None:
-        info.context.auth.require(Role.ADMIN)
-        row = await info.context.loaders.craft.load(parse_id(id, field="id"))
+        row = await info.context.db.read(
+            services.find_craft, actor=info.context.auth.require(), craft_id=parse_id(id, field="id")
+        )
         return Craft.from_row(row) if row else None
 
 

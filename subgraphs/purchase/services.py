@@ -1,4 +1,8 @@
-"""Purchase business rules: each rule and permission check lives here, once."""
+"""Purchase business rules: each rule and permission check lives here, once.
+
+Service functions take the session first, but for the one exception (`subgraphs.factory.services` says
+it): `create_user`, `register` and `login` hash a password before writing, so they take the `Database`.
+"""
 
 import re
 from collections.abc import Sequence

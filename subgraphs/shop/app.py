@@ -10,10 +10,9 @@ from starlette.applications import Starlette
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
 from subgraphs._common.retention import Pruner
-from subgraphs.shop import metrics, sales
+from subgraphs.shop import deliveries, metrics, outbox
 from subgraphs.shop.clients import PurchaseClient
 from subgraphs.shop.context import Resources, build_context
-from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.schema import schema
 from subgraphs.shop.settings import Settings
 
@@ -30,7 +29,7 @@ def _resources(
             timeout=settings.purchase_timeout_seconds,
             transport=purchase_transport,
         )
-        relay = OutboxRelay(
+        relay = outbox.OutboxRelay(
             db=db,
             client=client,
             interval=settings.outbox_interval_seconds,
@@ -42,18 +41,17 @@ def _resources(
         pruner = Pruner(
             "shop-pruner",
             db=db,
-            prune=sales.prune,
+            prunes=[deliveries.prune, outbox.OUTBOX.prune],
             retention=timedelta(days=settings.retention_days),
             interval=settings.prune_interval_seconds,
         )
-        relay.poller.start()
+        relay.start()
         pruner.poller.start()
         try:
             yield Resources(db=db, settings=settings, relay=relay)
         finally:
             await pruner.poller.stop(grace=30)
-            await relay.poller.stop(grace=settings.purchase_timeout_seconds + 5)
-            await relay.flushed()
+            await relay.stop(grace=settings.purchase_timeout_seconds + 5)
             await client.aclose()
 
     return open_resources

@@ -1,23 +1,28 @@
 """Calls from the shop to the purchase subgraph (directly, not through the router)."""
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-import httpx
-
-from subgraphs._common.service_client import ServiceClient
-from subgraphs.shop.sales import PurchaseRecord
-
-# The purchase subgraph refused the record itself: retrying cannot help.
-_PERMANENT = {"BAD_USER_INPUT", "NOT_FOUND"}
+from subgraphs._common.service_client import Refusal, ServiceClient
 
 
-class RecordFailed(Exception):
-    """The purchase subgraph did not confirm the record: the outbox tries again, unless `permanent`."""
+@dataclass(frozen=True, slots=True)
+class PurchaseRecord:
+    """What the purchase subgraph is told about a check."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+    check_id: int
+    user_id: int
+    name: str
+    payment: str
+    total: int
+    created_at: datetime
+    request_id: str | None = None  # of the buy that made the check: the record is sent under it
+
+    @property
+    def work_key(self) -> int:
+        """Its outbox row's key: the check."""
+        return self.check_id
 
 
 def _record_many(count: int) -> str:
@@ -39,9 +44,9 @@ def _input(record: PurchaseRecord) -> dict[str, object]:
     }
 
 
-def _refused(errors: list[dict[str, Any]]) -> RecordFailed:
-    codes = {(error.get("extensions") or {}).get("code") for error in errors}
-    return RecordFailed(f"purchase subgraph refused: {errors}", permanent=bool(codes) and codes <= _PERMANENT)
+def _alias_number(path: Sequence[object]) -> int | None:
+    alias = str(path[0]) if path else ""
+    return int(alias[1:]) if alias[:1] == "r" and alias[1:].isdigit() else None
 
 
 class PurchaseClient(ServiceClient):
@@ -49,24 +54,15 @@ class PurchaseClient(ServiceClient):
 
     async def record(
         self, records: Sequence[PurchaseRecord], *, wait_seconds: float | None = None
-    ) -> list[RecordFailed | None]:
+    ) -> list[Refusal | None]:
         """Record the purchases behind these checks in one request; per record, None when confirmed, else
         why not. Safe to repeat: the purchase subgraph records a check once."""
-        variables = {f"i{n}": _input(record) for n, record in enumerate(records)}
-        try:
-            body = await self.post(_record_many(len(records)), variables, wait_seconds=wait_seconds)
-        except (httpx.HTTPError, ValueError) as error:
-            unreachable = RecordFailed(f"purchase subgraph unreachable: {type(error).__name__}")
-            return [unreachable for _ in records]
-        by_alias: dict[str, list[dict[str, Any]]] = {}
-        for problem in body.get("errors") or []:
-            path = problem.get("path") or [None]
-            by_alias.setdefault(str(path[0]), []).append(problem)
-        whole = by_alias.get("None", [])  # errors of the whole request
-        data = body.get("data") or {}
-        outcome: list[RecordFailed | None] = []
-        for n in range(len(records)):
-            mine = by_alias.get(f"r{n}", []) + whole
-            confirmed = not mine and data.get(f"r{n}") is not None
-            outcome.append(None if confirmed else _refused(mine or [{"message": "no answer"}]))
-        return outcome
+        return await self.post_items(
+            _record_many(len(records)),
+            {f"i{n}": _input(record) for n, record in enumerate(records)},
+            count=len(records),
+            peer="purchase subgraph",
+            answers=lambda data: [data.get(f"r{n}") for n in range(len(records))],
+            item_of=_alias_number,
+            wait_seconds=wait_seconds,
+        )

@@ -5,7 +5,7 @@ from strawberry.dataloader import DataLoader
 from subgraphs._common.auth import Auth
 from subgraphs._common.db import Database
 from subgraphs._common.loaders import batched, by_id, groups
-from subgraphs.shop import sales, services
+from subgraphs.shop import outbox, services
 from subgraphs.shop.models import Category, Outbox, Shop
 
 
@@ -17,5 +17,5 @@ class Loaders:
             db, services.products_by_ids, None
         )
         self.recording: DataLoader[int, Outbox | None] = batched(
-            db, lambda session, ids: sales.recordings(session, actor=auth.require(), check_ids=ids), None
+            db, lambda session, ids: outbox.recordings(session, actor=auth.require(), check_ids=ids), None
         )

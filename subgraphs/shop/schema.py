@@ -8,7 +8,7 @@ from subgraphs._common import request_id
 from subgraphs._common.connection import Connection
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.schema import SubgraphSchema
-from subgraphs.shop import sales, services
+from subgraphs.shop import buying, checks, deliveries, services
 from subgraphs.shop.types import (
     AddProductInput,
     BuyInput,
@@ -92,14 +92,14 @@ class Query:
     @strawberry.field(description="Yours, or any for an ADMIN.")
     async def check(self, info: Info, id: strawberry.ID) -> Check | None:
         view = await info.context.db.read(
-            sales.get_check, actor=info.context.auth.require(), check_id=parse_id(id, field="id")
+            checks.get_check, actor=info.context.auth.require(), check_id=parse_id(id, field="id")
         )
         return Check.of(view) if view else None
 
     @strawberry.field(description="Checks by id; unknown ids (or not yours) give null entries.")
     async def checks(self, info: Info, ids: list[strawberry.ID]) -> list[Check | None]:
         views = await info.context.db.read(
-            sales.checks_by_ids, actor=info.context.auth.require(), ids=parse_ids(ids, field="ids")
+            checks.checks_by_ids, actor=info.context.auth.require(), ids=parse_ids(ids, field="ids")
         )
         return [Check.of(view) if view else None for view in views]
 
@@ -170,11 +170,11 @@ class Mutation:
     async def buy(self, info: Info, input: BuyInput) -> Check:
         actor = info.context.auth.require()
         items = [
-            sales.Item(product_id=parse_id(item.product_id, field="items.productId"), quantity=item.quantity)
+            buying.Item(product_id=parse_id(item.product_id, field="items.productId"), quantity=item.quantity)
             for item in input.items
         ]
         row = await info.context.db.write(
-            sales.buy,
+            buying.buy,
             actor=actor,
             recorder=info.context.relay,
             shop_id=parse_id(input.shop_id, field="shopId"),
@@ -191,7 +191,7 @@ class Mutation:
     )
     async def deliver(self, info: Info, input: DeliverInput) -> Delivery:
         row = await info.context.db.write(
-            sales.deliver,
+            deliveries.deliver,
             actor=info.context.auth.require(),
             product_id=parse_id(input.product_id, field="productId"),
             count=input.count,
@@ -205,10 +205,10 @@ class Mutation:
     )
     async def deliver_many(self, info: Info, inputs: list[DeliverInput]) -> list[Delivery | None]:
         results = await info.context.db.write(
-            sales.deliver_many,
+            deliveries.deliver_many,
             actor=info.context.auth.require(),
             orders=[
-                sales.DeliveryOrder(
+                deliveries.DeliveryOrder(
                     product_id=parse_id(item.product_id, field="productId"), count=item.count, key=item.key
                 )
                 for item in inputs

@@ -14,7 +14,7 @@ from subgraphs._common.ids import parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs._common.payment import Payment
 from subgraphs._common.rows import by_ids
-from subgraphs.shop import models, sales, services
+from subgraphs.shop import checks, deliveries, models, services
 from subgraphs.shop.context import Context
 
 Info = strawberry.Info[Context, None]
@@ -68,7 +68,7 @@ class Shop:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> "Connection[Check]":
         page = await info.context.db.read(
-            sales.shop_checks,
+            checks.shop_checks,
             actor=info.context.auth.require(),
             shop_id=int(self.id),
             first=first,
@@ -135,7 +135,7 @@ class Check:
     lines: list[CheckLine]
 
     @classmethod
-    def of(cls, view: sales.CheckView) -> Self:
+    def of(cls, view: checks.CheckView) -> Self:
         row = view.check
         return cls(
             id=to_id(row.id),
@@ -164,9 +164,9 @@ class Check:
     @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
         found = await info.context.db.read(
-            sales.check_references, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
+            checks.check_references, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
         )
-        return [cls.of(view) if isinstance(view, sales.CheckView) else view for view in found]
+        return [cls.of(view) if isinstance(view, checks.CheckView) else view for view in found]
 
 
 @strawberry.enum
@@ -205,7 +205,7 @@ class Delivery:
     product_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: sales.DeliveryRecord) -> Self:
+    def from_row(cls, row: deliveries.DeliveryRecord) -> Self:
         return cls(
             id=to_id(row.id),
             key=row.key,

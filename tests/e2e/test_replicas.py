@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from client.service_tree_client import GraphQLClientGraphQLMultiError
@@ -142,6 +143,14 @@ async def test_one_scheduler_fires_and_another_takes_over_when_it_is_killed(
     )
     taken_over_in = time.monotonic() - killed_at
     assert successor not in (None, leader), successor
+    # The scrape counts one holder, the successor: the killed process's gauge is gone, not kept at 1.
+    held = await poll(
+        lambda: scheduler_held(http, replicas),
+        lambda held: str(pid) not in held and 1.0 in held.values(),
+        within=10,
+    )
+    assert [holder for holder, value in held.items() if value == 1.0] == [successor.rsplit(":", 1)[1]], held
+    assert str(pid) not in held, held
     runs = await poll(
         lambda: craft_runs(router, admin, craft_id),
         lambda runs: sum(run.status == "DELIVERED" for run in runs) >= 8,
@@ -163,6 +172,18 @@ async def test_one_scheduler_fires_and_another_takes_over_when_it_is_killed(
         len(runs),
     )
     assert taken_over_in < 10, taken_over_in
+
+
+async def scheduler_held(http: httpx.AsyncClient, stack: Stack) -> dict[str, float]:
+    """service_tree_scheduler_held in a scrape of the factory, by pid."""
+    response = await http.get(stack.metrics_url("factory"))
+    assert response.status_code == 200, response.text
+    return {
+        sample.labels["pid"]: sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "service_tree_scheduler_held"
+    }
 
 
 async def _async(function: Any, *args: Any) -> Any:

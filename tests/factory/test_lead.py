@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from subgraphs._common.db import utcnow
-from subgraphs.factory import services
-from subgraphs.factory.leader import FileLead, SchedulerTaken
+from subgraphs.factory.grid import slots_between
+from subgraphs.factory.leader import FileLead, SchedulerTaken, take_lead
 from subgraphs.factory.models import Craft, SchedulerState
 from tests.factory.fixtures import make_craft, make_factory
 from tests.shop.fixtures import catalog
@@ -51,10 +51,10 @@ async def test_a_handover_makes_up_the_slots_since_the_last_leader_was_seen(
     db = factory_app.state.resources.db
     await db.write(lambda s: _seen(s, leader_ago=5.5, any_ago=0.5))  # a standby beat half a second ago
     now = utcnow()
-    made_up = await db.write(services.take_lead, holder="test:1", now=now, window=WINDOW, alive_within=5)
-    expected = services.slots_between(craft, now - timedelta(seconds=6.5), now)
+    made_up = await db.write(take_lead, holder="test:1", now=now, window=WINDOW, alive_within=5)
+    expected = slots_between(craft, now - timedelta(seconds=6.5), now)
     assert made_up == len(expected) >= 6
-    again = await db.write(services.take_lead, holder="test:2", now=now, window=WINDOW, alive_within=5)
+    again = await db.write(take_lead, holder="test:2", now=now, window=WINDOW, alive_within=5)
     assert again == 0  # the same slots never get a second run
 
 
@@ -65,9 +65,7 @@ async def test_after_downtime_the_missed_slots_are_skipped(
     await _craft_every_second(factory, factory_app)
     db = factory_app.state.resources.db
     await db.write(lambda s: _seen(s, leader_ago=30, any_ago=30))  # nobody was alive for 30 s
-    assert (
-        await db.write(services.take_lead, holder="test:1", now=utcnow(), window=WINDOW, alive_within=5) == 0
-    )
+    assert await db.write(take_lead, holder="test:1", now=utcnow(), window=WINDOW, alive_within=5) == 0
 
 
 def test_on_sqlite_one_process_holds_the_scheduler(tmp_path: Path) -> None:

@@ -9,15 +9,24 @@ from starlette.applications import Starlette
 
 from subgraphs._common.auth import Role
 from subgraphs._common.db import utcnow
+from subgraphs.shop.outbox import OutboxRelay
 from tests.purchase.fixtures import register
 from tests.shop.fixtures import ADMIN, BUY, catalog, order
 from tests.support import Link, codes, gql, token
 
 STOCK = '{ products(ids: ["1", "2"]) { nodes { stock } } }'
+LATER = timedelta(hours=1)  # drain as if the backoff had passed
 
 
 async def stock(shop: httpx.AsyncClient) -> list[int]:
     return [node["stock"] for node in (await gql(shop, STOCK))["data"]["products"]["nodes"]]
+
+
+async def driven(shop_app: Starlette) -> OutboxRelay:
+    """The shop's outbox relay with its timer stopped: the test runs its rounds with `drain`."""
+    relay: OutboxRelay = shop_app.state.resources.relay
+    await relay.poller.stop(grace=5)
+    return relay
 
 
 async def test_buy_writes_a_check_with_lines_and_takes_stock(
@@ -172,18 +181,17 @@ async def test_purchase_is_recorded_once_after_the_purchase_subgraph_recovers(
 ) -> None:
     customer, _ = await register(purchase)
     await catalog(shop)
-    relay = shop_app.state.resources.relay
-    await relay.poller.stop(grace=5)  # the test runs the relay's rounds itself
+    relay = await driven(shop_app)
     purchase_link.down = True
     bought = await gql(shop, BUY, order([("1", 1)]), as_=customer)
     assert bought["data"]["buy"]["number"] == 1  # the buy succeeds while the purchase subgraph is down
     assert purchase_link.operations("recordPurchase") == 1  # its inline attempt failed
-    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0  # a retry while still down
+    assert await relay.drain(due_by=utcnow() + LATER) == 0  # a retry while still down
     mine = "{ me { purchases { totalCount nodes { check { id } } } } }"
     assert (await gql(purchase, mine, as_=customer))["data"]["me"]["purchases"]["totalCount"] == 0
     purchase_link.down = False
-    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 1
-    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0  # nothing is left to send
+    assert await relay.drain(due_by=utcnow() + LATER) == 1
+    assert await relay.drain(due_by=utcnow() + LATER) == 0  # nothing is left to send
     assert purchase_link.operations("recordPurchase") == 3
     listing = await gql(purchase, mine, as_=customer)
     assert listing["data"]["me"]["purchases"] == {"totalCount": 1, "nodes": [{"check": {"id": "1"}}]}
@@ -216,17 +224,16 @@ async def test_recording_is_retried_for_as_long_as_the_purchase_subgraph_is_down
 ) -> None:
     customer, _ = await register(purchase)
     await catalog(shop)
-    relay = shop_app.state.resources.relay
-    await relay.poller.stop(grace=5)
+    relay = await driven(shop_app)
     purchase_link.down = True
     check_id = (await gql(shop, BUY, order([("1", 1)]), as_=customer))["data"]["buy"]["id"]
     for _ in range(12):  # longer than any attempt budget: a transient failure is never given up on
-        assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0
+        assert await relay.drain(due_by=utcnow() + LATER) == 0
     recording = (await gql(shop, RECORDING, {"id": check_id}, as_=ADMIN))["data"]["check"]["recording"]
     assert (recording["status"], recording["attempts"]) == ("PENDING", 13)
     assert "unreachable" in recording["lastError"]
     purchase_link.down = False
-    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 1
+    assert await relay.drain(due_by=utcnow() + LATER) == 1
     recording = (await gql(shop, RECORDING, {"id": check_id}, as_=ADMIN))["data"]["check"]["recording"]
     assert recording["status"] == "RECORDED"
     assert codes(await gql(shop, RECORDING, {"id": check_id}, as_=customer)) == ["FORBIDDEN"]
@@ -236,12 +243,11 @@ async def test_a_record_the_purchase_subgraph_refuses_for_good_ends_failed(
     shop_app: Starlette, shop: httpx.AsyncClient, purchase_link: Link
 ) -> None:
     await catalog(shop)
-    relay = shop_app.state.resources.relay
-    await relay.poller.stop(grace=5)
+    relay = await driven(shop_app)
     ghost = token(999)  # a valid token of a user the purchase subgraph does not know
     check_id = (await gql(shop, BUY, order([("1", 1)]), as_=ghost))["data"]["buy"]["id"]
     recording = (await gql(shop, RECORDING, {"id": check_id}, as_=ADMIN))["data"]["check"]["recording"]
     assert (recording["status"], recording["attempts"]) == ("FAILED", 1)
     assert "No such user" in recording["lastError"]
-    assert await relay.drain(due_by=utcnow() + timedelta(hours=1)) == 0
+    assert await relay.drain(due_by=utcnow() + LATER) == 0
     assert purchase_link.operations("recordPurchase") == 1  # never sent again

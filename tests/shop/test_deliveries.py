@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from subgraphs._common.auth import Role
 from subgraphs._common.retention import Pruner
-from subgraphs.shop import sales
+from subgraphs.shop import deliveries, outbox
 from subgraphs.shop.models import Delivery, Outbox
 from subgraphs.shop.services import MAX_STOCK
 from tests.purchase.fixtures import register
@@ -98,8 +98,14 @@ async def test_deliveries_and_sent_outbox_rows_past_the_retention_window_are_pru
     assert (await gql(shop, BUY, buy_order([("1", 1)]), as_=customer))["data"]["buy"]["number"] == 1
     db = shop_app.state.resources.db
     await shop_app.state.resources.relay.flushed()  # the buy's purchase is confirmed as sent
-    pruner = Pruner("test-pruner", db=db, prune=sales.prune, retention=timedelta(0), interval=60)
-    assert await pruner.prune() == 2  # two deliveries, and (in the same batch) the one sent outbox row
+    pruner = Pruner(
+        "test-pruner",
+        db=db,
+        prunes=[deliveries.prune, outbox.OUTBOX.prune],
+        retention=timedelta(0),
+        interval=60,
+    )
+    assert await pruner.prune() == 3  # two deliveries and the one sent outbox row
     counts = await db.read(
         lambda session: [session.exec(select(func.count()).select_from(t)).one() for t in (Delivery, Outbox)]
     )

@@ -1,0 +1,145 @@
+"""Buying: stock taken, a numbered check with its lines, and the outbox row of its purchase, in one
+transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from subgraphs._common import rows
+from subgraphs._common.auth import Principal, Role
+from subgraphs._common.db import after_commit, utcnow
+from subgraphs._common.errors import BadUserInput, InsufficientStock
+from subgraphs._common.inputs import text
+from subgraphs._common.payment import Payment
+from subgraphs.shop.checks import CheckView, check_views
+from subgraphs.shop.models import Category, Check, CheckLine, Outbox, Product, Shop
+from subgraphs.shop.outbox import Recorder, purchase_record
+from subgraphs.shop.services import MAX_INT, ProductView, get_shop
+
+MAX_QUANTITY = 10_000
+MAX_DISTINCT_ITEMS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    product_id: int
+    quantity: int
+
+
+def _validate_items(items: Sequence[Item]) -> None:
+    if not 1 <= len(items) <= MAX_DISTINCT_ITEMS:
+        raise BadUserInput(f"'items' must hold 1 to {MAX_DISTINCT_ITEMS} products", field="items")
+    seen: set[int] = set()
+    for item in items:
+        if not 1 <= item.quantity <= MAX_QUANTITY:
+            raise BadUserInput(f"'quantity' must be between 1 and {MAX_QUANTITY}", field="items.quantity")
+        if item.product_id in seen:
+            raise BadUserInput("Each product may appear once in 'items'", field="items.productId")
+        seen.add(item.product_id)
+
+
+def _take_stock(session: Session, *, product: Product, quantity: int) -> None:
+    # One conditional UPDATE: it can never drive stock below zero, and no concurrent buy's update is lost.
+    taken = session.execute(
+        update(Product)
+        .where(col(Product.id) == product.id, col(Product.stock) >= quantity)
+        .values(stock=col(Product.stock) - quantity)
+        .returning(col(Product.id))
+    ).first()
+    if taken is None:
+        available = session.exec(select(Product.stock).where(Product.id == product.id)).one()
+        raise InsufficientStock(product_id=product.id or 0, available=available)
+
+
+def _next_check_number(session: Session, shop_id: int) -> int:
+    # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number.
+    result = session.execute(
+        update(Shop)
+        .where(col(Shop.id) == shop_id)
+        .values(last_check_number=col(Shop.last_check_number) + 1)
+        .returning(col(Shop.last_check_number))
+    )
+    return int(result.scalar_one())
+
+
+def buy(
+    session: Session,
+    *,
+    actor: Principal,
+    recorder: Recorder,
+    shop_id: int,
+    items: Sequence[Item],
+    payment: Payment,
+    purchase_name: str,
+    idempotency_key: str | None,
+    request_id: str | None = None,
+) -> CheckView:
+    """Sell `items` to the actor in one transaction: stock, a numbered check, its lines and an outbox row.
+    Once committed, the purchase is recorded at once (briefly), so the buyer sees it; the outbox retries."""
+    user_id = actor.require(Role.CUSTOMER, Role.ADMIN).user_id
+    name = text(purchase_name, field="purchaseName", max_length=200)
+    _validate_items(items)
+    if idempotency_key is not None:
+        idempotency_key = text(idempotency_key, field="idempotencyKey", max_length=200)
+        earlier = session.exec(
+            select(Check).where(Check.user_id == user_id, Check.idempotency_key == idempotency_key)
+        ).first()
+        if earlier is not None:
+            after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
+            return check_views(session, [earlier])[0]
+    shop = get_shop(session, shop_id)
+    ids = sorted(item.product_id for item in items)
+    products = {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(ids))).all()}
+    for product_id in ids:
+        product = products.get(product_id)
+        if product is None or product.shop_id != shop_id:
+            raise BadUserInput(f"Product {product_id} is not sold in this shop", field="items.productId")
+    quantities = {item.product_id: item.quantity for item in items}
+    total = sum(products[pid].price * quantity for pid, quantity in quantities.items())
+    if total > MAX_INT:
+        raise BadUserInput(f"A check's total may not exceed {MAX_INT}", field="items")
+    for product_id in ids:  # a fixed order keeps concurrent buys from deadlocking on PostgreSQL
+        _take_stock(session, product=products[product_id], quantity=quantities[product_id])
+    check = Check(
+        shop_id=shop_id,
+        number=_next_check_number(session, shop_id),
+        user_id=user_id,
+        payment=payment.value,
+        total=total,
+        purchase_name=name,
+        idempotency_key=idempotency_key,
+    )
+    session.add(check)
+    session.flush()
+    assert check.id is not None
+    lines = [
+        CheckLine(check_id=check.id, product_id=pid, quantity=quantities[pid], unit_price=products[pid].price)
+        for pid in ids
+    ]
+    # The buy's own attempt has the row first: the relay's timer leaves it alone until that attempt is over,
+    # so in the common case a purchase is sent once, not once by each.
+    first_due = utcnow() + timedelta(seconds=2 * recorder.inline_seconds)
+    session.add_all([*lines, Outbox(check_id=check.id, next_attempt_at=first_due, request_id=request_id)])
+    session.flush()
+    after_commit(session, lambda: recorder.record_now(purchase_record(check, request_id=request_id)))
+    # The check as the buyer sees it, from the rows in hand (their categories are the one thing to read).
+    category_ids = sorted({p.category_id for p in products.values() if p.category_id is not None})
+    categories = rows.by_ids(session, Category, category_ids) if category_ids else {}
+    return CheckView(
+        check=check,
+        shop=shop,
+        lines=[
+            (
+                line,
+                ProductView(
+                    products[line.product_id],
+                    shop,
+                    categories.get(products[line.product_id].category_id or 0),
+                ),
+            )
+            for line in lines
+        ],
+    )
