@@ -59,9 +59,14 @@ run-postgres: install postgres-server web
 	$(BIN)/python -m tools.run --postgres
 
 ## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and then on PostgreSQL
-test: install postgres-server compose-tool promtool chromium web lint
+test: install postgres-server compose-tool promtool chromium web lint router-test
 	$(BIN)/pytest
 	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+
+## router-test: type-check the router's configuration (router/src) and run its tests (router/test, seconds)
+.PHONY: router-test
+router-test: router/node_modules/.installed
+	cd router && node node_modules/.bin/tsc -p . && node --import tsx test/all.ts
 
 ## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster only
 test-postgres: install postgres-server

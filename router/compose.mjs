@@ -25,7 +25,7 @@ const REPO_ROOT = path.resolve(ROUTER_DIR, '..');
 const DEFAULT_CONFIG = path.join(REPO_ROOT, 'supergraph.yaml');
 const DEFAULT_OUT = path.join(REPO_ROOT, 'schema', 'supergraph.graphql');
 const DEFAULT_API_OUT = path.join(REPO_ROOT, 'schema', 'api.graphql');
-// Federation versions The Guild's composition understands (see ARCHITECTURE.md).
+// The newest Federation 2 minor version The Guild's composition understands (2.0 to 2.9).
 const MAX_SUPPORTED_MINOR = 9;
 
 class UsageError extends Error {}

@@ -366,5 +366,5 @@ def test_the_registry_names_each_subgraphs_parts(subgraph: str) -> None:
 
 
 def test_the_router_checks_tokens_with_the_subgraphs_development_secret() -> None:
-    gateway = (ROOT / "router" / "gateway.config.ts").read_text()
-    assert f"const DEVELOPMENT_SECRET = '{DEVELOPMENT_SECRET}';" in gateway
+    token_check = (ROOT / "router" / "src" / "tokenCheck.ts").read_text()
+    assert f"const DEVELOPMENT_SECRET = '{DEVELOPMENT_SECRET}';" in token_check

@@ -1,0 +1,133 @@
+// The router's settings, all read from the environment here and nowhere else (router/README.md lists them).
+// A bad value stops the router at start-up with the variable's name.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { LogLevel } from '@graphql-hive/gateway';
+
+import type { LogSettings } from './logging.ts';
+import type { PlaygroundSettings } from './playground.ts';
+import { DEVELOPMENT_SECRET } from './tokenCheck.ts';
+import type { TracingSettings } from './tracing.ts';
+
+type Env = Record<string, string | undefined>;
+
+const ROUTER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+export interface Settings {
+  /** The supergraph file the gateway serves (and re-reads when it changes). */
+  supergraph: string;
+  host: string;
+  port: number;
+  log: LogSettings;
+  /** How long a subgraph call may take before its part of the answer is an error. */
+  upstreamTimeoutMs: number;
+  /** Deduplicate identical in-flight subgraph queries. */
+  dedupe: boolean;
+  /** SERVICE_TREE_ENV is anything but "development". */
+  production: boolean;
+  introspection: boolean;
+  /** The secret tokens are signed with, as for the subgraphs. */
+  jwtSecret: string;
+  /** The trusted documents' manifest, and whether only they are accepted. */
+  trustedDocuments: { file: string; enforced: boolean };
+  /** A built web app to serve from this origin, if any. */
+  webDir: string | undefined;
+  /** Origins browsers may call from; none: same origin only. */
+  corsOrigins: string[];
+  /** Where spans go, if anywhere. */
+  tracing: TracingSettings | undefined;
+  playground: PlaygroundSettings;
+}
+
+function envInt(env: Env, name: string, fallback: number, max = 65535): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function envFlag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  return !['0', 'false', 'no', 'off'].includes(raw);
+}
+
+function envUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  try {
+    return new URL(raw).toString();
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+}
+
+function envChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new Error(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+/** A path setting: relative to the current directory when set, else `fallback` (relative to router/). */
+function envPath(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw ? path.resolve(raw) : path.resolve(ROUTER_DIR, fallback);
+}
+
+/** The router's settings from `env`; throws, naming the variable, on a bad value. */
+export function readSettings(env: Env): Settings {
+  // Production (SERVICE_TREE_ENV, as for the subgraphs) hides the schema from strangers: no introspection and
+  // no "did you mean" suggestions, unless ROUTER_INTROSPECTION says otherwise; it enforces trusted documents
+  // and needs a signing secret of its own.
+  const production = (env.SERVICE_TREE_ENV ?? 'development') !== 'development';
+  const jwtSecret = env.SERVICE_TREE_JWT_SECRET || (production ? '' : DEVELOPMENT_SECRET);
+  if (jwtSecret.length < 32) {
+    throw new Error('SERVICE_TREE_JWT_SECRET must be set (32 characters or more) outside development');
+  }
+  // Traces are off unless an OTLP endpoint is configured (the standard variables, as for the subgraphs).
+  const otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim().replace(/\/$/, '');
+  return {
+    supergraph: envPath(env, 'ROUTER_SUPERGRAPH', '../schema/supergraph.graphql'),
+    host: env.ROUTER_HOST || '127.0.0.1',
+    port: envInt(env, 'ROUTER_PORT', 4000),
+    log: { level: envChoice(env, 'ROUTER_LOG_LEVEL', LOG_LEVELS, 'info'), json: env.LOG_FORMAT === 'json' },
+    upstreamTimeoutMs: envInt(env, 'ROUTER_UPSTREAM_TIMEOUT_MS', 30_000, 600_000),
+    dedupe: envFlag(env, 'ROUTER_DEDUPE', true),
+    production,
+    introspection: envFlag(env, 'ROUTER_INTROSPECTION', !production),
+    jwtSecret,
+    trustedDocuments: {
+      file: envPath(env, 'ROUTER_PERSISTED_DOCUMENTS', '../web/src/gql/persisted-documents.json'),
+      enforced: envFlag(env, 'ROUTER_TRUSTED_DOCUMENTS', production),
+    },
+    webDir: env.ROUTER_WEB_DIR ? path.resolve(env.ROUTER_WEB_DIR) : undefined,
+    corsOrigins: (env.ROUTER_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    tracing: otlpEndpoint ? { endpoint: otlpEndpoint, serviceName: env.OTEL_SERVICE_NAME || 'router' } : undefined,
+    playground: {
+      login: env.ROUTER_PLAYGROUND_LOGIN || 'demo',
+      password: env.ROUTER_PLAYGROUND_PASSWORD || 'demo-password',
+      token: env.ROUTER_PLAYGROUND_TOKEN || '<the token Login answers>',
+    },
+  };
+}
+
+/** `<NAME>_URL` of each of `subgraphs` that is set: it overrides the routing_url of subgraph `<name>`. */
+export function subgraphUrls(env: Env, subgraphs: string[]): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const subgraph of subgraphs) {
+    const location = envUrl(env, `${subgraph.toUpperCase()}_URL`);
+    if (location) urls[subgraph] = location;
+  }
+  return urls;
+}

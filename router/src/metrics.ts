@@ -1,0 +1,80 @@
+// Prometheus metrics: every series is labelled by the operation's one root field (as the subgraphs label
+// theirs), else "other", never by the client's operation name: the label set stays bounded by the schema.
+import { createCounter, createHistogram } from '@graphql-hive/gateway';
+import { getOperationAST, Kind, type DocumentNode, type GraphQLError } from 'graphql';
+import { register, type Registry } from 'prom-client';
+
+type Phase = 'execute' | 'subscribe';
+type ErrorPhase = 'parse' | 'validate' | 'context' | Phase;
+
+/** The operation's one root field when it is one of `rootFields`, else "other". */
+export function operationLabel(
+  document: DocumentNode | undefined,
+  operationName: string | undefined,
+  rootFields: Set<string>,
+): string {
+  // An unnamed operation arrives here named "Anonymous": then the document's only operation is the one.
+  const operation = document ? (getOperationAST(document, operationName) ?? getOperationAST(document)) : null;
+  if (!operation) return 'other';
+  const names = new Set(
+    operation.selectionSet.selections
+      .filter((selection) => selection.kind === Kind.FIELD && selection.name.value !== '__typename')
+      .map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : '')),
+  );
+  const [name] = [...names];
+  return names.size === 1 && name !== undefined && rootFields.has(name) ? name : 'other';
+}
+
+/**
+ * The gateway's `prometheus` option: /metrics, with the router's operation series labelled by root field (of
+ * `rootFields`, the supergraph's) and the built-in per-subgraph series without operation names.
+ */
+export function prometheus(rootFields: Set<string>, registry: Registry = register) {
+  const label = (params: { document?: DocumentNode; operationName?: string }) =>
+    operationLabel(params.document, params.operationName, rootFields);
+  return {
+    endpoint: '/metrics',
+    registry,
+    labels: { subgraphName: true, operationName: false },
+    metrics: {
+      graphql_envelop_request: createCounter<Phase, 'operation'>({
+        registry,
+        counter: {
+          name: 'service_tree_router_requests_total',
+          help: 'GraphQL operations the router executed, by operation (its root field, else "other")',
+          labelNames: ['operation'],
+        },
+        fillLabelsFn: (params) => ({ operation: label(params) }),
+      }),
+      graphql_envelop_request_duration: createHistogram<Phase, 'operation'>({
+        registry,
+        histogram: {
+          name: 'service_tree_router_request_duration_seconds',
+          help: 'Time the router spent executing an operation (planning and subgraph calls), by operation',
+          labelNames: ['operation'],
+          buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        },
+        fillLabelsFn: (params) => ({ operation: label(params) }),
+      }),
+      graphql_envelop_error_result: createCounter<ErrorPhase, 'operation' | 'code'>({
+        registry,
+        counter: {
+          name: 'service_tree_router_errors_total',
+          help: "Errors in the router's answers, by operation and extensions.code",
+          labelNames: ['operation', 'code'],
+        },
+        fillLabelsFn: (params) => ({
+          operation: label(params),
+          // Parse and validation failures are counted once per request, before any code is given.
+          code:
+            params.errorPhase === 'parse' ? 'GRAPHQL_PARSE_FAILED'
+            : params.errorPhase === 'validate' ? 'GRAPHQL_VALIDATION_FAILED'
+            : String((params.error as GraphQLError | undefined)?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+        }),
+      }),
+      // Built in: time per subgraph call and per fetch, labelled by subgraph (operation names are left out).
+      graphql_gateway_subgraph_execute_duration: true,
+      graphql_gateway_subgraph_execute_errors: true,
+    },
+  } as const;
+}

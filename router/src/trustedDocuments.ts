@@ -1,0 +1,33 @@
+// Trusted documents: the web app's operations (its codegen writes the manifest), sent by hash.
+import { existsSync, readFileSync } from 'node:fs';
+
+/** The manifest of trusted documents: hash -> document text. Missing is an error only when it is enforced. */
+export function loadTrustedDocuments(file: string, enforced: boolean): Map<string, string> {
+  if (!existsSync(file)) {
+    if (enforced) throw new Error(`trusted documents are enforced but ${file} does not exist`);
+    return new Map();
+  }
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  return new Map(Object.entries(manifest));
+}
+
+const refusal = (message: string, code: string) => ({ message, extensions: { code, http: { status: 400, spec: false } } });
+
+/**
+ * The gateway's persisted-documents option: a known hash runs its document; any other document runs only when
+ * `allowArbitrary` says so (always, or for the request at hand), else it is refused with the contract's codes.
+ */
+export function trustedDocuments(
+  documents: Map<string, string>,
+  allowArbitrary: boolean | ((request: Request) => boolean),
+) {
+  return {
+    getPersistedOperation: (key: string) => documents.get(key) ?? null,
+    allowArbitraryDocuments: allowArbitrary,
+    customErrors: {
+      notFound: refusal('Unknown document: this router accepts only the documents it knows', 'PERSISTED_QUERY_NOT_FOUND'),
+      persistedQueryOnly: refusal('Only trusted documents are accepted: send a known document hash', 'PERSISTED_QUERY_ONLY'),
+      keyNotFound: refusal('No query and no document hash in the request', 'BAD_REQUEST'),
+    },
+  };
+}

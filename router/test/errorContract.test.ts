@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { requestError, useErrorContract } from '../src/errorContract.ts';
+import { codes, startGateway } from './gateway.ts';
+
+const gateway = (t: Parameters<typeof startGateway>[0]) => startGateway(t, { plugins: () => [useErrorContract()] });
+
+test('a request error carries its code and a status kept whatever the Accept header', () => {
+  const error = requestError('Too big', 413, 'PAYLOAD_TOO_LARGE', { connection: 'close' });
+  assert.deepEqual(error.extensions, {
+    code: 'PAYLOAD_TOO_LARGE',
+    http: { status: 413, spec: false, headers: { connection: 'close' } },
+  });
+});
+
+test('an unsupported content type gets 415 and a GraphQL error with BAD_REQUEST', async (t) => {
+  const response = await gateway(t).fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', accept: 'application/json' },
+    body: '{ hello }',
+  });
+  assert.equal(response.status, 415);
+  const body = await response.json();
+  assert.deepEqual(codes(body), ['BAD_REQUEST']);
+  assert.match(body.errors[0].message, /Unsupported content type "text\/plain"/);
+});
+
+test('malformed JSON and a missing query get 400 BAD_REQUEST even for Accept: application/json', async (t) => {
+  const router = gateway(t);
+  const malformed = await router.fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: '{"query": ',
+  });
+  assert.equal(malformed.status, 400);
+  assert.deepEqual(codes(await malformed.json()), ['BAD_REQUEST']);
+
+  const missing = await router.post({ variables: {} });
+  assert.equal(missing.status, 400);
+  assert.deepEqual(codes(await missing.json()), ['BAD_REQUEST']);
+});
+
+test('parse and validation failures get 400 and their codes even for Accept: application/json', async (t) => {
+  const router = gateway(t);
+  const syntax = await router.post({ query: '{ hello' });
+  assert.equal(syntax.status, 400);
+  assert.deepEqual(codes(await syntax.json()), ['GRAPHQL_PARSE_FAILED']);
+
+  const unknown = await router.post({ query: '{ nope }' });
+  assert.equal(unknown.status, 400);
+  assert.deepEqual(codes(await unknown.json()), ['GRAPHQL_VALIDATION_FAILED']);
+});
+
+test("without the plugin Yoga would answer those with 200 (what the plugin is for)", async (t) => {
+  const response = await startGateway(t).post({ query: '{ nope }' });
+  assert.equal(response.status, 200);
+});
+
+test('a good request is answered as it is', async (t) => {
+  const response = await gateway(t).post({ query: '{ hello }' });
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { data: { hello: 'world' } });
+});

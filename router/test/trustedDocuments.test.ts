@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { parse } from 'graphql';
+
+import { useErrorContract } from '../src/errorContract.ts';
+import { loadTrustedDocuments, trustedDocuments } from '../src/trustedDocuments.ts';
+import { codes, startGateway } from './gateway.ts';
+import { WEB_MANIFEST } from './repo.ts';
+
+const HELLO = 'sha256:1111';
+const documents = new Map([[HELLO, 'query Hello { hello }']]);
+const byHash = (hash: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+
+function gateway(t: Parameters<typeof startGateway>[0], allowArbitrary: Parameters<typeof trustedDocuments>[1]) {
+  return startGateway(t, {
+    persistedDocuments: trustedDocuments(documents, allowArbitrary),
+    plugins: () => [useErrorContract()],
+  });
+}
+
+test("the web app's manifest loads, every document in it parses", () => {
+  const loaded = loadTrustedDocuments(WEB_MANIFEST, true);
+  assert.ok(loaded.size > 10, `${loaded.size} documents`);
+  for (const [hash, text] of loaded) {
+    assert.match(hash, /^sha256:[0-9a-f]{64}$/);
+    parse(text);
+  }
+});
+
+test('a manifest is read as hash -> document', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'trusted-')), 'manifest.json');
+  writeFileSync(file, JSON.stringify({ [HELLO]: '{ hello }' }));
+  assert.deepEqual([...loadTrustedDocuments(file, true)], [[HELLO, '{ hello }']]);
+});
+
+test('a missing manifest is refused when enforced, and is no documents otherwise', () => {
+  const missing = path.join(mkdtempSync(path.join(tmpdir(), 'trusted-')), 'persisted-documents.json');
+  assert.throws(
+    () => loadTrustedDocuments(missing, true),
+    /^Error: trusted documents are enforced but .*persisted-documents\.json does not exist$/,
+  );
+  assert.equal(loadTrustedDocuments(missing, false).size, 0);
+});
+
+test('enforced: a known hash runs its document; text and unknown hashes are refused with their codes', async (t) => {
+  const router = gateway(t, false);
+  const known = await router.post(byHash(HELLO));
+  assert.equal(known.status, 200);
+  assert.deepEqual(await known.json(), { data: { hello: 'world' } });
+
+  const text = await router.post({ query: 'query Hello { hello }' });
+  assert.equal(text.status, 400);
+  assert.deepEqual(codes(await text.json()), ['PERSISTED_QUERY_ONLY']);
+
+  const unknown = await router.post(byHash(`sha256:${'0'.repeat(64)}`));
+  assert.equal(unknown.status, 400);
+  assert.deepEqual(codes(await unknown.json()), ['PERSISTED_QUERY_NOT_FOUND']);
+
+  const nothing = await router.post({ variables: {} });
+  assert.equal(nothing.status, 400);
+  assert.deepEqual(codes(await nothing.json()), ['BAD_REQUEST']);
+});
+
+test('enforced: any document runs for a request the rule allows', async (t) => {
+  const router = gateway(t, (request) => request.headers.get('x-role') === 'SERVICE');
+  const allowed = await router.post({ query: '{ hello }' }, { 'x-role': 'SERVICE' });
+  assert.equal(allowed.status, 200);
+  assert.deepEqual(await allowed.json(), { data: { hello: 'world' } });
+  const other = await router.post({ query: '{ hello }' }, { 'x-role': 'CUSTOMER' });
+  assert.deepEqual(codes(await other.json()), ['PERSISTED_QUERY_ONLY']);
+});
+
+test('not enforced: any document runs, and a known hash still does', async (t) => {
+  const router = gateway(t, true);
+  assert.deepEqual(await (await router.post({ query: '{ hello }' })).json(), { data: { hello: 'world' } });
+  assert.deepEqual(await (await router.post(byHash(HELLO))).json(), { data: { hello: 'world' } });
+});
