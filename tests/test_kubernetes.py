@@ -20,6 +20,7 @@ from pydantic import model_validator
 
 from subgraphs import registry
 from subgraphs._common.settings import SubgraphSettings
+from tests.code_settings import router_reads
 from tests.kubernetes import (
     ROOT,
     Object,
@@ -410,19 +411,6 @@ def router_sources() -> list[Path]:
     ]
     assert found
     return found
-
-
-def router_reads() -> set[str]:
-    """The variables the router's code reads (`env.NAME`, `env['NAME']`, `envInt('NAME', ...)`), and each
-    subgraph's <NAME>_URL (the names come from the supergraph)."""
-    patterns = [
-        r"\benv\.([A-Z][A-Z0-9_]*)",
-        r"\benv\[\s*['\"]([A-Z][A-Z0-9_]*)['\"]\s*\]",
-        r"\benv[A-Z]\w*\(\s*['\"]([A-Z][A-Z0-9_]*)['\"]",
-    ]
-    source = "\n".join(path.read_text() for path in router_sources())
-    read = {name for pattern in patterns for name in re.findall(pattern, source)}
-    return read | {sub.url_env for sub in registry.SUBGRAPHS}
 
 
 def router_requires() -> set[str]:
