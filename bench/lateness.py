@@ -25,6 +25,7 @@ from bench.rss import Peaks, sampled
 from bench.system import System
 from client.service_tree_client import CreateCraftInput, FactoryRunsFactoryCraftsRuns, GraphQLClientError
 from tools.client import SyncGraph
+from tools.polling import poll
 
 logger = logging.getLogger(__name__)
 SECTION = "Delivery lateness (each craft every 1 s)"
@@ -130,8 +131,9 @@ Runs = list[FactoryRunsFactoryCraftsRuns]
 def _runs(admin: SyncGraph, factory_ids: set[str]) -> tuple[dict[str, Runs], int]:
     """Every craft's runs once none is PENDING (or SETTLE_SECONDS have passed); and how many still are."""
     runs: dict[str, Runs] = {}
-    unsettled, deadline = set(factory_ids), time.monotonic() + SETTLE_SECONDS
-    while unsettled:
+    unsettled = set(factory_ids)
+
+    def read() -> set[str]:
         for factory_id in sorted(unsettled):
             factory = _call(admin, partial(admin.api.factory_runs, id=factory_id)).factory
             if factory is None:
@@ -139,10 +141,9 @@ def _runs(admin: SyncGraph, factory_ids: set[str]) -> tuple[dict[str, Runs], int
             runs.update({craft.id: craft.runs for craft in factory.crafts})
             if all(run.status != "PENDING" for craft in factory.crafts for run in craft.runs):
                 unsettled.discard(factory_id)
-        if unsettled and time.monotonic() > deadline:
-            break
-        if unsettled:
-            time.sleep(2)
+        return unsettled
+
+    poll(read, lambda left: not left, within=SETTLE_SECONDS, interval=2)
     pending = sum(run.status == "PENDING" for craft_runs in runs.values() for run in craft_runs)
     return runs, pending
 

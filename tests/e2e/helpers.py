@@ -1,16 +1,20 @@
 """Helpers of the end-to-end tests: GraphQL calls through the router, users, a catalog, buys, log counting."""
 
-import asyncio
+import functools
 import itertools
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -37,9 +41,8 @@ from tests.databases import Databases
 from tests.support import auth
 from tools import client
 from tools.client import Client, SyncGraph, refused
+from tools.processes import stop
 from tools.stack import Stack
-
-T = TypeVar("T")
 
 ADMIN_LOGIN = "root"
 ADMIN_PASSWORD = "root-password-0123"
@@ -234,16 +237,56 @@ async def bought(
     return check
 
 
-async def poll(
-    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, within: float, interval: float = 0.2
-) -> T:
-    """Call `probe` until `done(result)` or `within` seconds pass; the last result either way."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if done(result) or time.monotonic() >= deadline:
-            return result
-        await asyncio.sleep(interval)
+# Through the router every probe is a real request: a slower pace than in-process tests need.
+poll = functools.partial(support.poll, interval=0.2)
+
+
+def post(url: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+    """The data of a GraphQL request over plain HTTP (no client of this checkout's schema), which must succeed."""
+    response = httpx.post(url, json={"query": query, "variables": variables}, headers=auth(token), timeout=30)
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def launcher_env(tree: Path, data_dir: Path, ports: dict[str, int], **extra: str) -> dict[str, str]:
+    """The environment of `make run`'s program in `tree`: every process on `ports`, data under `data_dir`."""
+    return {
+        **os.environ,
+        **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        "SERVICE_TREE_DATA": str(data_dir),
+        "PYTHONPATH": str(tree),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+@contextmanager
+def launched(
+    tree: Path, env: dict[str, str], *options: str, within: float = 180
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`make run`'s program (`python -m tools.run`) started in `tree`, and what it printed until it was up
+    (or ended, or `within` seconds passed); stopped with Ctrl-C afterwards, as a user would, whatever happened."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "tools.run", *options],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as runner:
+        try:
+            assert runner.stdout is not None
+            lines: list[str] = []
+            deadline = time.monotonic() + within
+            while time.monotonic() < deadline and (line := runner.stdout.readline()):
+                lines.append(line)
+                if "Ctrl-C stops everything" in line:
+                    break
+            yield runner, "".join(lines)
+        finally:
+            stop(runner, signal.SIGINT)  # the runner stops the processes it started, then exits
 
 
 def graphql_posts(stack: Stack, subgraph: str) -> int:

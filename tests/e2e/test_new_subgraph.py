@@ -7,13 +7,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
+from tests.e2e.helpers import launched, launcher_env, post
 from tools.stack import DEFAULT_PORTS, ROOT, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
@@ -233,13 +231,6 @@ def run(tree: Path, env: dict[str, str], *argv: str) -> str:
     return result.stdout + result.stderr
 
 
-def post(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    body: dict[str, Any] = httpx.post(url, json={"query": query, "variables": variables}, timeout=30).json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 def test_a_fourth_subgraph_is_a_package_and_one_registry_entry(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     copy_tree(tree)
@@ -269,27 +260,11 @@ def test_a_fourth_subgraph_is_a_package_and_one_registry_entry(tmp_path: Path) -
 
     # Step 5: `make run` migrates, seeds and starts every registered subgraph and the router on free ports.
     ports = {name: free_port() for name in (*DEFAULT_PORTS, "review")}
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "tools.run"],
-        cwd=tree,
-        env={
-            **env,
-            **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
-            "SERVICE_TREE_DATA": str(tmp_path / "var"),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert runner.stdout is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (line := runner.stdout.readline()):
-            lines.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
-        output = "".join(lines)
+    review_db = env["REVIEW_DATABASE_URL"]
+    with launched(tree, launcher_env(tree, tmp_path / "var", ports, REVIEW_DATABASE_URL=review_db)) as (
+        runner,
+        output,
+    ):
         url = f"http://127.0.0.1:{ports['router']}/graphql"
         assert f"review http://127.0.0.1:{ports['review']}/graphql" in output, output
 
@@ -303,13 +278,3 @@ def test_a_fourth_subgraph_is_a_package_and_one_registry_entry(tmp_path: Path) -
 
         runner.send_signal(signal.SIGINT)
         assert runner.wait(timeout=30) == 0
-    finally:
-        if runner.poll() is None:
-            runner.send_signal(signal.SIGINT)  # the runner stops the processes it started, then exits
-            try:
-                runner.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                runner.kill()
-                runner.wait()
-        if runner.stdout is not None:
-            runner.stdout.close()
