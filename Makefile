@@ -111,9 +111,13 @@ schema: install
 	$(BIN)/python -m tools.schema
 	$(MAKE) --no-print-directory codegen
 
-## admin: create an ADMIN user (asks for the password): make admin LOGIN=boss
+## admin: create an ADMIN user (asks for the password; PASSWORD_STDIN=1 reads it from standard input):
+## make admin LOGIN=boss. It writes to the purchase database of the demo `make run` or `make run-postgres` last
+## started (var/databases.env, which the launcher writes), or to PURCHASE_DATABASE_URL when that is set.
 admin: install
-	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
+	@if [ -z "$$PURCHASE_DATABASE_URL" ] && [ -f "$${SERVICE_TREE_DATA:-var}/databases.env" ]; then \
+		set -a; . "$${SERVICE_TREE_DATA:-var}/databases.env"; set +a; fi; \
+	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)" $(if $(PASSWORD_STDIN),--password-stdin)
 
 ## bench: every figure of issue 7, three repeats, results in bench/results/ (about an hour; bench/README.md).
 ## A part, quickly: make bench BENCH_ARGS="--only flagship --repeats 1 --seconds 4"
