@@ -106,6 +106,18 @@ def operation_label(schema: GraphQLSchema, document: Any, operation_name: str | 
     return name if name in root.fields else OTHER
 
 
+def declare(schema: GraphQLSchema) -> None:
+    """Create every operation's series (each root field, and "other") at zero, with its errors' series for
+    INTERNAL_SERVER_ERROR (the failures an alert watches; the codes of client errors appear with the first):
+    a scrape before the first request shows zeros, not nothing (a rate over no series is no data)."""
+    roots = [root for root in (schema.query_type, schema.mutation_type) if root is not None]
+    for operation in [*(name for root in roots for name in root.fields), OTHER]:
+        REQUESTS.labels(operation)
+        DURATION.labels(operation)
+        STATEMENTS.labels(operation)
+        ERRORS.labels(operation, "INTERNAL_SERVER_ERROR")
+
+
 class RequestMetrics(SchemaExtension):
     """Counts each GraphQL request, its duration, its statements and its errors' codes."""
 

@@ -16,8 +16,8 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from subgraphs._common.errors import ErrorCodes
-from subgraphs._common.metrics import RequestMetrics
-from subgraphs._common.strawberry_adapter import BatchedEntities, check_supported
+from subgraphs._common.metrics import RequestMetrics, declare
+from subgraphs._common.strawberry_adapter import BatchedEntities, check_supported, graphql_schema
 
 MAX_DEPTH = 15
 MAX_ALIASES = 100
@@ -61,6 +61,7 @@ class SubgraphSchema(BatchedEntities):
             query=query, mutation=mutation, types=types, federation_version="2.9", extensions=extensions
         )
         check_supported(self)
+        declare(graphql_schema(self))
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -5,6 +5,8 @@ subgraph fetch and both subgraphs' spans."""
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -332,3 +334,21 @@ def test_every_subgraph_serves_metrics(observed: Stack) -> None:
         response = httpx.get(observed.metrics_url(name), timeout=30)
         assert response.status_code == 200
         assert "service_tree_graphql_requests_total" in response.text or name == "factory"
+
+
+async def test_a_scrape_right_after_start_shows_every_operation_at_zero(
+    tmp_path: Path, databases: Databases, http: httpx.AsyncClient
+) -> None:
+    purchase_only = replace(Stack.on_free_ports(tmp_path), databases=databases.for_stack(tmp_path))
+    purchase_only.migrate()
+    try:
+        purchase_only.start("purchase")
+        samples = await scrape(http, purchase_only, "purchase")
+    finally:
+        purchase_only.stop()
+    for operation in ("login", "me", "_entities", "other"):
+        assert samples[("service_tree_graphql_requests_total", (f"operation={operation}",))] == 0, operation
+        count = samples[("service_tree_graphql_request_duration_seconds_count", (f"operation={operation}",))]
+        assert count == 0, operation
+        errors = ("code=INTERNAL_SERVER_ERROR", f"operation={operation}")
+        assert samples[("service_tree_graphql_errors_total", errors)] == 0, operation
