@@ -111,6 +111,11 @@ schema: install
 	$(BIN)/python -m tools.schema
 	$(MAKE) --no-print-directory codegen
 
+## schema-check: fail when a committed artifact of `make schema` is stale (the SDL, supergraph, api.graphql,
+## generated config files, the typed Python client, the web app's generated documents)
+schema-check: install web/node_modules/.installed
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_schema_drift.py tests/test_web_codegen.py
+
 ## admin: create an ADMIN user (asks for the password; PASSWORD_STDIN=1 reads it from standard input):
 ## make admin LOGIN=boss. It writes to the purchase database of the demo `make run` or `make run-postgres` last
 ## started (var/databases.env, which the launcher writes), or to PURCHASE_DATABASE_URL when that is set.
