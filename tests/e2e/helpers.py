@@ -9,14 +9,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 
 from client.service_tree_client import (
@@ -62,8 +63,36 @@ def running_stack(
     """A migrated, started stack on free ports, on fresh databases of the backend under test, with `workers`
     processes per subgraph and extra `environment` for every process (FACTORY_* settings, for instance);
     stopped afterwards whatever happened."""
+    return _running(data_dir, databases, workers, environment)
+
+
+def _running(
+    data_dir: Path, databases: Databases, workers: int, environment: Mapping[str, str]
+) -> AbstractContextManager[Stack]:
     stack = Stack.on_free_ports(data_dir, **environment)
     return replace(stack, databases=databases.for_stack(data_dir), workers=workers).running()
+
+
+def stack_fixture(
+    folder: str,
+    environment: Mapping[str, str] | None = None,
+    *,
+    scope: Literal["function", "module"] = "module",
+) -> Any:
+    """A fixture of a stack (see `running_stack`) with extra `environment`, for each test or each module of
+    tests; its logs and files under a temporary folder named `folder`."""
+
+    @pytest.fixture(scope=scope)
+    def fixture(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
+        with _running(tmp_path_factory.mktemp(folder), databases, 1, environment or {}) as started:
+            yield started
+
+    return fixture
+
+
+# The settings of a production deployment (no development secret, trusted documents only, no introspection).
+PRODUCTION_SECRET = "a-production-secret-of-at-least-32-characters"
+PRODUCTION = {"SERVICE_TREE_ENV": "production", "SERVICE_TREE_JWT_SECRET": PRODUCTION_SECRET}
 
 
 def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:

@@ -10,7 +10,6 @@ import logging
 import math
 import signal
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
 
@@ -18,7 +17,6 @@ import httpx
 import pytest
 
 from client.service_tree_client import CraftRunsCraftRuns, CreateCraftCreateCraft
-from tests.databases import Databases
 from tests.e2e.helpers import (
     Product,
     Router,
@@ -29,9 +27,10 @@ from tests.e2e.helpers import (
     create_factory,
     parse_time,
     poll,
-    running_stack,
     settled_runs,
+    stack_fixture,
     stock_of,
+    unique,
 )
 from tools.stack import Stack
 
@@ -43,16 +42,10 @@ _PAUSE = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
 _DELIVER = "mutation($input: DeliverInput!) { deliver(input: $input) { key count product { id stock } } }"
 
 
-@pytest.fixture
-def fast_stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
-    """A stack of this test's own whose factory retries deliveries quickly."""
-    with running_stack(
-        tmp_path_factory.mktemp("factory-outage"),
-        databases,
-        FACTORY_DELIVERY_RETRY_SECONDS="0.1",
-        FACTORY_DELIVERY_MAX_BACKOFF_SECONDS="0.4",
-    ) as started:
-        yield started
+# The module's stack, whose factory retries deliveries quickly; each test restarts what it stops or kills.
+fast_stack = stack_fixture(
+    "factory-outage", {"FACTORY_DELIVERY_RETRY_SECONDS": "0.1", "FACTORY_DELIVERY_MAX_BACKOFF_SECONDS": "0.4"}
+)
 
 
 async def direct_runs(factory: Router, admin: str, craft_id: str) -> list[CraftRunsCraftRuns]:
@@ -80,7 +73,8 @@ def pending(runs: list[CraftRunsCraftRuns]) -> list[CraftRunsCraftRuns]:
 
 def _clients(stack: Stack, http: httpx.AsyncClient) -> tuple[Router, Router, str]:
     """The router, the factory subgraph directly (to watch runs while the router is away), an ADMIN token."""
-    return Router(http, stack.router_url), Router(http, stack.subgraph_url("factory")), admin_token(stack)
+    admin = admin_token(stack, login=unique("outage_admin"))
+    return Router(http, stack.router_url), Router(http, stack.subgraph_url("factory")), admin
 
 
 async def _delivering_craft(
