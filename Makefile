@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server compose-tool promtool chromium test-postgres run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
+.PHONY: install postgres-server compose-tool promtool chromium test-postgres test-sqlite run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
 
 install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed web/node_modules/.installed
 
@@ -58,14 +58,24 @@ run: install web
 run-postgres: install postgres-server web
 	$(BIN)/python -m tools.run --postgres
 
-## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and then on PostgreSQL
-test: install postgres-server compose-tool promtool chromium web lint
-	$(BIN)/pytest
-	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+# Test processes per backend (pytest-xdist). A process takes a whole test file at a time, since the tests of a
+# module share its stack; each process starts its own stacks (and, on PostgreSQL, its own cluster), on free ports.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
 
-## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster only
+## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and on PostgreSQL:
+## the three at once (each one's output shows when it ends); `make test-sqlite`, `make test-postgres` or
+## `make lint` runs one of them, `.venv/bin/pytest tests/e2e/test_x.py` one file
+test: install postgres-server compose-tool promtool chromium web
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint test-sqlite test-postgres
+
+## test-sqlite: every test, on SQLite
+test-sqlite: install compose-tool promtool chromium web
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster
 test-postgres: install postgres-server
-	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+	$(BIN)/pytest $(PYTEST_PARALLEL) --backend postgresql -m "not db_agnostic"
 
 # Debian's PostgreSQL server, for the tests' throwaway clusters and make run-postgres (installed if missing).
 postgres-server:
@@ -95,7 +105,7 @@ promtool:
 
 ## test-fast: unit and resolver tests only
 test-fast: install
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not e2e"
 
 lint: install
 	$(BIN)/ruff check .
