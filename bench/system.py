@@ -18,7 +18,6 @@ logger = logging.getLogger(__name__)
 DRIVER = Path(__file__).resolve().with_name("driver.py")
 ADMIN_LOGIN = "bench-admin"
 ADMIN_PASSWORD = "bench-admin-password"
-START_TIMEOUT = 180.0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from subgraphs._common.db import sync_url
 from tools.polling import poll
@@ -139,7 +138,3 @@ class Cluster:
         finally:
             engine.dispose()
 
-
-def database_name(url: str) -> str:
-    """The database a URL points at."""
-    return make_url(url).database or ""
