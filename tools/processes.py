@@ -1,9 +1,10 @@
-"""Child processes that end with the process that started them, however it ends, and stopping one: the one
-process-stop helper of the launcher, the tests and the benchmark."""
+"""Child processes: started to end with the process that started them, however it ends; stopped (the one
+process-stop helper of the launcher, the tests and the benchmark); run to completion; found by parent."""
 
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -30,6 +31,26 @@ def stop(
             process.kill()
             process.wait(timeout=timeout)
     return process.returncode
+
+
+def run_module(
+    cwd: Path, env: dict[str, str], *argv: str, stdin: str | None = None, timeout: float = 180
+) -> str:
+    """`python -m ARGV` in `cwd`, which must succeed (RuntimeError with its output otherwise); its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise RuntimeError(f"python -m {' '.join(argv)} failed:\n{output}")
+    return output
 
 
 def alive(pid: int) -> bool:

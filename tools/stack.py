@@ -19,7 +19,7 @@ import httpx
 from subgraphs import registry
 from subgraphs._common.migrations import upgrade
 from tools.polling import poll
-from tools.processes import ending_with_parent, stop
+from tools.processes import ending_with_parent, run_module, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBGRAPHS = registry.NAMES
@@ -171,28 +171,8 @@ class Stack:
         """Create an ADMIN in this stack's purchase database with the operator command, as an operator would;
         what the command said."""
         env = {**os.environ, "PURCHASE_DATABASE_URL": self.database_url("purchase"), "PYTHONPATH": str(ROOT)}
-        command = [
-            sys.executable,
-            "-m",
-            "subgraphs.purchase.cli",
-            "create-admin",
-            "--login",
-            login,
-            "--password-stdin",
-        ]
-        result = subprocess.run(
-            command,
-            input=password + "\n",
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=60,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"create-admin failed: {result.stdout}{result.stderr}")
-        return result.stdout + result.stderr
+        command = ["subgraphs.purchase.cli", "create-admin", "--login", login, "--password-stdin"]
+        return run_module(ROOT, env, *command, stdin=password + "\n", timeout=60)
 
     def migrate(self) -> None:
         """Bring every subgraph's database to the newest migration."""
