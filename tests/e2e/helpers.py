@@ -387,6 +387,22 @@ async def settled_runs(
     )
 
 
+async def delivering_craft(
+    router: Router, admin: str, product_id: str, *, count: int, prefix: str, delivered: int = 1
+) -> tuple[CreateCraftCreateCraft, list[CraftRunsCraftRuns]]:
+    """A new factory's craft making `count` of the product every second, once `delivered` of its runs have
+    been delivered; and its runs then."""
+    factory = await create_factory(router, admin, prefix)
+    craft = await create_craft(router, admin, factory.id, product_id, count=count, interval=1)
+
+    def enough(runs: list[CraftRunsCraftRuns]) -> bool:
+        return sum(run.status == "DELIVERED" for run in runs) >= delivered
+
+    runs = await poll(lambda: craft_runs(router, admin, craft.id), enough, within=30 + 2 * delivered)
+    assert enough(runs), runs
+    return craft, runs
+
+
 async def stock_of(router: Router, product_id: str) -> int:
     """A product's stock, read anonymously through the router."""
     product = (await router.as_().product_stock(id=product_id)).product

@@ -23,8 +23,7 @@ from tests.e2e.helpers import (
     admin_token,
     craft_runs,
     create_catalog,
-    create_craft,
-    create_factory,
+    delivering_craft,
     parse_time,
     poll,
     settled_runs,
@@ -83,12 +82,8 @@ async def _delivering_craft(
     """A product and a craft making `count` of it every second, once two runs have been delivered."""
     catalog = await create_catalog(router, admin, {category: [product_spec]}, prefix=prefix)
     product = catalog.products[product_spec[0]]
-    factory = await create_factory(router, admin, f"{prefix} works")
-    craft = await create_craft(router, admin, factory.id, product.id, count=count, interval=1)
-    await poll(
-        lambda: craft_runs(router, admin, craft.id),
-        lambda runs: sum(run.status == "DELIVERED" for run in runs) >= 2,
-        within=10,
+    craft, _ = await delivering_craft(
+        router, admin, product.id, count=count, prefix=f"{prefix} works", delivered=2
     )
     return product, craft
 

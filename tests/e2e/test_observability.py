@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
-from client.service_tree_client import CraftRunsCraftRuns, DeliverInput, GraphQLClientGraphQLMultiError
+from client.service_tree_client import DeliverInput, GraphQLClientGraphQLMultiError
 from subgraphs import registry
 from subgraphs._common.db import sync_url
 from tests import dashboard
@@ -29,12 +29,10 @@ from tests.e2e.helpers import (
     buy,
     codes,
     create_catalog,
-    create_craft,
-    create_factory,
+    delivering_craft,
     poll,
     register,
     running_stack,
-    settled_runs,
     stock_of,
 )
 from tests.e2e.otlp import Receiver, receiving
@@ -133,22 +131,6 @@ COUNTED = {
 }
 
 
-async def delivered_run(
-    router: Router, admin: str, product_id: str, *, count: int, prefix: str
-) -> CraftRunsCraftRuns:
-    """The first delivered run of a new craft making `count` of the product every second."""
-    factory = await create_factory(router, admin, prefix=prefix)
-    craft = await create_craft(router, admin, factory.id, product_id, count=count, interval=1)
-    runs = await poll(
-        lambda: settled_runs(router, admin, craft.id, within=5),
-        lambda runs: any(run.status.value == "DELIVERED" for run in runs),
-        within=60,
-    )
-    delivered = [run for run in runs if run.status.value == "DELIVERED"]
-    assert delivered, runs
-    return delivered[-1]
-
-
 async def customer_and_shop(router: Router, admin: str, prefix: str) -> tuple[Customer, Catalog]:
     """A new customer, and a shop selling milk (2 in stock) and kefir (5)."""
     catalog = await create_catalog(
@@ -213,7 +195,8 @@ async def test_one_buy_and_one_delivery_are_followed_across_every_process_by_the
     assert stored == [request_id]
 
     # A delivery: the scheduler's round gets an id, stored on the run and seen by the router and the shop.
-    delivered = await delivered_run(router, admin, kite, count=3, prefix="Traced")
+    _, runs = await delivering_craft(router, admin, kite, count=3, prefix="Traced")
+    delivered = next(run for run in runs if run.status == "DELIVERED")
     (round_id,) = column(
         observed, "factory", "SELECT request_id FROM craft_run WHERE key = :k", k=delivered.key
     )
@@ -297,8 +280,7 @@ async def test_one_trace_holds_the_routers_subgraph_fetch_and_both_subgraphs(
     assert recorded_in_trace(await poll(lambda: _traces(receiver), recorded_in_trace, within=30))
 
     # A scheduler fire's delivery is one trace too: the factory's call, the router's plan, the shop's work.
-    factory = await create_factory(router, admin, prefix="Spanned")
-    await create_craft(router, admin, factory.id, catalog.products["Atlas"].id, count=1, interval=1)
+    await delivering_craft(router, admin, catalog.products["Atlas"].id, count=1, prefix="Spanned")
 
     def delivery(traces: dict[str, list[Any]]) -> set[str]:
         return max(
@@ -398,7 +380,7 @@ async def test_every_metric_the_dashboard_queries_is_in_a_real_scrape(
     customer, catalog = await customer_and_shop(router, admin, "Charted")
     await buy_refuse_deliver(router, admin, customer, catalog)
     # A craft firing every second: runs exist, and their deliveries observe the lateness histogram.
-    await delivered_run(router, admin, catalog.products["Kefir"].id, count=1, prefix="Charted")
+    await delivering_craft(router, admin, catalog.products["Kefir"].id, count=1, prefix="Charted")
 
     names, labels = await poll(lambda: exposed(http, observed), lambda seen: wanted <= seen[0], within=60)
     assert wanted - names == set(), "the dashboard queries series no process exposes"
