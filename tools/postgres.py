@@ -137,4 +137,3 @@ class Cluster:
             return False
         finally:
             engine.dispose()
-
