@@ -48,6 +48,25 @@ def _settled_milk(url: str, admin: str, *, within: float) -> dict[str, Any]:
     return reads[1]
 
 
+def make_admin(url: str, data_dir: Path, login: str) -> str:
+    """Create an ADMIN with `make admin`, which finds the purchase database of the run whose data is in
+    `data_dir`, then log in as it through the router at `url`; its token."""
+    password = f"{login}-password-0123"
+    made = subprocess.run(
+        ["make", "-s", "admin", f"LOGIN={login}", "PASSWORD_STDIN=1"],
+        input=password + "\n",
+        env={**os.environ, "SERVICE_TREE_DATA": str(data_dir)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert f"created ADMIN '{login}'" in made.stdout + made.stderr, made
+    token: str = post(url, LOGIN, l=login, p=password)["login"]["token"]
+    return token
+
+
 def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     ports = {name: free_port() for name in DEFAULT_PORTS}
     data_dir = tmp_path / "var"
@@ -75,18 +94,7 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
 
         # The demo crafts deliver: milk's stock is the seeded stock, less the demo purchase, plus 3 per
         # delivered run. An operator's ADMIN (`make admin`, which finds the run's database) may see the runs.
-        admin = subprocess.run(
-            ["make", "-s", "admin", "LOGIN=operator", "PASSWORD_STDIN=1"],
-            input="operator-password-0123\n",
-            env={**os.environ, "SERVICE_TREE_DATA": str(data_dir)},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert "created ADMIN 'operator'" in admin.stdout + admin.stderr, admin
-        admin_token = post(url, LOGIN, l="operator", p="operator-password-0123")["login"]["token"]
+        admin_token = make_admin(url, data_dir, "operator")
         milk = _settled_milk(url, admin_token, within=60)
         (craft,) = milk["crafts"]
         statuses = {run["status"] for run in craft["runs"]}
@@ -111,6 +119,8 @@ def test_a_killed_launcher_takes_every_process_it_started_with_it(tmp_path: Path
             assert "Ctrl-C stops everything" in output, output
             started |= descendants(runner.pid)  # subgraphs, their workers, the router, PostgreSQL and its own
             assert len(started) >= len(DEFAULT_PORTS) + (len(SUBGRAPHS) * 2 + 1 if options else 0), started
+            # `make admin` reaches this demo's purchase database, SQLite file or PostgreSQL cluster alike.
+            assert make_admin(f"http://127.0.0.1:{ports['router']}/graphql", tmp_path / "var", "boss")
             runner.kill()  # no handler runs: as a crash, or kill -9
             runner.wait(timeout=30)
             left = poll(lambda: {pid for pid in started if alive(pid)}, lambda left: not left, within=30)
