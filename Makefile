@@ -58,10 +58,12 @@ run: install web
 run-postgres: install postgres-server web
 	$(BIN)/python -m tools.run --postgres
 
-# Test processes per backend (pytest-xdist). A process takes a whole test file at a time, since the tests of a
-# module share its stack; each process starts its own stacks (and, on PostgreSQL, its own cluster), on free ports.
-TEST_WORKERS ?= 2
-PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+# Test processes of each backend's run (pytest-xdist; the SQLite run has most of the tests). A process takes a
+# whole test file at a time, since the tests of a module share its stack; each process starts its own stacks
+# (and, on PostgreSQL, its own cluster), on free ports.
+SQLITE_WORKERS ?= 3
+POSTGRES_WORKERS ?= 2
+PYTEST_PARALLEL = --dist loadfile
 
 ## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and on PostgreSQL:
 ## the three at once (each one's output shows when it ends); `make test-sqlite`, `make test-postgres` or
@@ -71,11 +73,11 @@ test: install postgres-server compose-tool promtool chromium web
 
 ## test-sqlite: every test, on SQLite
 test-sqlite: install compose-tool promtool chromium web
-	$(BIN)/pytest $(PYTEST_PARALLEL)
+	$(BIN)/pytest -n $(SQLITE_WORKERS) $(PYTEST_PARALLEL)
 
 ## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster
 test-postgres: install postgres-server
-	$(BIN)/pytest $(PYTEST_PARALLEL) --backend postgresql -m "not db_agnostic"
+	$(BIN)/pytest -n $(POSTGRES_WORKERS) $(PYTEST_PARALLEL) --backend postgresql -m "not db_agnostic"
 
 # Debian's PostgreSQL server, for the tests' throwaway clusters and make run-postgres (installed if missing).
 postgres-server:
@@ -105,7 +107,7 @@ promtool:
 
 ## test-fast: unit and resolver tests only
 test-fast: install
-	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not e2e"
+	$(BIN)/pytest -n 2 $(PYTEST_PARALLEL) -m "not e2e"
 
 lint: install
 	$(BIN)/ruff check .
