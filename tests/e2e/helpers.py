@@ -43,7 +43,7 @@ from tests.support import auth
 from tools import client
 from tools.client import Client, SyncGraph, refused
 from tools.processes import stop
-from tools.stack import Stack
+from tools.stack import ROOT, Stack
 
 ADMIN_LOGIN = "root"
 ADMIN_PASSWORD = "root-password-0123"
@@ -266,6 +266,7 @@ async def bought(
     return check
 
 
+LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }"
 # Through the router every probe is a real request: a slower pace than in-process tests need.
 poll = functools.partial(support.poll, interval=0.2)
 
@@ -277,6 +278,25 @@ def post(url: str, query: str, token: str | None = None, **variables: Any) -> di
     assert "errors" not in body, body
     data: dict[str, Any] = body["data"]
     return data
+
+
+def make_admin(url: str, data_dir: Path, login: str) -> str:
+    """Create an ADMIN with `make admin`, which finds the purchase database of the run whose data is in
+    `data_dir`, then log in as it through the router at `url`; its token."""
+    password = f"{login}-password-0123"
+    made = subprocess.run(
+        ["make", "-s", "admin", f"LOGIN={login}", "PASSWORD_STDIN=1"],
+        input=password + "\n",
+        env={**os.environ, "SERVICE_TREE_DATA": str(data_dir)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert f"created ADMIN '{login}'" in made.stdout + made.stderr, made
+    token: str = post(url, LOGIN, l=login, p=password)["login"]["token"]
+    return token
 
 
 def launcher_env(tree: Path, data_dir: Path, ports: dict[str, int], **extra: str) -> dict[str, str]:

@@ -1,11 +1,8 @@
 """`make run`'s program as a user starts it: migrated, seeded, serving the demo through the router; Ctrl-C
 (SIGINT) stops every process it started."""
 
-import os
 import re
-import shutil
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +10,13 @@ import httpx
 import pytest
 
 from subgraphs.shop.seed import CATALOG, MILK
-from tests.e2e.helpers import launched, launcher_env, post
+from tests.e2e.helpers import LOGIN, launched, launcher_env, make_admin, post
 from tools.polling import poll
 from tools.processes import alive, descendants
-from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, free_port, port_is_free
+from tools.stack import DEFAULT_PORTS, ROOT, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
-LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }"
 PURCHASES = """{ me { purchases { totalCount nodes { name check { number lines { quantity
   product { name crafts { countPerRun intervalSeconds factory { name } } } } } } } } }"""
 # One request: the router reads the stock from the shop before it reads the runs from the factory.
@@ -46,25 +42,6 @@ def _settled_milk(url: str, admin: str, *, within: float) -> dict[str, Any]:
     reads = poll(lambda: (_milk(url, admin), _milk(url, admin)), settled, within=within, interval=0.2)
     assert settled(reads), f"milk deliveries did not settle: {reads}"
     return reads[1]
-
-
-def make_admin(url: str, data_dir: Path, login: str) -> str:
-    """Create an ADMIN with `make admin`, which finds the purchase database of the run whose data is in
-    `data_dir`, then log in as it through the router at `url`; its token."""
-    password = f"{login}-password-0123"
-    made = subprocess.run(
-        ["make", "-s", "admin", f"LOGIN={login}", "PASSWORD_STDIN=1"],
-        input=password + "\n",
-        env={**os.environ, "SERVICE_TREE_DATA": str(data_dir)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert f"created ADMIN '{login}'" in made.stdout + made.stderr, made
-    token: str = post(url, LOGIN, l=login, p=password)["login"]["token"]
-    return token
 
 
 def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -106,27 +83,3 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         runner.send_signal(signal.SIGINT)
         assert runner.wait(timeout=30) == 0
         assert not {pid for pid in started if alive(pid)}
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_a_killed_launcher_takes_every_process_it_started_with_it(tmp_path: Path, backend: str) -> None:
-    ports = {name: free_port() for name in DEFAULT_PORTS}
-    env = launcher_env(ROOT, tmp_path / "var", ports, POSTGRES_PORT=str(free_port()))
-    options = ("--postgres",) if backend == "postgresql" else ()
-    started: set[int] = set()
-    try:
-        with launched(ROOT, env, *options) as (runner, output):
-            assert "Ctrl-C stops everything" in output, output
-            started |= descendants(runner.pid)  # subgraphs, their workers, the router, PostgreSQL and its own
-            assert len(started) >= len(DEFAULT_PORTS) + (len(SUBGRAPHS) * 2 + 1 if options else 0), started
-            # `make admin` reaches this demo's purchase database, SQLite file or PostgreSQL cluster alike.
-            assert make_admin(f"http://127.0.0.1:{ports['router']}/graphql", tmp_path / "var", "boss")
-            runner.kill()  # no handler runs: as a crash, or kill -9
-            runner.wait(timeout=30)
-            left = poll(lambda: {pid for pid in started if alive(pid)}, lambda left: not left, within=30)
-            assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
-            assert all(port_is_free(port) for port in ports.values()), ports
-    finally:
-        for pid in filter(alive, started):  # a failure above leaves no orphan behind either
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(Path(env["SERVICE_TREE_DATA"], "postgres").resolve(), ignore_errors=True)
