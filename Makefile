@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server compose-tool promtool chromium test-postgres run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
+.PHONY: install postgres-server compose-tool promtool chromium test-postgres test-sqlite run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
 
 install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed web/node_modules/.installed
 
@@ -58,19 +58,32 @@ run: install web
 run-postgres: install postgres-server web
 	$(BIN)/python -m tools.run --postgres
 
-## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and then on PostgreSQL
-test: install postgres-server compose-tool promtool chromium web lint router-test
-	$(BIN)/pytest
-	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+# Test processes of each backend's run (pytest-xdist; the SQLite run has most of the tests). A process takes a
+# whole test file at a time, since the tests of a module share its stack; each process starts its own stacks
+# (and, on PostgreSQL, its own cluster), on free ports.
+SQLITE_WORKERS ?= 3
+POSTGRES_WORKERS ?= 2
+PYTEST_PARALLEL = --dist loadfile
+
+## test: lint, type-check and every test, end-to-end and browser ones included, on SQLite and on PostgreSQL,
+## and the router's own tests: all at once (each one's output shows when it ends); `make test-sqlite`,
+## `make test-postgres`, `make router-test` or `make lint` runs one of them, `.venv/bin/pytest tests/e2e/test_x.py`
+## one file
+test: install postgres-server compose-tool promtool chromium web
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint router-test test-sqlite test-postgres
 
 ## router-test: type-check the router's configuration (router/src) and run its tests (router/test, seconds)
 .PHONY: router-test
 router-test: router/node_modules/.installed
 	cd router && node node_modules/.bin/tsc -p . && node --import tsx test/all.ts
 
-## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster only
+## test-sqlite: every test, on SQLite
+test-sqlite: install compose-tool promtool chromium web
+	$(BIN)/pytest -n $(SQLITE_WORKERS) $(PYTEST_PARALLEL)
+
+## test-postgres: the tests that depend on the database, on a throwaway PostgreSQL cluster
 test-postgres: install postgres-server
-	$(BIN)/pytest --backend postgresql -m "not db_agnostic"
+	$(BIN)/pytest -n $(POSTGRES_WORKERS) $(PYTEST_PARALLEL) --backend postgresql -m "not db_agnostic"
 
 # Debian's PostgreSQL server, for the tests' throwaway clusters and make run-postgres (installed if missing).
 postgres-server:
@@ -100,7 +113,7 @@ promtool:
 
 ## test-fast: unit and resolver tests only
 test-fast: install
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -n 2 $(PYTEST_PARALLEL) -m "not e2e"
 
 lint: install
 	$(BIN)/ruff check .
@@ -116,9 +129,18 @@ schema: install
 	$(BIN)/python -m tools.schema
 	$(MAKE) --no-print-directory codegen
 
-## admin: create an ADMIN user (asks for the password): make admin LOGIN=boss
+## schema-check: fail when a committed artifact of `make schema` is stale (the SDL, supergraph, api.graphql,
+## generated config files, the typed Python client, the web app's generated documents)
+schema-check: install web/node_modules/.installed
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_schema_drift.py tests/test_web_codegen.py
+
+## admin: create an ADMIN user (asks for the password; PASSWORD_STDIN=1 reads it from standard input):
+## make admin LOGIN=boss. It writes to the purchase database of the demo `make run` or `make run-postgres` last
+## started (var/databases.env, which the launcher writes), or to PURCHASE_DATABASE_URL when that is set.
 admin: install
-	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)"
+	@if [ -z "$$PURCHASE_DATABASE_URL" ] && [ -f "$${SERVICE_TREE_DATA:-var}/databases.env" ]; then \
+		set -a; . "$${SERVICE_TREE_DATA:-var}/databases.env"; set +a; fi; \
+	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)" $(if $(PASSWORD_STDIN),--password-stdin)
 
 ## bench: every performance figure with its target, three repeats, results in bench/results/ (about an hour; bench/README.md).
 ## A part, quickly: make bench BENCH_ARGS="--only flagship --repeats 1 --seconds 4"

@@ -2,13 +2,13 @@
 
 import asyncio
 import logging
-import time
 
 from bench import data
 from bench.figures import Figures
 from bench.load import wrk
 from bench.system import System
 from tools.client import SyncGraph
+from tools.polling import poll
 
 logger = logging.getLogger(__name__)
 SECTION = "Buy through the router (2 lines each)"
@@ -50,14 +50,17 @@ def _recorded(admin: SyncGraph, customers: list[data.Customer]) -> int:
 
 def _settled(admin: SyncGraph, shop_id: str, customers: list[data.Customer]) -> tuple[int, int]:
     """Checks and recorded purchases once the buys still under way when wrk stopped have ended and the outbox
-    has recorded their purchases (or SETTLE_SECONDS have passed)."""
-    deadline, last = time.monotonic() + SETTLE_SECONDS, -1
-    while True:
-        checks, recorded = _checks(admin, shop_id), _recorded(admin, customers)
-        if (checks == last and recorded >= checks) or time.monotonic() > deadline:
-            return checks, recorded
-        last = checks
-        time.sleep(1)
+    has recorded their purchases (two reads a second apart agree on the checks; or SETTLE_SECONDS passed)."""
+    last = [-1]
+
+    def read() -> tuple[int, int, int]:
+        previous, last[0] = last[0], _checks(admin, shop_id)
+        return previous, last[0], _recorded(admin, customers)
+
+    _, checks, recorded = poll(
+        read, lambda seen: seen[0] == seen[1] and seen[2] >= seen[1], within=SETTLE_SECONDS, interval=1
+    )
+    return checks, recorded
 
 
 def measure(system: System, figures: Figures, *, concurrencies: list[int], seconds: float) -> None:

@@ -1,7 +1,6 @@
 """The benchmark's data, made through the router as a user would: a shop with stocked products, customers,
 their purchases."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from client.service_tree_client import (
     RegisterInput,
 )
 from tools.client import SyncGraph, document
+from tools.polling import poll
 
 PASSWORD = "bench-password"
 BUY = document("QuickBuy")
@@ -113,7 +113,4 @@ def purchases_of(graph: SyncGraph, customer: Customer) -> int:
 
 def wait_purchases(graph: SyncGraph, customer: Customer, expected: int, timeout: float = 60.0) -> int:
     """Wait until the customer's purchases are all recorded (the outbox may be sending); how many are."""
-    deadline = time.monotonic() + timeout
-    while (recorded := purchases_of(graph, customer)) < expected and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return recorded
+    return poll(lambda: purchases_of(graph, customer), lambda n: n >= expected, within=timeout, interval=0.5)

@@ -20,7 +20,7 @@ from types import FrameType
 from tools.stack import Stack
 
 
-def _stop_on_term(signum: int, frame: FrameType | None) -> None:
+def _stop_on_term(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 

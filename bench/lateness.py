@@ -25,6 +25,7 @@ from bench.rss import Peaks, sampled
 from bench.system import System
 from client.service_tree_client import CreateCraftInput, FactoryRunsFactoryCraftsRuns, GraphQLClientError
 from tools.client import SyncGraph
+from tools.polling import poll
 
 logger = logging.getLogger(__name__)
 SECTION = "Delivery lateness (each craft every 1 s)"
@@ -128,21 +129,23 @@ Runs = list[FactoryRunsFactoryCraftsRuns]
 
 
 def _runs(admin: SyncGraph, factory_ids: set[str]) -> tuple[dict[str, Runs], int]:
-    """Every craft's runs once none is PENDING (or SETTLE_SECONDS have passed); and how many still are."""
+    """Every craft's runs once none is PENDING and two reads in a row (2 s apart) find as many, so that a fire
+    already under way when its pause arrived is counted (or SETTLE_SECONDS have passed); and how many are
+    still PENDING."""
     runs: dict[str, Runs] = {}
-    unsettled, deadline = set(factory_ids), time.monotonic() + SETTLE_SECONDS
-    while unsettled:
-        for factory_id in sorted(unsettled):
+    totals: list[int] = []
+
+    def settled() -> bool:
+        for factory_id in sorted(factory_ids):
             factory = _call(admin, partial(admin.api.factory_runs, id=factory_id)).factory
             if factory is None:
                 raise RuntimeError(f"factory {factory_id} is gone")
             runs.update({craft.id: craft.runs for craft in factory.crafts})
-            if all(run.status != "PENDING" for craft in factory.crafts for run in craft.runs):
-                unsettled.discard(factory_id)
-        if unsettled and time.monotonic() > deadline:
-            break
-        if unsettled:
-            time.sleep(2)
+        totals.append(sum(len(craft_runs) for craft_runs in runs.values()))
+        pending = any(run.status == "PENDING" for craft_runs in runs.values() for run in craft_runs)
+        return not pending and len(totals) > 1 and totals[-1] == totals[-2]
+
+    poll(settled, bool, within=SETTLE_SECONDS, interval=2)
     pending = sum(run.status == "PENDING" for craft_runs in runs.values() for run in craft_runs)
     return runs, pending
 
@@ -177,7 +180,6 @@ def measure(system: System, figures: Figures, *, crafts: int, seconds: float, pe
         logger.info(
             "  %d crafts created (paused) in %.1f s, resumed in %.1f s", crafts, created_in, resumed_in
         )
-        time.sleep(2)  # a fire already under way when its pause arrived
         runs, pending = _runs(admin, {craft.factory_id for craft in made})
     stock = [_stock(admin, product_id) for product_id in catalog.product_ids]
     slots = in_window = 0

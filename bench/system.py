@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -11,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.processes import stop
+
 logger = logging.getLogger(__name__)
 DRIVER = Path(__file__).resolve().with_name("driver.py")
 ADMIN_LOGIN = "bench-admin"
 ADMIN_PASSWORD = "bench-admin-password"
-START_TIMEOUT = 180.0
 
 
 @dataclass(frozen=True)
@@ -127,14 +129,8 @@ def _stop(driver: subprocess.Popen[str]) -> None:
     if driver.stdin is not None:
         with suppress(OSError):
             driver.stdin.close()
-    try:
+    with suppress(subprocess.TimeoutExpired):
         driver.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        driver.terminate()  # the driver's SIGTERM handler still stops the stack
-        try:
-            driver.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            driver.kill()
-            driver.wait()
+    stop(driver, signal.SIGTERM)  # the driver's SIGTERM handler still stops the stack
     if driver.stdout is not None:
         driver.stdout.close()

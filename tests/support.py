@@ -1,20 +1,18 @@
-"""Helpers shared by the tests: GraphQL calls, tokens, SQL statement counting, links that fail, polling."""
+"""Helpers shared by the tests: GraphQL calls, tokens, SQL statement counting, links that fail, polling
+(`poll`, the launcher's own, for coroutines)."""
 
-import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine, event
 
 from subgraphs._common.auth import Role, issue_token
 from subgraphs._common.settings import DEVELOPMENT_SECRET
-
-T = TypeVar("T")
+from tools.polling import poll_async
 
 
 def token(subject: str | int, role: Role = Role.CUSTOMER, secret: str = DEVELOPMENT_SECRET) -> str:
@@ -94,13 +92,5 @@ class Link(httpx.AsyncBaseTransport):
         return sum(name in str(body.get("query", "")) for body in self.sent)
 
 
-async def poll(
-    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, within: float, interval: float = 0.05
-) -> T:
-    """Call `probe` until `done(result)` or `within` seconds pass; the last result either way."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if done(result) or time.monotonic() >= deadline:
-            return result
-        await asyncio.sleep(interval)
+# Call a coroutine `probe` until `done(result)` or `within` seconds pass: the launcher's helper, one for all.
+poll = poll_async

@@ -1,7 +1,7 @@
 """The observability profile hangs together: Prometheus' scrape config (generated from the registry) lists the
 router and every subgraph's replicas and is one `promtool check config` accepts, Grafana's provisioning points
 at that Prometheus and at the mounted dashboard, whose panels all query it. That its metrics exist is checked
-against real processes in tests/e2e/test_dashboard.py."""
+against real processes in tests/e2e/test_observability.py."""
 
 import re
 import shutil

@@ -145,43 +145,55 @@ def _subgraphs_healthy() -> dict[str, Any]:
     return {sub.name: {"condition": "service_healthy"} for sub in registry.SUBGRAPHS}
 
 
-def _router() -> dict[str, Any]:
+def _gateway(
+    head: dict[str, Any],
+    environment: dict[str, str],
+    port: int,
+    probe: list[str],
+    volumes: list[str] | None = None,
+) -> dict[str, Any]:
+    """A router in front of every subgraph (`head`: its image or build), on `port`, started once they are
+    healthy, reaching each by the URL variable the registry names."""
     return {
-        "build": {"context": ".", "dockerfile": "router/Dockerfile"},
-        "image": "service-tree-router",
+        **head,
         "restart": "unless-stopped",
-        "environment": {
+        "environment": {**environment, **{sub.url_env: graphql_url(sub.name) for sub in registry.SUBGRAPHS}},
+        **({"volumes": volumes} if volumes else {}),
+        "ports": [f"{port}:{registry.ROUTER_PORT}"],
+        "depends_on": _subgraphs_healthy(),
+        "healthcheck": _healthcheck(probe, "30s"),
+    }
+
+
+def _router() -> dict[str, Any]:
+    return _gateway(
+        {"build": {"context": ".", "dockerfile": "router/Dockerfile"}, "image": "service-tree-router"},
+        {
             # The router checks tokens itself (a bad one is refused before anything runs): same secret.
             "SERVICE_TREE_ENV": _COMMON_ENV["SERVICE_TREE_ENV"],
             "SERVICE_TREE_JWT_SECRET": _COMMON_ENV["SERVICE_TREE_JWT_SECRET"],
             "LOG_FORMAT": "json",
-            **{sub.url_env: graphql_url(sub.name) for sub in registry.SUBGRAPHS},
         },
-        "ports": [f"{registry.ROUTER_PORT}:{registry.ROUTER_PORT}"],
-        "depends_on": _subgraphs_healthy(),
-        "healthcheck": _healthcheck(["CMD", "node", "-e", _PROBE_ROUTER], "30s"),
-    }
+        registry.ROUTER_PORT,
+        ["CMD", "node", "-e", _PROBE_ROUTER],
+    )
 
 
 def _apollo() -> dict[str, Any]:
-    return {
-        "image": APOLLO_IMAGE,
-        "profiles": [APOLLO],
-        "restart": "unless-stopped",
-        "environment": {
+    return _gateway(
+        {"image": APOLLO_IMAGE, "profiles": [APOLLO]},
+        {
             "APOLLO_ROUTER_CONFIG_PATH": "/dist/config/router.yaml",
             "APOLLO_ROUTER_SUPERGRAPH_PATH": "/dist/schema/supergraph.graphql",
             "APOLLO_TELEMETRY_DISABLED": "true",
-            **{sub.url_env: graphql_url(sub.name) for sub in registry.SUBGRAPHS},
         },
-        "volumes": [
+        APOLLO_PORT,
+        ["CMD", "bash", "-c", _PROBE_APOLLO],
+        volumes=[
             "./router/router.yaml:/dist/config/router.yaml:ro",
             "./schema/supergraph.graphql:/dist/schema/supergraph.graphql:ro",
         ],
-        "ports": [f"{APOLLO_PORT}:{registry.ROUTER_PORT}"],
-        "depends_on": _subgraphs_healthy(),
-        "healthcheck": _healthcheck(["CMD", "bash", "-c", _PROBE_APOLLO], "30s"),
-    }
+    )
 
 
 def _prometheus() -> dict[str, Any]:

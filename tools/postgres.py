@@ -6,15 +6,16 @@ Authentication is `trust` on 127.0.0.1 only: a development and test cluster, nev
 
 import os
 import shutil
+import signal
 import subprocess
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from subgraphs._common.db import sync_url
+from tools.polling import poll
+from tools.processes import ending_with_parent, stop
 
 BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 # A throwaway cluster keeps nothing after a crash, so it need not pay for durability.
@@ -52,6 +53,7 @@ class Cluster:
     data_dir: Path
     port: int
     fast: bool = False
+    _server: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def log(self) -> Path:
@@ -83,29 +85,32 @@ class Cluster:
         subprocess.run(_as_server_user(command), check=True, capture_output=True)
 
     def start(self, timeout: float = 60.0) -> None:
-        """Start the server (initialising the cluster if needed); return once it accepts connections."""
+        """Start the server (initialising the cluster if needed); return once it accepts connections. The
+        server is a child of this process, ended with it however it ends (a fast shutdown)."""
         self.init()
-        self.log.touch()
-        if os.geteuid() == 0:
-            shutil.chown(self.log, "postgres", "postgres")
         options = ["-p", str(self.port), "-c", "listen_addresses=127.0.0.1", "-k", str(self.data_dir)]
         options += ["-c", "max_connections=300", *(FAST if self.fast else ())]
-        command = [str(binaries() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log), "-w"]
-        subprocess.run(
-            _as_server_user([*command, "-o", " ".join(options), "start"]), check=True, capture_output=True
-        )
-        deadline = time.monotonic() + timeout
-        while not self._accepts():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not start; see {self.log}")
-            time.sleep(0.1)
+        argv = [str(binaries() / "postgres"), "-D", str(self.data_dir), *options]
+        user = "postgres" if os.geteuid() == 0 else None
+        with self.log.open("ab") as log:
+            server = subprocess.Popen(
+                ending_with_parent(argv, signal.SIGINT, user=user),
+                cwd=self.data_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the launcher, which stops the server last
+            )
+        self._server = server
+        poll(lambda: server.poll() is not None or self._accepts(), bool, within=timeout)
+        if server.poll() is not None or not self._accepts():
+            self.stop()
+            raise RuntimeError(f"PostgreSQL did not start; see {self.log}")
 
     def stop(self) -> None:
         """Stop the server quickly (open connections are closed)."""
-        if not (self.data_dir / "postmaster.pid").exists():
-            return
-        command = [str(binaries() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
-        subprocess.run(_as_server_user(command), check=False, capture_output=True)
+        if self._server is not None:
+            stop(self._server, signal.SIGINT, timeout=60)
+            self._server = None
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """Create database `name` (a copy of `template` when given) unless it exists; its URL."""
@@ -132,8 +137,3 @@ class Cluster:
             return False
         finally:
             engine.dispose()
-
-
-def database_name(url: str) -> str:
-    """The database a URL points at."""
-    return make_url(url).database or ""

@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from client.service_tree_client import BuyInput, BuyItem, Payment
+from subgraphs import registry
 from subgraphs._common.db import Database
 from subgraphs._common.settings import SubgraphSettings
 from subgraphs.factory import seed as factory_seed
@@ -26,6 +28,8 @@ from tools.postgres import Cluster, reachable_by_server
 from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, WEB_DIST, Stack, free_port, port_is_free
 
 logger = logging.getLogger("run")
+# The databases of the last start, under the data folder, for `make admin` (either demo).
+DATABASES_FILE = "databases.env"
 
 
 class PortTaken(RuntimeError):
@@ -121,6 +125,16 @@ def _demo_purchase(stack: Stack, shop: shop_seed.DemoShop) -> None:
         graph.run(graph.api.buy(input=order))
 
 
+def _remember_databases(stack: Stack) -> None:
+    """Leave the databases of this run in DATABASES_FILE under the data folder (`PURCHASE_DATABASE_URL=...`,
+    one line per subgraph, shell-quoted), where `make admin` finds the demo's purchase database."""
+    lines = [
+        f"{subgraph.env_prefix}DATABASE_URL={shlex.quote(stack.database_url(subgraph.name))}\n"
+        for subgraph in registry.SUBGRAPHS
+    ]
+    (stack.data_dir / DATABASES_FILE).write_text("".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run until Ctrl-C; the exit code is 0 after a clean stop."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -159,6 +173,7 @@ def _serve(stack: Stack, *, postgres: Cluster | None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     stack.migrate()
+    _remember_databases(stack)
     seeded = asyncio.run(_seed(stack))
     token = asyncio.run(_playground_token(stack))
     if token is not None:  # the playground opens with the flagship query ready to run as the demo customer

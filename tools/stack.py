@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ import httpx
 
 from subgraphs import registry
 from subgraphs._common.migrations import upgrade
+from tools.polling import poll
+from tools.processes import ending_with_parent, run_module, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBGRAPHS = registry.NAMES
@@ -67,46 +68,42 @@ class Process:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        # A session of its own: Ctrl-C in the terminal reaches the runner, which stops everything in order.
-        self.popen = subprocess.Popen(
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        with self.log_path.open("ab") as log:
+            # A session of its own: Ctrl-C in the terminal reaches the runner, which stops everything in
+            # order; and it ends with the runner if the runner is killed or crashes (no orphans on the ports).
+            self.popen = subprocess.Popen(
+                ending_with_parent(self.argv),
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def _health(self) -> str:
+        if not self.alive():
+            return "exited"
+        try:
+            return "healthy" if httpx.get(self.url + self.health_path, timeout=1.0).status_code == 200 else ""
+        except httpx.HTTPError:
+            return ""
+
     def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited; see {self.log_path}:\n{self.tail()}")
-            try:
-                if httpx.get(self.url + self.health_path, timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"{self.name} not healthy after {timeout:.0f}s; see {self.log_path}:\n{self.tail()}"
-        )
+        state = poll(self._health, bool, within=timeout)
+        if state == "exited":
+            raise RuntimeError(f"{self.name} exited; see {self.log_path}:\n{self.tail()}")
+        if state != "healthy":
+            raise RuntimeError(
+                f"{self.name} not healthy after {timeout:.0f}s; see {self.log_path}:\n{self.tail()}"
+            )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
         """Stop the process (SIGTERM for a clean stop, SIGKILL to simulate a crash)."""
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        self.popen.send_signal(sig)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(timeout=timeout)
+        if self.popen is not None:
+            stop(self.popen, sig, timeout)
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -174,28 +171,8 @@ class Stack:
         """Create an ADMIN in this stack's purchase database with the operator command, as an operator would;
         what the command said."""
         env = {**os.environ, "PURCHASE_DATABASE_URL": self.database_url("purchase"), "PYTHONPATH": str(ROOT)}
-        command = [
-            sys.executable,
-            "-m",
-            "subgraphs.purchase.cli",
-            "create-admin",
-            "--login",
-            login,
-            "--password-stdin",
-        ]
-        result = subprocess.run(
-            command,
-            input=password + "\n",
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=60,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"create-admin failed: {result.stdout}{result.stderr}")
-        return result.stdout + result.stderr
+        command = ["subgraphs.purchase.cli", "create-admin", "--login", login, "--password-stdin"]
+        return run_module(ROOT, env, *command, stdin=password + "\n", timeout=60)
 
     def migrate(self) -> None:
         """Bring every subgraph's database to the newest migration."""

@@ -154,6 +154,7 @@ def create_subgraph_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         telemetry.instrument(db.engine)
+        metrics.count_statements(db.engine)
         try:
             async with resources(settings, db) as opened:
                 graphql.resources = app.state.resources = opened

@@ -8,6 +8,7 @@ Several processes of one subgraph (uvicorn --workers) each count their own: with
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,6 +33,7 @@ from strawberry.extensions import SchemaExtension
 
 from subgraphs._common.db import Database
 from subgraphs._common.errors import fallback_code
+from subgraphs._common.strawberry_adapter import graphql_schema
 
 OTHER = "other"  # the label of an operation that is not one known root field
 
@@ -62,11 +64,28 @@ STATEMENTS = Histogram(
 _statements: ContextVar[list[int] | None] = ContextVar("sql_statements", default=None)
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _count_statement(*_args: Any) -> None:
     counted = _statements.get()
     if counted is not None:
         counted[0] += 1
+
+
+def count_statements(engine: Engine) -> None:
+    """Count the statements `engine` runs into the request being served (the engines the subgraph opens,
+    not every engine of the process: a test's or a tool's own are not the subgraph's work)."""
+    if not event.contains(engine, "before_cursor_execute", _count_statement):
+        event.listen(engine, "before_cursor_execute", _count_statement)
+
+
+@contextmanager
+def counting() -> Iterator[list[int]]:
+    """The statements of the block, counted in a one-item list its threads share (Database copies context)."""
+    counted = [0]
+    token = _statements.set(counted)
+    try:
+        yield counted
+    finally:
+        _statements.reset(token)
 
 
 def operation_label(schema: GraphQLSchema, document: Any, operation_name: str | None) -> str:
@@ -87,27 +106,37 @@ def operation_label(schema: GraphQLSchema, document: Any, operation_name: str | 
     return name if name in root.fields else OTHER
 
 
+def declare(schema: GraphQLSchema) -> None:
+    """Create every operation's series (each root field, and "other") at zero, with its errors' series for
+    INTERNAL_SERVER_ERROR (the failures an alert watches; the codes of client errors appear with the first):
+    a scrape before the first request shows zeros, not nothing (a rate over no series is no data)."""
+    roots = [root for root in (schema.query_type, schema.mutation_type) if root is not None]
+    for operation in [*(name for root in roots for name in root.fields), OTHER]:
+        REQUESTS.labels(operation)
+        DURATION.labels(operation)
+        STATEMENTS.labels(operation)
+        ERRORS.labels(operation, "INTERNAL_SERVER_ERROR")
+
+
 class RequestMetrics(SchemaExtension):
     """Counts each GraphQL request, its duration, its statements and its errors' codes."""
 
     def on_operation(self) -> Iterator[None]:
-        counted = [0]
-        token = _statements.set(counted)
         started = time.perf_counter()
-        try:
-            yield
-        finally:
-            _statements.reset(token)
-            context = self.execution_context
-            operation = operation_label(
-                context.schema._schema, context.graphql_document, context.operation_name
-            )
-            REQUESTS.labels(operation).inc()
-            DURATION.labels(operation).observe(time.perf_counter() - started)
-            STATEMENTS.labels(operation).observe(counted[0])
-            for error in (context.result.errors if context.result else None) or ():
-                code = (error.extensions or {}).get("code") or fallback_code(error.message)
-                ERRORS.labels(operation, str(code)).inc()
+        with counting() as counted:
+            try:
+                yield
+            finally:
+                context = self.execution_context
+                operation = operation_label(
+                    graphql_schema(context.schema), context.graphql_document, context.operation_name
+                )
+                REQUESTS.labels(operation).inc()
+                DURATION.labels(operation).observe(time.perf_counter() - started)
+                STATEMENTS.labels(operation).observe(counted[0])
+                for error in (context.result.errors if context.result else None) or ():
+                    code = (error.extensions or {}).get("code") or fallback_code(error.message)
+                    ERRORS.labels(operation, str(code)).inc()
 
 
 Gauges = Callable[[Session], Sequence[Metric]]  # read in one transaction of the subgraph's database

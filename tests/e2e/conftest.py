@@ -1,33 +1,21 @@
 """Fixtures of the end-to-end tests: a real stack (subgraph processes and the router), an ADMIN, a client."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.databases import Databases
-from tests.e2e.helpers import Router, admin_token, running_stack
+from tests.e2e.helpers import Router, admin_token, stack_fixture
 from tools.stack import Stack
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
-    """The whole system for one test module; stopped at the end of the module, even on failure."""
-    with running_stack(tmp_path_factory.mktemp("stack"), databases) as started:
-        yield started
+# The whole system for one test module; stopped at the end of the module, even on failure.
+stack = stack_fixture("stack")
 
 
 @pytest.fixture(scope="module")
 def admin(stack: Stack) -> str:
     """A token of an ADMIN created by the operator command, logged in through the router."""
     return admin_token(stack)
-
-
-@pytest.fixture
-def own_stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
-    """A stack for one test only: for tests that stop or kill processes."""
-    with running_stack(tmp_path_factory.mktemp("own-stack"), databases) as started:
-        yield started
 
 
 @pytest.fixture

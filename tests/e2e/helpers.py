@@ -1,18 +1,23 @@
 """Helpers of the end-to-end tests: GraphQL calls through the router, users, a catalog, buys, log counting."""
 
-import asyncio
+import functools
 import itertools
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 
 from client.service_tree_client import (
@@ -37,9 +42,8 @@ from tests.databases import Databases
 from tests.support import auth
 from tools import client
 from tools.client import Client, SyncGraph, refused
-from tools.stack import Stack
-
-T = TypeVar("T")
+from tools.processes import stop
+from tools.stack import ROOT, Stack
 
 ADMIN_LOGIN = "root"
 ADMIN_PASSWORD = "root-password-0123"
@@ -59,8 +63,36 @@ def running_stack(
     """A migrated, started stack on free ports, on fresh databases of the backend under test, with `workers`
     processes per subgraph and extra `environment` for every process (FACTORY_* settings, for instance);
     stopped afterwards whatever happened."""
+    return _running(data_dir, databases, workers, environment)
+
+
+def _running(
+    data_dir: Path, databases: Databases, workers: int, environment: Mapping[str, str]
+) -> AbstractContextManager[Stack]:
     stack = Stack.on_free_ports(data_dir, **environment)
     return replace(stack, databases=databases.for_stack(data_dir), workers=workers).running()
+
+
+def stack_fixture(
+    folder: str,
+    environment: Mapping[str, str] | None = None,
+    *,
+    scope: Literal["function", "module"] = "module",
+) -> Any:
+    """A fixture of a stack (see `running_stack`) with extra `environment`, for each test or each module of
+    tests; its logs and files under a temporary folder named `folder`."""
+
+    @pytest.fixture(scope=scope)
+    def fixture(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
+        with _running(tmp_path_factory.mktemp(folder), databases, 1, environment or {}) as started:
+            yield started
+
+    return fixture
+
+
+# The settings of a production deployment (no development secret, trusted documents only, no introspection).
+PRODUCTION_SECRET = "a-production-secret-of-at-least-32-characters"
+PRODUCTION = {"SERVICE_TREE_ENV": "production", "SERVICE_TREE_JWT_SECRET": PRODUCTION_SECRET}
 
 
 def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:
@@ -234,16 +266,76 @@ async def bought(
     return check
 
 
-async def poll(
-    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, within: float, interval: float = 0.2
-) -> T:
-    """Call `probe` until `done(result)` or `within` seconds pass; the last result either way."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if done(result) or time.monotonic() >= deadline:
-            return result
-        await asyncio.sleep(interval)
+LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }"
+# Through the router every probe is a real request: a slower pace than in-process tests need.
+poll = functools.partial(support.poll, interval=0.2)
+
+
+def post(url: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+    """The data of a GraphQL request over plain HTTP (no client of this checkout's schema), which must succeed."""
+    response = httpx.post(url, json={"query": query, "variables": variables}, headers=auth(token), timeout=30)
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def make_admin(url: str, data_dir: Path, login: str) -> str:
+    """Create an ADMIN with `make admin`, which finds the purchase database of the run whose data is in
+    `data_dir`, then log in as it through the router at `url`; its token."""
+    password = f"{login}-password-0123"
+    made = subprocess.run(
+        ["make", "-s", "admin", f"LOGIN={login}", "PASSWORD_STDIN=1"],
+        input=password + "\n",
+        env={**os.environ, "SERVICE_TREE_DATA": str(data_dir)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert f"created ADMIN '{login}'" in made.stdout + made.stderr, made
+    token: str = post(url, LOGIN, l=login, p=password)["login"]["token"]
+    return token
+
+
+def launcher_env(tree: Path, data_dir: Path, ports: dict[str, int], **extra: str) -> dict[str, str]:
+    """The environment of `make run`'s program in `tree`: every process on `ports`, data under `data_dir`."""
+    return {
+        **os.environ,
+        **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        "SERVICE_TREE_DATA": str(data_dir),
+        "PYTHONPATH": str(tree),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+@contextmanager
+def launched(
+    tree: Path, env: dict[str, str], *options: str, within: float = 180
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`make run`'s program (`python -m tools.run`) started in `tree`, and what it printed until it was up
+    (or ended, or `within` seconds passed); stopped with Ctrl-C afterwards, as a user would, whatever happened."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "tools.run", *options],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as runner:
+        try:
+            assert runner.stdout is not None
+            lines: list[str] = []
+            deadline = time.monotonic() + within
+            while time.monotonic() < deadline and (line := runner.stdout.readline()):
+                lines.append(line)
+                if "Ctrl-C stops everything" in line:
+                    break
+            yield runner, "".join(lines)
+        finally:
+            stop(runner, signal.SIGINT)  # the runner stops the processes it started, then exits
 
 
 def graphql_posts(stack: Stack, subgraph: str) -> int:
@@ -313,6 +405,22 @@ async def settled_runs(
         lambda runs: all(run.status != "PENDING" for run in runs),
         within=within,
     )
+
+
+async def delivering_craft(
+    router: Router, admin: str, product_id: str, *, count: int, prefix: str, delivered: int = 1
+) -> tuple[CreateCraftCreateCraft, list[CraftRunsCraftRuns]]:
+    """A new factory's craft making `count` of the product every second, once `delivered` of its runs have
+    been delivered; and its runs then."""
+    factory = await create_factory(router, admin, prefix)
+    craft = await create_craft(router, admin, factory.id, product_id, count=count, interval=1)
+
+    def enough(runs: list[CraftRunsCraftRuns]) -> bool:
+        return sum(run.status == "DELIVERED" for run in runs) >= delivered
+
+    runs = await poll(lambda: craft_runs(router, admin, craft.id), enough, within=30 + 2 * delivered)
+    assert enough(runs), runs
+    return craft, runs
 
 
 async def stock_of(router: Router, product_id: str) -> int:

@@ -1,10 +1,13 @@
 """Operating the stack: one buy and one delivery followed across every process by their request id (JSON logs
-and the rows they left), the counters of /metrics with their exact deltas, and one trace holding the router's
-subgraph fetch and both subgraphs' spans."""
+and the rows they left), the counters of /metrics with their exact deltas and their zeros at start, one trace
+holding the router's subgraph fetch and both subgraphs' spans, and every series the dashboard queries."""
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,20 +18,21 @@ from sqlalchemy import create_engine, text
 from client.service_tree_client import DeliverInput, GraphQLClientGraphQLMultiError
 from subgraphs import registry
 from subgraphs._common.db import sync_url
+from tests import dashboard
 from tests.databases import Databases
 from tests.e2e.helpers import (
+    Catalog,
+    Customer,
     Router,
     admin_token,
     bought,
     buy,
     codes,
     create_catalog,
-    create_craft,
-    create_factory,
+    delivering_craft,
     poll,
     register,
     running_stack,
-    settled_runs,
     stock_of,
 )
 from tests.e2e.otlp import Receiver, receiving
@@ -106,10 +110,46 @@ def delta(
     before: dict[tuple[str, tuple[str, ...]], float],
     after: dict[tuple[str, tuple[str, ...]], float],
     name: str,
-    **labels: str,
+    *labels: str,
 ) -> float:
-    key = (name, tuple(f"{k}={v}" for k, v in sorted(labels.items())))
+    """How much the sample `name` with `labels` ("key=value", sorted by key) moved."""
+    key = (name, labels)
     return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+# (process, metric, its labels) -> by how much one buy, one refused buy and one delivery move it.
+COUNTED = {
+    ("shop", "service_tree_graphql_requests_total", "operation=buy"): 2,
+    ("shop", "service_tree_graphql_requests_total", "operation=deliver"): 1,
+    ("shop", "service_tree_graphql_errors_total", "code=INSUFFICIENT_STOCK operation=buy"): 1,
+    ("shop", "service_tree_graphql_request_duration_seconds_count", "operation=buy"): 2,
+    ("shop", "service_tree_sql_statements_per_request_count", "operation=buy"): 2,
+    ("purchase", "service_tree_graphql_requests_total", "operation=recordPurchase"): 1,
+    ("router", "service_tree_router_requests_total", "operation=buy"): 2,
+    ("router", "service_tree_router_requests_total", "operation=deliver"): 1,
+    ("router", "service_tree_router_errors_total", "code=INSUFFICIENT_STOCK operation=buy"): 1,
+}
+
+
+async def customer_and_shop(router: Router, admin: str, prefix: str) -> tuple[Customer, Catalog]:
+    """A new customer, and a shop selling milk (2 in stock) and kefir (5)."""
+    catalog = await create_catalog(
+        router, admin, {"Dairy": [("Milk", 90, 2), ("Kefir", 120, 5)]}, prefix=prefix
+    )
+    return await register(router, prefix.lower()), catalog
+
+
+async def buy_refuse_deliver(router: Router, admin: str, customer: Customer, catalog: Catalog) -> None:
+    """A little traffic through the router: a buy, a buy refused for want of stock, a delivery."""
+    milk, kefir = catalog.products["Milk"].id, catalog.products["Kefir"].id
+    await bought(router, customer.token, catalog.shop_id, [(milk, 1), (kefir, 2)], payment="CASH")
+    refusal = await buy(router, customer.token, catalog.shop_id, [(milk, 5)])
+    assert isinstance(refusal, GraphQLClientGraphQLMultiError)
+    assert codes(refusal) == ["INSUFFICIENT_STOCK"]
+    delivered = await router.as_(admin).deliver(
+        DeliverInput(product_id=milk, count=10, key=f"{catalog.name}-{uuid.uuid4().hex}")
+    )
+    assert delivered.deliver.key
 
 
 async def test_one_buy_and_one_delivery_are_followed_across_every_process_by_their_request_id(
@@ -155,14 +195,8 @@ async def test_one_buy_and_one_delivery_are_followed_across_every_process_by_the
     assert stored == [request_id]
 
     # A delivery: the scheduler's round gets an id, stored on the run and seen by the router and the shop.
-    factory = await create_factory(router, admin, prefix="Traced")
-    craft = await create_craft(router, admin, factory.id, kite, count=3, interval=1)
-    runs = await poll(
-        lambda: settled_runs(router, admin, craft.id, within=5),
-        lambda runs: any(run.status.value == "DELIVERED" for run in runs),
-        within=30,
-    )
-    delivered = next(run for run in runs if run.status.value == "DELIVERED")
+    _, runs = await delivering_craft(router, admin, kite, count=3, prefix="Traced")
+    delivered = next(run for run in runs if run.status == "DELIVERED")
     (round_id,) = column(
         observed, "factory", "SELECT request_id FROM craft_run WHERE key = :k", k=delivered.key
     )
@@ -180,22 +214,11 @@ async def _messages(stack: Stack, process: str, request_id: str) -> list[str]:
 async def test_counters_move_by_exactly_what_was_done(observed: Stack, http: httpx.AsyncClient) -> None:
     router = Router(http, observed.router_url)
     admin = admin_token(observed, login="metrics_admin")
-    catalog = await create_catalog(
-        router, admin, {"Dairy": [("Milk", 90, 2), ("Kefir", 120, 5)]}, prefix="Counted"
-    )
-    milk, kefir = catalog.products["Milk"].id, catalog.products["Kefir"].id
-    customer = await register(router, "counted")
+    customer, catalog = await customer_and_shop(router, admin, "Counted")
     processes = ("router", "shop", "purchase", "factory")
     before = {process: await scrape(http, observed, process) for process in processes}
 
-    await bought(router, customer.token, catalog.shop_id, [(milk, 1), (kefir, 2)], payment="CASH")
-    refusal = await buy(router, customer.token, catalog.shop_id, [(milk, 5)])
-    assert isinstance(refusal, GraphQLClientGraphQLMultiError)
-    assert codes(refusal) == ["INSUFFICIENT_STOCK"]
-    delivered = await router.as_(admin).deliver(
-        DeliverInput(product_id=milk, count=10, key=f"counted-{uuid.uuid4().hex}")
-    )
-    assert delivered.deliver.key
+    await buy_refuse_deliver(router, admin, customer, catalog)
     backlog = await poll(
         lambda: scrape(http, observed, "shop"),
         lambda samples: samples[("service_tree_outbox_backlog", ())] == 0,
@@ -203,44 +226,15 @@ async def test_counters_move_by_exactly_what_was_done(observed: Stack, http: htt
     )
     after = {process: await scrape(http, observed, process) for process in processes}
 
-    shop, purchase, gateway = before["shop"], before["purchase"], before["router"]
-    assert delta(shop, after["shop"], "service_tree_graphql_requests_total", operation="buy") == 2
-    assert delta(shop, after["shop"], "service_tree_graphql_requests_total", operation="deliver") == 1
-    assert (
-        delta(
-            shop,
-            after["shop"],
-            "service_tree_graphql_errors_total",
-            operation="buy",
-            code="INSUFFICIENT_STOCK",
-        )
-        == 1
-    )
-    assert (
-        delta(shop, after["shop"], "service_tree_graphql_request_duration_seconds_count", operation="buy")
-        == 2
-    )
+    moved = {key: delta(before[key[0]], after[key[0]], key[1], *key[2].split()) for key in COUNTED}
+    assert moved == COUNTED
     # Each buy ran statements; the counts are per request, so two observations.
-    assert delta(shop, after["shop"], "service_tree_sql_statements_per_request_count", operation="buy") == 2
-    assert delta(shop, after["shop"], "service_tree_sql_statements_per_request_sum", operation="buy") >= 2
+    assert (
+        delta(before["shop"], after["shop"], "service_tree_sql_statements_per_request_sum", "operation=buy")
+        >= 2
+    )
     assert backlog[("service_tree_outbox_backlog", ())] == 0
     assert backlog[("service_tree_outbox_oldest_age_seconds", ())] == 0
-    assert (
-        delta(purchase, after["purchase"], "service_tree_graphql_requests_total", operation="recordPurchase")
-        == 1
-    )
-    assert delta(gateway, after["router"], "service_tree_router_requests_total", operation="buy") == 2
-    assert delta(gateway, after["router"], "service_tree_router_requests_total", operation="deliver") == 1
-    assert (
-        delta(
-            gateway,
-            after["router"],
-            "service_tree_router_errors_total",
-            operation="buy",
-            code="INSUFFICIENT_STOCK",
-        )
-        == 1
-    )
     # The factory: this process runs the scheduler (one process, so one series), no run is waiting or failed.
     held = [value for (name, _), value in after["factory"].items() if name == "service_tree_scheduler_held"]
     assert held == [1.0]
@@ -286,8 +280,7 @@ async def test_one_trace_holds_the_routers_subgraph_fetch_and_both_subgraphs(
     assert recorded_in_trace(await poll(lambda: _traces(receiver), recorded_in_trace, within=30))
 
     # A scheduler fire's delivery is one trace too: the factory's call, the router's plan, the shop's work.
-    factory = await create_factory(router, admin, prefix="Spanned")
-    await create_craft(router, admin, factory.id, catalog.products["Atlas"].id, count=1, interval=1)
+    await delivering_craft(router, admin, catalog.products["Atlas"].id, count=1, prefix="Spanned")
 
     def delivery(traces: dict[str, list[Any]]) -> set[str]:
         return max(
@@ -332,3 +325,64 @@ def test_every_subgraph_serves_metrics(observed: Stack) -> None:
         response = httpx.get(observed.metrics_url(name), timeout=30)
         assert response.status_code == 200
         assert "service_tree_graphql_requests_total" in response.text or name == "factory"
+
+
+async def test_a_scrape_right_after_start_shows_every_operation_at_zero(
+    tmp_path: Path, databases: Databases, http: httpx.AsyncClient
+) -> None:
+    purchase_only = replace(Stack.on_free_ports(tmp_path), databases=databases.for_stack(tmp_path))
+    purchase_only.migrate()
+    try:
+        purchase_only.start("purchase")
+        samples = await scrape(http, purchase_only, "purchase")
+    finally:
+        purchase_only.stop()
+    for operation in ("login", "me", "_entities", "other"):
+        assert samples[("service_tree_graphql_requests_total", (f"operation={operation}",))] == 0, operation
+        count = samples[("service_tree_graphql_request_duration_seconds_count", (f"operation={operation}",))]
+        assert count == 0, operation
+        errors = ("code=INTERNAL_SERVER_ERROR", f"operation={operation}")
+        assert samples[("service_tree_graphql_errors_total", errors)] == 0, operation
+
+
+# Added by Prometheus to every series it scrapes (the job is the process kind, deploy/observability/prometheus.yml).
+SCRAPE_LABELS = {"job", "instance"}
+# A sample line's series name as exposed, which is what Prometheus stores (the Python parser would rename a
+# counter exposed without _total, as Hive Gateway's are).
+SERIES = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(?=[{ ])")
+
+
+async def exposed(http: httpx.AsyncClient, stack: Stack) -> tuple[set[str], set[str]]:
+    """The series names that had samples in every process's /metrics, as exposed, and their label names."""
+    names: set[str] = set()
+    labels: set[str] = set()
+    for process in (registry.ROUTER, *registry.NAMES):
+        response = await http.get(stack.metrics_url(process))
+        assert response.status_code == 200, f"{process}: {response.text}"
+        names.update(match.group() for line in response.text.splitlines() if (match := SERIES.match(line)))
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                labels.update(sample.labels)
+    return names, labels
+
+
+async def test_every_metric_the_dashboard_queries_is_in_a_real_scrape(
+    observed: Stack, http: httpx.AsyncClient
+) -> None:
+    """After a little traffic (a buy, a refused buy, a delivery, a craft whose runs are delivered), every
+    metric the Grafana dashboard's queries use is in a scrape of the router or of a subgraph, with the labels
+    they group by."""
+    wanted = dashboard.metric_names(dashboard.load())
+    assert {"service_tree_router_requests_total", "service_tree_scheduler_held"} <= wanted  # the parse works
+
+    router = Router(http, observed.router_url)
+    admin = admin_token(observed, login="dashboard_admin")
+    customer, catalog = await customer_and_shop(router, admin, "Charted")
+    await buy_refuse_deliver(router, admin, customer, catalog)
+    # A craft firing every second: runs exist, and their deliveries observe the lateness histogram.
+    await delivering_craft(router, admin, catalog.products["Kefir"].id, count=1, prefix="Charted")
+
+    names, labels = await poll(lambda: exposed(http, observed), lambda seen: wanted <= seen[0], within=60)
+    assert wanted - names == set(), "the dashboard queries series no process exposes"
+    unknown = dashboard.grouping_labels(dashboard.load()) - labels - {"le"} - SCRAPE_LABELS
+    assert unknown == set(), "the dashboard groups by labels no series has"

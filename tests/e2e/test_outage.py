@@ -2,10 +2,9 @@
 
 import signal
 
-import httpx
 import pytest
 
-from tests.e2e.helpers import Router, admin_token, bought, create_catalog, poll, register, unsent_outbox_rows
+from tests.e2e.helpers import Router, bought, create_catalog, poll, register, unsent_outbox_rows
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -13,16 +12,15 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
 async def test_buy_while_purchase_is_down_is_recorded_once_it_is_back(
-    own_stack: Stack, http: httpx.AsyncClient, sig: signal.Signals
+    stack: Stack, router: Router, admin: str, sig: signal.Signals
 ) -> None:
-    router = Router(http, own_stack.router_url)
-    admin = admin_token(own_stack)
+    """Each stops the purchase subgraph of the module's stack, and starts it again."""
     catalog = await create_catalog(router, admin, {"Tea": [("Green tea", 30000, 10)]}, prefix="Outage")
     product = catalog.products["Green tea"]
     customer = await register(router, "outage")
 
-    own_stack.stop("purchase", sig=sig)
-    assert not own_stack.processes["purchase"].alive()
+    stack.stop("purchase", sig=sig)
+    assert not stack.processes["purchase"].alive()
 
     check = await bought(router, customer.token, catalog.shop_id, [(product.id, 3)], name="Tea while down")
     assert check.number == 1
@@ -35,10 +33,10 @@ async def test_buy_while_purchase_is_down_is_recorded_once_it_is_back(
     assert body.get("errors"), body
     assert (body.get("data") or {}).get("me") is None
 
-    own_stack.start("purchase")
+    stack.start("purchase")
 
     async def _unsent() -> int:
-        return unsent_outbox_rows(own_stack)
+        return unsent_outbox_rows(stack)
 
     async def purchases() -> dict[str, object]:
         data = await router.data(

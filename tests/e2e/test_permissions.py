@@ -85,34 +85,24 @@ async def test_a_customer_cannot_read_or_change_another_customers_data(router: R
     )
     assert theirs["data"]["purchases"] == [None, None]
 
-    body = await router.call(
-        'mutation($id: ID!) { updatePurchase(input: {id: $id, name: "Mine now", payment: CASH}) { id } }',
-        {"id": w.a_purchase},
-        token=b.token,
-    )
-    only_code(body, "FORBIDDEN")
-    body = await router.call(
-        "mutation($id: ID!) { deletePurchase(id: $id) }", {"id": w.a_purchase}, token=b.token
-    )
-    only_code(body, "FORBIDDEN")
-    # Nor may B file B's own purchase under A's category.
-    body = await router.call(
-        "mutation($id: ID!, $c: ID) { updatePurchase(input: {id: $id, userCategoryId: $c}) { id } }",
-        {"id": w.b_purchase, "c": w.a_category},
-        token=b.token,
-    )
-    only_code(body, "FORBIDDEN")
-
-    body = await router.call(
-        'mutation($id: ID!) { renameUserCategory(id: $id, name: "Stolen") { id name } }',
-        {"id": w.a_category},
-        token=b.token,
-    )
-    only_code(body, "FORBIDDEN")
-    body = await router.call(
-        "mutation($id: ID!) { deleteUserCategory(id: $id) }", {"id": w.a_category}, token=b.token
-    )
-    only_code(body, "FORBIDDEN")
+    # B may not change A's purchase or category, nor file B's own purchase under A's category.
+    for document, variables in [
+        (
+            'mutation($id: ID!) { updatePurchase(input: {id: $id, name: "Mine now", payment: CASH}) { id } }',
+            {"id": w.a_purchase},
+        ),
+        ("mutation($id: ID!) { deletePurchase(id: $id) }", {"id": w.a_purchase}),
+        (
+            "mutation($id: ID!, $c: ID) { updatePurchase(input: {id: $id, userCategoryId: $c}) { id } }",
+            {"id": w.b_purchase, "c": w.a_category},
+        ),
+        (
+            'mutation($id: ID!) { renameUserCategory(id: $id, name: "Stolen") { id name } }',
+            {"id": w.a_category},
+        ),
+        ("mutation($id: ID!) { deleteUserCategory(id: $id) }", {"id": w.a_category}),
+    ]:
+        only_code(await router.call(document, variables, token=b.token), "FORBIDDEN")
 
     body = await router.call(
         "query($id: ID!) { check(id: $id) { id total } }", {"id": w.a_check}, token=b.token

@@ -40,7 +40,7 @@ from tests.e2e.helpers import (
     stock_of,
     unsent_outbox_rows,
 )
-from tools.stack import ROOT, Stack, free_port
+from tools.stack import ROOT, Process, Stack, free_port
 
 pytestmark = pytest.mark.e2e
 logger = logging.getLogger(__name__)
@@ -223,21 +223,16 @@ def test_on_sqlite_a_second_scheduler_refuses_to_start(on_sqlite: None, stack: S
     assert "already runs the scheduler on this database" in refused.stderr, refused.stderr
     assert "FACTORY_SCHEDULER_ENABLED=false" in refused.stderr
     # An API-only replica of the same database starts and answers.
-    replica = subprocess.Popen(
-        argv, env={**env, "FACTORY_SCHEDULER_ENABLED": "false"}, cwd=ROOT, stderr=subprocess.DEVNULL
+    replica = Process(
+        "api-only factory",
+        argv,
+        {**env, "FACTORY_SCHEDULER_ENABLED": "false"},
+        port,
+        "/health",
+        stack.data_dir / "logs" / "api-only-factory.log",
     )
+    replica.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and replica.poll() is None, (
-                "the API-only replica did not start"
-            )
-            time.sleep(0.1)
+        replica.wait_healthy(timeout=30)
     finally:
-        replica.terminate()
-        replica.wait(timeout=30)
+        replica.stop()

@@ -1,14 +1,13 @@
 """The router's limits: deep or alias-heavy queries, huge and malformed bodies get a 4xx and a code, never a 5xx."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.databases import Databases
-from tests.e2e.helpers import Router, bought, codes, create_catalog, register, running_stack
+from tests.e2e.helpers import PRODUCTION, Router, bought, codes, create_catalog, register, stack_fixture
 from tools.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
@@ -159,23 +158,12 @@ async def test_a_query_of_more_than_1000_tokens_is_refused(router: Router) -> No
     assert "token" in body["errors"][0]["message"].lower()
 
 
-@pytest.fixture(scope="module")
-def production(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
-    """The system as deployed: production settings, one allowed browser origin."""
-    with running_stack(
-        tmp_path_factory.mktemp("production"),
-        databases,
-        SERVICE_TREE_ENV="production",
-        SERVICE_TREE_JWT_SECRET="a-production-secret-of-at-least-32-characters",
-        ROUTER_CORS_ORIGINS=SHOP_ORIGIN,
-        # These tests send their own documents; trusted documents, on by default in production, have theirs
-        # (test_trusted_documents.py).
-        ROUTER_TRUSTED_DOCUMENTS="0",
-    ) as stack:
-        yield stack
-
-
 SHOP_ORIGIN = "https://shop.example"
+# The system as deployed: production settings, one allowed browser origin. These tests send their own
+# documents; trusted documents, on by default in production, have theirs (test_trusted_documents.py).
+production = stack_fixture(
+    "production", {**PRODUCTION, "ROUTER_CORS_ORIGINS": SHOP_ORIGIN, "ROUTER_TRUSTED_DOCUMENTS": "0"}
+)
 
 
 async def test_in_production_the_schema_is_not_given_away(production: Stack, http: httpx.AsyncClient) -> None:

@@ -4,20 +4,26 @@ their SERVICE token (the factory's deliveries go through the router)."""
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.databases import Databases
-from tests.e2e.helpers import ADMIN_LOGIN, ADMIN_PASSWORD, create_admin, poll, running_stack
+from tests.e2e.helpers import (
+    ADMIN_LOGIN,
+    ADMIN_PASSWORD,
+    PRODUCTION,
+    PRODUCTION_SECRET,
+    create_admin,
+    poll,
+    stack_fixture,
+)
 from tools.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
 MANIFEST: dict[str, str] = json.loads((ROOT / "web" / "src" / "gql" / "persisted-documents.json").read_text())
-SECRET = "a-production-secret-of-at-least-32-characters"
+SECRET = PRODUCTION_SECRET
 
 
 def document_hash(name: str) -> str:
@@ -27,15 +33,7 @@ def document_hash(name: str) -> str:
     return keys[0]
 
 
-@pytest.fixture(scope="module")
-def production(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Stack]:
-    with running_stack(
-        tmp_path_factory.mktemp("trusted"),
-        databases,
-        SERVICE_TREE_ENV="production",
-        SERVICE_TREE_JWT_SECRET=SECRET,
-    ) as stack:
-        yield stack
+production = stack_fixture("trusted", PRODUCTION)
 
 
 async def persisted(

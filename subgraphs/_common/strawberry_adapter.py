@@ -1,0 +1,114 @@
+"""What this project asks of Strawberry beyond its documented API, in one place: the router's entity
+references answered one batch per type (Strawberry builds the `_entities` field from its `entities_resolver`
+method, which `BatchedEntities` overrides) and the graphql-core schema behind a Strawberry schema (for the
+metrics' labels). `check_supported` verifies both whenever a subgraph's schema is built, so a Strawberry
+release that changed either fails at start-up with a message naming this file, instead of answering one
+reference at a time.
+"""
+
+import asyncio
+import functools
+import inspect
+from collections import defaultdict
+from importlib.metadata import version
+from typing import Any
+
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
+from strawberry.types.base import get_object_definition
+from strawberry.types.union import StrawberryUnion
+
+from subgraphs._common.errors import BadUserInput
+
+
+class IncompatibleStrawberry(RuntimeError):
+    """The installed Strawberry builds federation's `_entities` field in a way this module does not know."""
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class BatchedEntities(strawberry.federation.Schema):
+    """A federation schema whose `_entities` calls each entity type's `resolve_references(info, ids)` once
+    with all its ids (a value, None, or an Exception for each); a type with only Strawberry's per-item
+    `resolve_reference` is resolved item by item, concurrently, so its DataLoaders batch."""
+
+    # Async where Strawberry's is sync: the _entities field is built from this method, so it is awaited.
+    async def entities_resolver(  # type: ignore[override]
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        entities = self._entity_types
+        positions: dict[str, list[int]] = defaultdict(list)
+        for index, representation in enumerate(representations):
+            if not isinstance(representation, dict) or representation.get("__typename") not in entities:
+                raise BadUserInput(
+                    "Not a representation of an entity of this subgraph", field="representations"
+                )
+            if "id" not in representation:
+                raise BadUserInput("A representation needs its key field 'id'", field="representations")
+            positions[representation["__typename"]].append(index)
+        results: list[Any] = [None] * len(representations)
+        for type_name, indexes in positions.items():
+            batch = getattr(entities[type_name], "resolve_references", None)
+            if batch is not None:
+                ids = [str(representations[index]["id"]) for index in indexes]  # type: ignore[index]
+                found = await batch(info, ids)
+            else:
+                found = await asyncio.gather(
+                    *(
+                        _awaited(value)
+                        for value in super().entities_resolver(info, [representations[i] for i in indexes])
+                    ),
+                    return_exceptions=True,
+                )
+            for index, value in zip(indexes, found, strict=True):
+                results[index] = value
+        return results
+
+    @functools.cached_property
+    def _entity_types(self) -> dict[str, type]:
+        return entity_types(self)
+
+
+def entity_types(schema: strawberry.federation.Schema) -> dict[str, type]:
+    """The entity types of `schema` (the members of its `_Entity` union) by GraphQL name."""
+    union = schema.get_type_by_name("_Entity")
+    if union is None:  # a schema without entities has no union
+        return {}
+    if not isinstance(union, StrawberryUnion):
+        raise IncompatibleStrawberry(f"_Entity is a {type(union).__name__}, not a StrawberryUnion")
+    definitions = [get_object_definition(member, strict=True) for member in union.types]
+    return {definition.name: definition.origin for definition in definitions}
+
+
+def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema Strawberry built from `schema`."""
+    built = getattr(schema, "_schema", None)
+    if not isinstance(built, GraphQLSchema):
+        raise _incompatible("no longer keeps the graphql-core schema in Schema._schema")
+    return built
+
+
+def check_supported(schema: strawberry.federation.Schema) -> None:
+    """Raise IncompatibleStrawberry unless `schema` works as this module expects: its graphql-core schema is
+    where it looks, and its `_entities` field (when it has entities) runs the batching resolver."""
+    graphql_schema(schema)
+    if not entity_types(schema):
+        return
+    field = schema.get_field_for_type("_entities", "Query")
+    resolver = getattr(getattr(field, "base_resolver", None), "wrapped_func", None)
+    if getattr(resolver, "__func__", None) is not BatchedEntities.entities_resolver:
+        raise _incompatible(
+            "no longer builds the _entities field from Schema.entities_resolver, so entity references "
+            "would not be batched by type"
+        )
+
+
+def _incompatible(what: str) -> IncompatibleStrawberry:
+    return IncompatibleStrawberry(
+        f"strawberry-graphql {version('strawberry-graphql')} {what}: adapt "
+        "subgraphs/_common/strawberry_adapter.py to it, or pin the last release that works"
+    )
