@@ -1,7 +1,7 @@
 """Taking over the scheduler: the slots of a handover are made up when a factory process was alive all along,
 and skipped after downtime; the SQLite rule allows one scheduler per database."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,8 @@ async def _craft_every_second(factory: httpx.AsyncClient, factory_app: Starlette
     return craft
 
 
-def _seen(session: object, *, leader_ago: float, any_ago: float) -> None:
+def _seen(session: object, *, now: datetime, leader_ago: float, any_ago: float) -> None:
     state = session.get(SchedulerState, 1)  # type: ignore[attr-defined]
-    now = utcnow()
     state.leader_seen_at, state.any_seen_at = (
         now - timedelta(seconds=leader_ago),
         now - timedelta(seconds=any_ago),
@@ -49,8 +48,8 @@ async def test_a_handover_makes_up_the_slots_since_the_last_leader_was_seen(
     await catalog(shop)
     craft = await _craft_every_second(factory, factory_app)
     db = factory_app.state.resources.db
-    await db.write(lambda s: _seen(s, leader_ago=5.5, any_ago=0.5))  # a standby beat half a second ago
-    now = utcnow()
+    now = utcnow()  # the same instant for the beats and the takeover: the expected slots are exact
+    await db.write(lambda s: _seen(s, now=now, leader_ago=5.5, any_ago=0.5))  # a standby beat 0.5 s ago
     made_up = await db.write(take_lead, holder="test:1", now=now, window=WINDOW, alive_within=5)
     expected = slots_between(craft, now - timedelta(seconds=6.5), now)
     assert made_up == len(expected) >= 6
@@ -64,8 +63,9 @@ async def test_after_downtime_the_missed_slots_are_skipped(
     await catalog(shop)
     await _craft_every_second(factory, factory_app)
     db = factory_app.state.resources.db
-    await db.write(lambda s: _seen(s, leader_ago=30, any_ago=30))  # nobody was alive for 30 s
-    assert await db.write(take_lead, holder="test:1", now=utcnow(), window=WINDOW, alive_within=5) == 0
+    now = utcnow()
+    await db.write(lambda s: _seen(s, now=now, leader_ago=30, any_ago=30))  # nobody was alive for 30 s
+    assert await db.write(take_lead, holder="test:1", now=now, window=WINDOW, alive_within=5) == 0
 
 
 def test_on_sqlite_one_process_holds_the_scheduler(tmp_path: Path) -> None:
