@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -234,6 +234,14 @@ async def create_catalog(
     return catalog
 
 
+async def create_product(
+    router: Router, admin: str, category: str, product: tuple[str, int, int], *, prefix: str
+) -> Product:
+    """One product (name, price, stock) in a category of a new shop, created as ADMIN through the router."""
+    catalog = await create_catalog(router, admin, {category: [product]}, prefix=prefix)
+    return catalog.products[product[0]]
+
+
 async def buy(
     router: Router,
     token: str | None,
@@ -345,6 +353,12 @@ def graphql_posts(stack: Stack, subgraph: str) -> int:
 
 
 # --- factory ------------------------------------------------------------------------------------------------
+
+# Wall clock slack between this process and the subgraphs (same host, same clock: only rounding and latency).
+SLACK = 0.05
+# The crafts' grid step in the tests that run crafts every second.
+SECOND = timedelta(seconds=1)
+PAUSE_CRAFT = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
 
 
 def parse_time(value: str | datetime | None) -> datetime:
