@@ -154,6 +154,14 @@ class Router:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def field(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> Any:
+        """The value of the one root field of a request that must succeed without errors."""
+        data = await self.data(query, variables, token=token)
+        assert len(data) == 1, data
+        return next(iter(data.values()))
+
 
 @dataclass
 class Customer:
