@@ -112,7 +112,7 @@ def measure_reads(system: System, args: argparse.Namespace) -> Figures:
     if "floors" in wanted:
         most = max(customers)
         pages = sorted({min(first, most) for first in args.firsts})
-        floors.measure(system.database_file("shop"), int(customers[most].user_id), pages, figures)
+        floors.measure(system.database_file("shop"), int(customers[most].user.id), pages, figures)
     return figures
 
 

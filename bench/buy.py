@@ -39,7 +39,7 @@ def _recorded(admin: SyncGraph, customers: list[data.Customer]) -> int:
     """The purchases recorded for all `customers`, asked for USERS_AT_ONCE users at a time."""
 
     async def count(batch: list[data.Customer]) -> int:
-        answers = await asyncio.gather(*(admin.api.user_purchase_count(id=c.user_id) for c in batch))
+        answers = await asyncio.gather(*(admin.api.user_purchase_count(id=c.user.id) for c in batch))
         return sum(answer.user.purchases.total_count for answer in answers if answer.user is not None)
 
     return sum(

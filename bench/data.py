@@ -13,6 +13,7 @@ from client.service_tree_client import (
     CreateShopInput,
     Payment,
     RegisterInput,
+    RegisterRegistered,
 )
 from tools.client import SyncGraph, document
 from tools.polling import poll
@@ -40,11 +41,8 @@ def variables(order: BuyInput) -> dict[str, Any]:
     return {"input": order.model_dump(mode="json", by_alias=True, exclude_unset=True)}
 
 
-@dataclass(frozen=True)
-class Customer:
-    login: str
-    user_id: str
-    token: str
+# A registered customer, as `register` answers it: its token and its user (id, login).
+Customer = RegisterRegistered
 
 
 def admin(system: System) -> SyncGraph:
@@ -76,12 +74,11 @@ def catalog(graph: SyncGraph, name: str, products: int, stock: int) -> Catalog:
 
 def register(graph: SyncGraph, login: str) -> Customer:
     """A new CUSTOMER, registered through the router."""
-    payload = graph.run(
+    return graph.run(
         graph.as_(None).register(
             input=RegisterInput(login=login, password=PASSWORD, first_name="Bench", second_name="Customer")
         )
     ).registered
-    return Customer(login, payload.user.id, payload.token)
 
 
 def customers(graph: SyncGraph, prefix: str, count: int) -> list[Customer]:
@@ -107,7 +104,7 @@ def purchases_of(graph: SyncGraph, customer: Customer) -> int:
     """How many purchases the purchase subgraph holds for `customer`."""
     me = graph.run(graph.as_(customer.token).my_purchase_count()).me
     if me is None:
-        raise RuntimeError(f"{customer.login}'s token was not taken")
+        raise RuntimeError(f"{customer.user.login}'s token was not taken")
     return me.purchases.total_count
 
 

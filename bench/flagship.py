@@ -28,12 +28,12 @@ def prepare(system: System, catalog: data.Catalog, purchases: list[int]) -> dict
         customers = dict(zip(purchases, data.customers(graph, "flagship", len(purchases)), strict=True))
         order = catalog.order(LINES)
         for count, customer in customers.items():
-            logger.info("  %d buys for %s", count, customer.login)
+            logger.info("  %d buys for %s", count, customer.user.login)
             data.buy(graph, customer, order, count)
         for count, customer in customers.items():
             recorded = data.wait_purchases(graph, customer, count)
             if recorded != count:
-                raise RuntimeError(f"{customer.login}: {recorded} purchases recorded, {count} bought")
+                raise RuntimeError(f"{customer.user.login}: {recorded} purchases recorded, {count} bought")
     return customers
 
 
@@ -42,7 +42,7 @@ def check_answer(url: str, customer: data.Customer, purchases: int, first: int) 
     with SyncGraph(url, customer.token) as graph:
         me = graph.run(graph.api.my_purchases(first=first)).me
     if me is None:
-        raise RuntimeError(f"{customer.login}'s token was not taken")
+        raise RuntimeError(f"{customer.user.login}'s token was not taken")
     nodes = me.purchases.nodes
     if me.purchases.total_count != purchases or len(nodes) != min(purchases, first):
         raise RuntimeError(f"MyPurchases answered {len(nodes)} of {purchases} purchases (first {first})")

@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 from graphql import (
     DocumentNode,
-    EnumTypeDefinitionNode,
     FieldDefinitionNode,
     NullValueNode,
-    ObjectTypeDefinitionNode,
-    ObjectTypeExtensionNode,
     StringValueNode,
     build_schema,
     parse,
@@ -26,6 +23,7 @@ from graphql import (
 
 from subgraphs._common import errors
 from subgraphs._common.auth import Role
+from tests.sdl import enum_type, object_types
 
 pytestmark = pytest.mark.db_agnostic
 
@@ -91,12 +89,7 @@ def signature(field: FieldDefinitionNode) -> str:
 def root_fields(document: DocumentNode) -> dict[str, FieldDefinitionNode]:
     """`Root.name` -> field, for Query, Mutation and Subscription."""
     found: dict[str, FieldDefinitionNode] = {}
-    objects = [
-        definition
-        for definition in document.definitions
-        if isinstance(definition, ObjectTypeDefinitionNode | ObjectTypeExtensionNode)
-    ]
-    for definition in objects:
+    for definition in object_types(document):
         if definition.name.value in ROOT_SECTIONS.values():
             for field in definition.fields or ():
                 found[f"{definition.name.value}.{field.name.value}"] = field
@@ -115,13 +108,13 @@ def _directive_argument(field: FieldDefinitionNode, directive: str, argument: st
 def owners(supergraph: DocumentNode) -> dict[str, str]:
     """`Root.name` -> the name of the subgraph that resolves it, from the supergraph's join directives."""
     graphs: dict[str, str] = {}
-    for definition in supergraph.definitions:
-        if isinstance(definition, EnumTypeDefinitionNode) and definition.name.value == "join__Graph":
-            for value in definition.values or ():
-                for used in value.directives or ():
-                    name = next(a.value for a in used.arguments or () if a.name.value == "name")
-                    assert isinstance(name, StringValueNode)
-                    graphs[value.name.value] = name.value
+    join_graph = enum_type(supergraph, "join__Graph")
+    assert join_graph is not None, "the supergraph has no join__Graph enum"
+    for value in join_graph.values or ():
+        for used in value.directives or ():
+            name = next(a.value for a in used.arguments or () if a.name.value == "name")
+            assert isinstance(name, StringValueNode)
+            graphs[value.name.value] = name.value
     found = {}
     for key, field in root_fields(supergraph).items():
         graph = _directive_argument(field, "join__field", "graph")

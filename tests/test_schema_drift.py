@@ -6,16 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from graphql import (
-    EnumTypeDefinitionNode,
-    InputObjectTypeDefinitionNode,
-    ObjectTypeDefinitionNode,
-    ObjectTypeExtensionNode,
-    parse,
-    print_ast,
-)
+from graphql import parse, print_ast
 
 from subgraphs import registry
+from tests.sdl import named_types
 from tools import pyclient
 from tools.generated import FILES
 from tools.schema import sdl
@@ -86,9 +80,7 @@ def test_the_python_client_is_current() -> None:
 def _fields(document: str) -> dict[tuple[str, str], str]:
     """(type, field or field(arg) or enum value) -> printed type, for every object, input and enum type."""
     found: dict[tuple[str, str], str] = {}
-    for definition in parse(document).definitions:
-        if not isinstance(definition, TypeDefinitions):
-            continue
+    for definition in named_types(parse(document)):
         type_name = definition.name.value
         for value in getattr(definition, "values", None) or ():
             found[(type_name, value.name.value)] = "enum value"
@@ -97,14 +89,6 @@ def _fields(document: str) -> dict[tuple[str, str], str]:
             for argument in getattr(field, "arguments", None) or ():
                 found[(type_name, f"{field.name.value}({argument.name.value})")] = print_ast(argument.type)
     return found
-
-
-TypeDefinitions = (
-    ObjectTypeDefinitionNode,
-    ObjectTypeExtensionNode,
-    InputObjectTypeDefinitionNode,
-    EnumTypeDefinitionNode,
-)
 
 
 CONTRACTS = ROOT / "tests" / "contract"

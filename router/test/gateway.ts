@@ -1,5 +1,6 @@
 // A Hive Gateway runtime in this process over a tiny supergraph whose one subgraph also runs in this process:
 // a plugin under test serves real requests through the gateway's `fetch`, with no port and no child process.
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 
 import { createGatewayRuntime, useCustomFetch, type GatewayConfigSupergraph } from '@graphql-hive/gateway';
@@ -83,4 +84,18 @@ export function startGateway(t: TestContext, config: Config = {}): TestGateway {
 /** The `extensions.code` of each error in a GraphQL answer. */
 export function codes(body: { errors?: { extensions?: { code?: string } }[] }): (string | undefined)[] {
   return (body.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/** A GraphQL answer's body as the tests read it. */
+export interface ErrorBody {
+  data?: unknown;
+  errors: { message: string; extensions?: { code?: string } }[];
+}
+
+/** The body of `response`, once asserted to have HTTP status `status` and errors with exactly the codes `expected`. */
+export async function refusal(response: Response, status: number, expected: string[]): Promise<ErrorBody> {
+  assert.equal(response.status, status);
+  const body = (await response.json()) as ErrorBody;
+  assert.deepEqual(codes(body), expected);
+  return body;
 }

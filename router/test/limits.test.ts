@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import { useErrorContract } from '../src/errorContract.ts';
 import { useOperationLimits } from '../src/limits.ts';
-import { codes, startGateway } from './gateway.ts';
+import { refusal, startGateway } from './gateway.ts';
 
 const LIMITS = { depth: 4, aliases: 3, tokens: 40 };
 
@@ -21,9 +21,7 @@ const aliases = (count: number, field = 'hello') =>
   `{ ${Array.from({ length: count }, (_, n) => `a${n}: ${field}`).join(' ')} }`;
 
 async function refused(response: Response, word: RegExp) {
-  assert.equal(response.status, 400);
-  const body = await response.json();
-  assert.deepEqual(codes(body), ['GRAPHQL_VALIDATION_FAILED']);
+  const body = await refusal(response, 400, ['GRAPHQL_VALIDATION_FAILED']);
   assert.match(body.errors[0].message, word);
   assert.doesNotMatch(body.errors[0].message, /^Syntax Error/);
   assert.equal(body.data, undefined);

@@ -7,6 +7,7 @@ from typing import Self
 import strawberry
 
 from subgraphs._common.db import as_utc
+from subgraphs._common.entities import Extended
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs.factory import grid, models, services
@@ -46,14 +47,10 @@ class CraftRun:
 
 
 @strawberry.federation.type(keys=["id"])
-class Product:
+class Product(Extended):
     """A shop's product; the factory contributes the crafts that make it."""
 
     id: strawberry.ID
-
-    @classmethod
-    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self]:
-        return [cls(id=strawberry.ID(id)) for id in ids]
 
     @strawberry.field(description="Public: who makes this product, how much and how often.")
     async def crafts(self, info: Info) -> list["Craft"]:

@@ -113,9 +113,10 @@ def deliver_many(
     return [written[verdict.key] if isinstance(verdict, DeliveryOrder) else verdict for verdict in verdicts]
 
 
-def deliver(session: Session, *, actor: Principal, product_id: int, count: int, key: str) -> DeliveryRecord:
-    """Add `count` to a product's stock, once per `key`: the same key again returns the first delivery."""
-    [result] = deliver_many(session, actor=actor, orders=[DeliveryOrder(product_id, count, key)])
+def deliver(session: Session, *, actor: Principal, order: DeliveryOrder) -> DeliveryRecord:
+    """Add an order's count to its product's stock, once per key: the same key again returns the first
+    delivery."""
+    [result] = deliver_many(session, actor=actor, orders=[order])
     if isinstance(result, AppError):
         raise result
     return result

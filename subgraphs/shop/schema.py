@@ -34,6 +34,12 @@ def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
     return parse_id(value, field=field) if value else None
 
 
+def _order(input: DeliverInput) -> deliveries.DeliveryOrder:
+    return deliveries.DeliveryOrder(
+        product_id=parse_id(input.product_id, field="productId"), count=input.count, key=input.key
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -191,11 +197,7 @@ class Mutation:
     )
     async def deliver(self, info: Info, input: DeliverInput) -> Delivery:
         row = await info.context.db.write(
-            deliveries.deliver,
-            actor=info.context.auth.require(),
-            product_id=parse_id(input.product_id, field="productId"),
-            count=input.count,
-            key=input.key,
+            deliveries.deliver, actor=info.context.auth.require(), order=_order(input)
         )
         return Delivery.from_row(row)
 
@@ -207,12 +209,7 @@ class Mutation:
         results = await info.context.db.write(
             deliveries.deliver_many,
             actor=info.context.auth.require(),
-            orders=[
-                deliveries.DeliveryOrder(
-                    product_id=parse_id(item.product_id, field="productId"), count=item.count, key=item.key
-                )
-                for item in inputs
-            ],
+            orders=[_order(item) for item in inputs],
         )
         # An error in place of an entry becomes that entry's GraphQL error (graphql-core raises it there).
         entries: list[Any] = [r if isinstance(r, Exception) else Delivery.from_row(r) for r in results]

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -154,6 +154,14 @@ class Router:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def field(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> Any:
+        """The value of the one root field of a request that must succeed without errors."""
+        data = await self.data(query, variables, token=token)
+        assert len(data) == 1, data
+        return next(iter(data.values()))
+
 
 @dataclass
 class Customer:
@@ -232,6 +240,14 @@ async def create_catalog(
             assert (product.category.id, product.category.name) == (category.id, category_name)
             catalog.products[product_name] = Product(product.id, product_name, price, category_name)
     return catalog
+
+
+async def create_product(
+    router: Router, admin: str, category: str, product: tuple[str, int, int], *, prefix: str
+) -> Product:
+    """One product (name, price, stock) in a category of a new shop, created as ADMIN through the router."""
+    catalog = await create_catalog(router, admin, {category: [product]}, prefix=prefix)
+    return catalog.products[product[0]]
 
 
 async def buy(
@@ -345,6 +361,12 @@ def graphql_posts(stack: Stack, subgraph: str) -> int:
 
 
 # --- factory ------------------------------------------------------------------------------------------------
+
+# Wall clock slack between this process and the subgraphs (same host, same clock: only rounding and latency).
+SLACK = 0.05
+# The crafts' grid step in the tests that run crafts every second.
+SECOND = timedelta(seconds=1)
+PAUSE_CRAFT = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
 
 
 def parse_time(value: str | datetime | None) -> datetime:

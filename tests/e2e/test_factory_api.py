@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import (
+    PAUSE_CRAFT,
+    SLACK,
     Customer,
     Router,
     bought,
@@ -16,6 +18,7 @@ from tests.e2e.helpers import (
     create_catalog,
     create_craft,
     create_factory,
+    create_product,
     parse_time,
     poll,
     register,
@@ -25,7 +28,6 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 HOUR = 3600
-SLACK = 0.05
 UNKNOWN = "987654"
 
 _FACTORIES = (
@@ -55,7 +57,6 @@ mutation($input: UpdateCraftInput!) {
   updateCraft(input: $input) { id countPerRun intervalSeconds active nextRunAt product { id } }
 }
 """
-_PAUSE = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
 _RESUME = "mutation($id: ID!) { resumeCraft(id: $id) { id active nextRunAt } }"
 _DELETE_CRAFT = "mutation($id: ID!) { deleteCraft(id: $id) }"
 
@@ -168,7 +169,7 @@ async def test_every_factory_operation_answers_through_the_router(router: Router
     ]
 
     # pauseCraft: nextRunAt null; resumeCraft: one interval from now
-    paused = (await router.data(_PAUSE, {"id": busy.id}, token=admin))["pauseCraft"]
+    paused = (await router.data(PAUSE_CRAFT, {"id": busy.id}, token=admin))["pauseCraft"]
     assert paused == {"id": busy.id, "active": False, "nextRunAt": None}
     sent = time.time()
     resumed = (await router.data(_RESUME, {"id": busy.id}, token=admin))["resumeCraft"]
@@ -185,7 +186,7 @@ async def test_every_factory_operation_answers_through_the_router(router: Router
     assert runs[-1].status == "DELIVERED", runs
     assert runs[-1].attempts == 1
     assert parse_time(runs[-1].scheduled_at) == parse_time(quick.next_run_at)
-    assert (await router.data(_PAUSE, {"id": quick.id}, token=admin))["pauseCraft"]["active"] is False
+    assert (await router.data(PAUSE_CRAFT, {"id": quick.id}, token=admin))["pauseCraft"]["active"] is False
     limited = await router.data(
         "query($id: ID!) { craft(id: $id) { none: runs(last: 0) { key } one: runs(last: 1) { key } } }",
         {"id": quick.id},
@@ -212,8 +213,7 @@ async def test_every_factory_operation_answers_through_the_router(router: Router
 
 
 async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Router, admin: str) -> None:
-    catalog = await create_catalog(router, admin, {"Bakery": [("Rye bread", 6000, 3)]}, prefix="BadInput")
-    bread = catalog.products["Rye bread"]
+    bread = await create_product(router, admin, "Bakery", ("Rye bread", 6000, 3), prefix="BadInput")
     factory = await create_factory(router, admin, "Careful works")
     craft = await create_craft(router, admin, factory.id, bread.id, count=2, interval=HOUR)
 
@@ -240,7 +240,7 @@ async def test_bad_input_is_refused_with_its_code_and_writes_nothing(router: Rou
         (_UPDATE, update(countPerRun=5, intervalSeconds=86401), ("BAD_USER_INPUT", "intervalSeconds")),
         (_UPDATE, update(productId=UNKNOWN, countPerRun=5), ("BAD_USER_INPUT", "productId")),
         (_UPDATE, {"input": {"id": UNKNOWN, "countPerRun": 5}}, ("NOT_FOUND", "id")),
-        (_PAUSE, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
+        (PAUSE_CRAFT, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
         (_RESUME, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
         (_DELETE_CRAFT, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
         (_DELETE_FACTORY, {"id": UNKNOWN}, ("NOT_FOUND", "id")),
@@ -282,8 +282,7 @@ async def test_renaming_a_factory_to_a_taken_name_is_a_conflict(router: Router, 
 async def test_customers_may_not_run_factories_and_anyone_sees_who_makes_a_product(
     router: Router, admin: str
 ) -> None:
-    catalog = await create_catalog(router, admin, {"Tea": [("Black tea", 25000, 2)]}, prefix="Roles")
-    tea = catalog.products["Black tea"]
+    tea = await create_product(router, admin, "Tea", ("Black tea", 25000, 2), prefix="Roles")
     factory = await create_factory(router, admin, "Tea works")
     craft = await create_craft(router, admin, factory.id, tea.id, count=4, interval=HOUR)
     customer = await register(router, "factoryfan")
@@ -296,7 +295,7 @@ async def test_customers_may_not_run_factories_and_anyone_sees_who_makes_a_produ
         (_DELETE_FACTORY, {"id": factory.id}),
         (_CREATE_CRAFT, {"input": good_craft}),
         (_UPDATE, {"input": {"id": craft.id, "countPerRun": 1000}}),
-        (_PAUSE, {"id": craft.id}),
+        (PAUSE_CRAFT, {"id": craft.id}),
         (_RESUME, {"id": craft.id}),
         (_DELETE_CRAFT, {"id": craft.id}),
     ]

@@ -10,7 +10,6 @@ import logging
 import math
 import signal
 import time
-from datetime import timedelta
 from itertools import pairwise
 
 import httpx
@@ -18,11 +17,13 @@ import pytest
 
 from client.service_tree_client import CraftRunsCraftRuns, CreateCraftCreateCraft
 from tests.e2e.helpers import (
+    PAUSE_CRAFT,
+    SECOND,
     Product,
     Router,
     admin_token,
     craft_runs,
-    create_catalog,
+    create_product,
     delivering_craft,
     parse_time,
     poll,
@@ -36,8 +37,6 @@ from tools.stack import Stack
 pytestmark = pytest.mark.e2e
 logger = logging.getLogger(__name__)
 
-SECOND = timedelta(seconds=1)
-_PAUSE = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
 _DELIVER = "mutation($input: DeliverInput!) { deliver(input: $input) { key count product { id stock } } }"
 
 
@@ -80,8 +79,7 @@ async def _delivering_craft(
     router: Router, admin: str, category: str, product_spec: tuple[str, int, int], prefix: str, *, count: int
 ) -> tuple[Product, CreateCraftCreateCraft]:
     """A product and a craft making `count` of it every second, once two runs have been delivered."""
-    catalog = await create_catalog(router, admin, {category: [product_spec]}, prefix=prefix)
-    product = catalog.products[product_spec[0]]
+    product = await create_product(router, admin, category, product_spec, prefix=prefix)
     craft, _ = await delivering_craft(
         router, admin, product.id, count=count, prefix=f"{prefix} works", delivered=2
     )
@@ -116,7 +114,7 @@ async def test_router_down_runs_retry_and_each_is_delivered_once_when_it_is_back
     fast_stack.start("router")
     up_at = time.time()
 
-    paused = (await router.data(_PAUSE, {"id": craft_id}, token=admin))["pauseCraft"]
+    paused = (await router.data(PAUSE_CRAFT, {"id": craft_id}, token=admin))["pauseCraft"]
     assert paused["active"] is False
     runs = await settled_runs(router, admin, craft_id, within=20)
 
@@ -184,7 +182,7 @@ async def test_killed_factory_resumes_pending_runs_and_its_schedule_without_doub
         assert delivered[key].attempts > attempts, (left_pending, runs)
     assert len(after_restart(runs)) >= 2, runs  # the schedule goes on
 
-    paused = (await router.data(_PAUSE, {"id": craft_id}, token=admin))["pauseCraft"]
+    paused = (await router.data(PAUSE_CRAFT, {"id": craft_id}, token=admin))["pauseCraft"]
     assert paused["active"] is False
     runs = await settled_runs(router, admin, craft_id, within=15)
     logger.info(

@@ -13,11 +13,14 @@ import pytest
 
 from client.service_tree_client import CraftRunsCraftRuns
 from tests.e2e.helpers import (
+    PAUSE_CRAFT,
+    SECOND,
+    SLACK,
     Router,
     craft_runs,
-    create_catalog,
     create_craft,
     create_factory,
+    create_product,
     parse_time,
     poll,
     settled_runs,
@@ -26,12 +29,6 @@ from tests.e2e.helpers import (
 
 pytestmark = pytest.mark.e2e
 logger = logging.getLogger(__name__)
-
-SECOND = timedelta(seconds=1)
-# Wall clock slack between this process and the subgraphs (same host, same clock: only rounding and latency).
-SLACK = 0.05
-
-_PAUSE = "mutation($id: ID!) { pauseCraft(id: $id) { id active nextRunAt } }"
 
 
 def assert_on_grid(runs: list[CraftRunsCraftRuns], first: datetime | None) -> None:
@@ -59,8 +56,7 @@ def assert_delivered_once(runs: list[CraftRunsCraftRuns], craft_id: str) -> None
 async def test_a_craft_every_second_delivers_its_count_through_the_router_until_paused(
     router: Router, admin: str
 ) -> None:
-    catalog = await create_catalog(router, admin, {"Dairy": [("Milk", 8900, 5)]}, prefix="Steady")
-    product = catalog.products["Milk"]
+    product = await create_product(router, admin, "Dairy", ("Milk", 8900, 5), prefix="Steady")
     factory = await create_factory(router, admin, "Steady works")
     initial = await stock_of(router, product.id)
     assert initial == 5
@@ -78,7 +74,7 @@ async def test_a_craft_every_second_delivers_its_count_through_the_router_until_
         within=15,
     )
     assert sum(run.status == "DELIVERED" for run in delivered) >= 3, delivered
-    paused = (await router.data(_PAUSE, {"id": craft.id}, token=admin))["pauseCraft"]
+    paused = (await router.data(PAUSE_CRAFT, {"id": craft.id}, token=admin))["pauseCraft"]
     pause_done = time.time()
     assert paused == {"id": craft.id, "active": False, "nextRunAt": None}
 

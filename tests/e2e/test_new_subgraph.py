@@ -72,6 +72,7 @@ from typing import Self
 import strawberry
 from sqlmodel import Session, col, select
 
+from subgraphs._common.entities import Extended
 from subgraphs._common.ids import parse_id, to_id
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.review import models
@@ -81,14 +82,10 @@ Info = strawberry.Info[Context, None]
 
 
 @strawberry.federation.type(keys=["id"])
-class Product:
+class Product(Extended):
     """A shop's product; the review subgraph adds what customers said about it."""
 
     id: strawberry.ID
-
-    @classmethod
-    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self]:
-        return [cls(id=strawberry.ID(id)) for id in ids]
 
     @strawberry.field
     async def reviews(self, info: Info) -> list["Review"]:

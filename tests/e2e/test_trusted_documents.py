@@ -27,8 +27,8 @@ SECRET = PRODUCTION_SECRET
 
 
 def document_hash(name: str) -> str:
-    """The manifest key of the web app's operation `name`."""
-    keys = [key for key, text in MANIFEST.items() if re.match(rf"(query|mutation) {name}\b", text)]
+    """The manifest key of the web app's operation `name` (its document may start with the fragments it uses)."""
+    keys = [key for key, text in MANIFEST.items() if re.search(rf"\b(query|mutation) {name}\b", text)]
     assert len(keys) == 1, name
     return keys[0]
 

@@ -29,6 +29,18 @@ async def driven(shop_app: Starlette) -> OutboxRelay:
     return relay
 
 
+@pytest.fixture
+async def purchase_down(
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, purchase_link: Link
+) -> tuple[str, OutboxRelay]:
+    """A customer's token and the driven relay, with the catalog made and the purchase subgraph then cut off."""
+    customer, _ = await register(purchase)
+    await catalog(shop)
+    relay = await driven(shop_app)
+    purchase_link.down = True
+    return customer, relay
+
+
 async def test_buy_writes_a_check_with_lines_and_takes_stock(
     shop: httpx.AsyncClient, purchase: httpx.AsyncClient
 ) -> None:
@@ -177,12 +189,12 @@ async def test_deliver_is_idempotent_on_its_key(shop: httpx.AsyncClient) -> None
 
 
 async def test_purchase_is_recorded_once_after_the_purchase_subgraph_recovers(
-    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, purchase_link: Link
+    shop: httpx.AsyncClient,
+    purchase: httpx.AsyncClient,
+    purchase_link: Link,
+    purchase_down: tuple[str, OutboxRelay],
 ) -> None:
-    customer, _ = await register(purchase)
-    await catalog(shop)
-    relay = await driven(shop_app)
-    purchase_link.down = True
+    customer, relay = purchase_down
     bought = await gql(shop, BUY, order([("1", 1)]), as_=customer)
     assert bought["data"]["buy"]["number"] == 1  # the buy succeeds while the purchase subgraph is down
     assert purchase_link.operations("recordPurchase") == 1  # its inline attempt failed
@@ -220,12 +232,9 @@ RECORDING = "query($id: ID!) { check(id: $id) { recording { status attempts last
 
 
 async def test_recording_is_retried_for_as_long_as_the_purchase_subgraph_is_down(
-    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, purchase_link: Link
+    shop: httpx.AsyncClient, purchase_link: Link, purchase_down: tuple[str, OutboxRelay]
 ) -> None:
-    customer, _ = await register(purchase)
-    await catalog(shop)
-    relay = await driven(shop_app)
-    purchase_link.down = True
+    customer, relay = purchase_down
     check_id = (await gql(shop, BUY, order([("1", 1)]), as_=customer))["data"]["buy"]["id"]
     for _ in range(12):  # longer than any attempt budget: a transient failure is never given up on
         assert await relay.drain(due_by=utcnow() + LATER) == 0

@@ -1,6 +1,8 @@
-import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { useId, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 
 import { readable } from './errors';
+import { useMutation } from './hooks';
 
 /** An error as a sentence, announced to screen readers; nothing when there is no error. */
 export function ErrorText({ error, id }: { error: unknown; id?: string }) {
@@ -26,6 +28,38 @@ export function Field({
       <input id={id} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...input} />
       <ErrorText error={error} id={errorId} />
     </div>
+  );
+}
+
+/** A one-field form that runs `document` with the name typed (`variables` makes them), then clears itself and
+ * calls `onDone`; the mutation's error shows under the field. */
+export function NameForm<TResult, TVariables>({
+  label,
+  action,
+  document,
+  variables,
+  onDone,
+}: {
+  label: string;
+  action: string;
+  document: TypedDocumentNode<TResult, TVariables>;
+  variables: (name: string) => TVariables;
+  onDone: () => void;
+}) {
+  const mutation = useMutation(document);
+  const [name, setName] = useState('');
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (await mutation.run(variables(name))) {
+      setName('');
+      onDone();
+    }
+  };
+  return (
+    <form onSubmit={submit} className="row">
+      <Field label={label} required value={name} error={mutation.error} onChange={(e) => setName(e.target.value)} />
+      <button type="submit" disabled={mutation.pending}>{action}</button>
+    </form>
   );
 }
 

@@ -40,6 +40,16 @@ export function fieldOf(error: unknown): string | undefined {
   return error instanceof ApiError ? error.field : undefined;
 }
 
+/** `error` when it is about `field`, for showing it next to that field; nothing otherwise. */
+export function fieldError(error: unknown, field: string): unknown {
+  return fieldOf(error) === field ? error : undefined;
+}
+
+/** `error` when it is about no field, for showing it under the whole form; nothing otherwise. */
+export function formError(error: unknown): unknown {
+  return fieldOf(error) ? null : error;
+}
+
 export function money(minor: number): string {
   return `${(minor / 100).toFixed(2)} ₽`;
 }

@@ -1,7 +1,7 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 
-import { ErrorText, Field, Select } from '../components';
-import { fieldOf, money } from '../errors';
+import { ErrorText, Field, NameForm, Select } from '../components';
+import { fieldError, formError, money } from '../errors';
 import {
   AddProductDocument,
   CreateCategoryDocument,
@@ -11,12 +11,13 @@ import {
   ShopsDocument,
   UpdateProductDocument,
   UpdateShopDocument,
+  type CategoryNameFragment,
   type ProductCardFragment,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
 
-const on = (error: unknown, field: string) => (fieldOf(error) === field ? error : undefined);
-const rest = (error: unknown) => (fieldOf(error) ? null : error);
+type ShopForm = { name: string; address: string; phone: string };
+type ProductForm = { name: string; description: string; price: string; categoryId: string };
 
 function newKey(): string {
   return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
@@ -62,13 +63,8 @@ function CreateShop({ onCreated }: { onCreated: (id: string) => void }) {
     <details>
       <summary>New shop</summary>
       <form onSubmit={submit}>
-        <Field label="Shop name" required value={form.name} error={on(create.error, 'name')}
-          onChange={(e) => setForm({ ...form, name: e.target.value })} />
-        <Field label="Address" required value={form.address} error={on(create.error, 'address')}
-          onChange={(e) => setForm({ ...form, address: e.target.value })} />
-        <Field label="Phone" required value={form.phone} error={on(create.error, 'phone')}
-          onChange={(e) => setForm({ ...form, phone: e.target.value })} />
-        <ErrorText error={rest(create.error)} />
+        <ShopFields nameLabel="Shop name" form={form} onChange={setForm} error={create.error} />
+        <ErrorText error={formError(create.error)} />
         <button type="submit" disabled={create.pending}>Create shop</button>
       </form>
     </details>
@@ -79,9 +75,7 @@ function ManageShop({ shopId, onRenamed }: { shopId: string; onRenamed: () => vo
   const catalog = useQuery(ShopCatalogDocument, { id: shopId, categoryIds: null, first: 100, after: null });
   const shop = catalog.data?.shop;
   const update = useMutation(UpdateShopDocument);
-  const addCategory = useMutation(CreateCategoryDocument);
-  const [edit, setEdit] = useState<{ name: string; address: string; phone: string } | null>(null);
-  const [categoryName, setCategoryName] = useState('');
+  const [edit, setEdit] = useState<ShopForm | null>(null);
   useEffect(() => {
     if (shop && !edit) setEdit({ name: shop.name, address: shop.address, phone: shop.phone });
   }, [shop, edit]);
@@ -91,36 +85,21 @@ function ManageShop({ shopId, onRenamed }: { shopId: string; onRenamed: () => vo
     event.preventDefault();
     if (await update.run({ input: { id: shopId, ...edit } })) onRenamed();
   };
-  const createCategory = async (event: FormEvent) => {
-    event.preventDefault();
-    if (await addCategory.run({ shopId, name: categoryName })) {
-      setCategoryName('');
-      catalog.reload();
-    }
-  };
   return (
     <>
       <section aria-labelledby="shop-edit-heading">
         <h2 id="shop-edit-heading">{shop.name}</h2>
         <form onSubmit={saveShop} className="grid">
-          <Field label="Name" required value={edit.name} error={on(update.error, 'name')}
-            onChange={(e) => setEdit({ ...edit, name: e.target.value })} />
-          <Field label="Address" required value={edit.address} error={on(update.error, 'address')}
-            onChange={(e) => setEdit({ ...edit, address: e.target.value })} />
-          <Field label="Phone" required value={edit.phone} error={on(update.error, 'phone')}
-            onChange={(e) => setEdit({ ...edit, phone: e.target.value })} />
-          <ErrorText error={rest(update.error)} />
+          <ShopFields nameLabel="Name" form={edit} onChange={setEdit} error={update.error} />
+          <ErrorText error={formError(update.error)} />
           <button type="submit" disabled={update.pending}>Save shop</button>
         </form>
       </section>
       <section aria-labelledby="categories-heading">
         <h2 id="categories-heading">Categories</h2>
         <p>{shop.categories.map((c) => c.name).join(', ') || 'None yet.'}</p>
-        <form onSubmit={createCategory} className="row">
-          <Field label="New category" required value={categoryName} error={addCategory.error}
-            onChange={(e) => setCategoryName(e.target.value)} />
-          <button type="submit" disabled={addCategory.pending}>Add category</button>
-        </form>
+        <NameForm label="New category" action="Add category" document={CreateCategoryDocument}
+          variables={(name) => ({ shopId, name })} onDone={catalog.reload} />
       </section>
       <section aria-labelledby="products-heading">
         <h2 id="products-heading">Products</h2>
@@ -135,9 +114,56 @@ function ManageShop({ shopId, onRenamed }: { shopId: string; onRenamed: () => vo
   );
 }
 
-type Category = { id: string; name: string };
+/** A shop's name, address and phone, each with its error. */
+function ShopFields({ nameLabel, form, onChange, error }: { nameLabel: string; form: ShopForm; onChange: (form: ShopForm) => void; error: unknown }) {
+  return (
+    <>
+      <Field label={nameLabel} required value={form.name} error={fieldError(error, 'name')}
+        onChange={(e) => onChange({ ...form, name: e.target.value })} />
+      <Field label="Address" required value={form.address} error={fieldError(error, 'address')}
+        onChange={(e) => onChange({ ...form, address: e.target.value })} />
+      <Field label="Phone" required value={form.phone} error={fieldError(error, 'phone')}
+        onChange={(e) => onChange({ ...form, phone: e.target.value })} />
+    </>
+  );
+}
 
-function AddProduct({ shopId, categories, onAdded }: { shopId: string; categories: Category[]; onAdded: () => void }) {
+/** A product's name, description, price (`children` after it) and category, each with its error. */
+function ProductFields<F extends ProductForm>({
+  labels,
+  form,
+  onChange,
+  error,
+  categories,
+  children,
+}: {
+  labels: { name: string; category: string };
+  form: F;
+  onChange: (form: F) => void;
+  error: unknown;
+  categories: CategoryNameFragment[];
+  children?: ReactNode;
+}) {
+  return (
+    <>
+      <Field label={labels.name} required value={form.name} error={fieldError(error, 'name')}
+        onChange={(e) => onChange({ ...form, name: e.target.value })} />
+      <Field label="Description" value={form.description} error={fieldError(error, 'description')}
+        onChange={(e) => onChange({ ...form, description: e.target.value })} />
+      <Field label="Price (kopecks)" type="number" min={0} required value={form.price} error={fieldError(error, 'price')}
+        onChange={(e) => onChange({ ...form, price: e.target.value })} />
+      {children}
+      <Select label={labels.category} value={form.categoryId} onChange={(categoryId) => onChange({ ...form, categoryId })}>
+        <option value="">No category</option>
+        {categories.map((c) => (
+          <option key={c.id} value={c.id}>{c.name}</option>
+        ))}
+      </Select>
+    </>
+  );
+}
+
+function AddProduct({ shopId, categories, onAdded }: { shopId: string; categories: CategoryNameFragment[]; onAdded: () => void }) {
   const add = useMutation(AddProductDocument);
   const empty = { name: '', description: '', price: '', stock: '0', categoryId: '' };
   const [form, setForm] = useState(empty);
@@ -160,31 +186,22 @@ function AddProduct({ shopId, categories, onAdded }: { shopId: string; categorie
     <details>
       <summary>New product</summary>
       <form onSubmit={submit}>
-        <Field label="Product name" required value={form.name} error={on(add.error, 'name')}
-          onChange={(e) => setForm({ ...form, name: e.target.value })} />
-        <Field label="Description" value={form.description} error={on(add.error, 'description')}
-          onChange={(e) => setForm({ ...form, description: e.target.value })} />
-        <Field label="Price (kopecks)" type="number" min={0} required value={form.price} error={on(add.error, 'price')}
-          onChange={(e) => setForm({ ...form, price: e.target.value })} />
-        <Field label="Initial stock" type="number" min={0} required value={form.stock} error={on(add.error, 'stock')}
-          onChange={(e) => setForm({ ...form, stock: e.target.value })} />
-        <Select label="Category of the new product" value={form.categoryId} onChange={(categoryId) => setForm({ ...form, categoryId })}>
-          <option value="">No category</option>
-          {categories.map((c) => (
-            <option key={c.id} value={c.id}>{c.name}</option>
-          ))}
-        </Select>
-        <ErrorText error={rest(add.error)} />
+        <ProductFields labels={{ name: 'Product name', category: 'Category of the new product' }} form={form}
+          onChange={setForm} error={add.error} categories={categories}>
+          <Field label="Initial stock" type="number" min={0} required value={form.stock} error={fieldError(add.error, 'stock')}
+            onChange={(e) => setForm({ ...form, stock: e.target.value })} />
+        </ProductFields>
+        <ErrorText error={formError(add.error)} />
         <button type="submit" disabled={add.pending}>Add product</button>
       </form>
     </details>
   );
 }
 
-function AdminProduct({ product, categories, onChanged }: { product: ProductCardFragment; categories: Category[]; onChanged: () => void }) {
+function AdminProduct({ product, categories, onChanged }: { product: ProductCardFragment; categories: CategoryNameFragment[]; onChanged: () => void }) {
   const update = useMutation(UpdateProductDocument);
   const deliver = useMutation(DeliverDocument);
-  const [form, setForm] = useState({
+  const [form, setForm] = useState<ProductForm>({
     name: product.name,
     description: product.description,
     price: String(product.price),
@@ -218,19 +235,9 @@ function AdminProduct({ product, categories, onChanged }: { product: ProductCard
       <details>
         <summary>Edit {product.name}</summary>
         <form onSubmit={save}>
-          <Field label="Name" required value={form.name} error={on(update.error, 'name')}
-            onChange={(e) => setForm({ ...form, name: e.target.value })} />
-          <Field label="Description" value={form.description} error={on(update.error, 'description')}
-            onChange={(e) => setForm({ ...form, description: e.target.value })} />
-          <Field label="Price (kopecks)" type="number" min={0} required value={form.price} error={on(update.error, 'price')}
-            onChange={(e) => setForm({ ...form, price: e.target.value })} />
-          <Select label="Category" value={form.categoryId} onChange={(categoryId) => setForm({ ...form, categoryId })}>
-            <option value="">No category</option>
-            {categories.map((c) => (
-              <option key={c.id} value={c.id}>{c.name}</option>
-            ))}
-          </Select>
-          <ErrorText error={rest(update.error)} />
+          <ProductFields labels={{ name: 'Name', category: 'Category' }} form={form} onChange={setForm}
+            error={update.error} categories={categories} />
+          <ErrorText error={formError(update.error)} />
           <button type="submit" disabled={update.pending}>Save product</button>
         </form>
       </details>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 
-import { ErrorText, Field, Select } from '../components';
-import { fieldOf, when } from '../errors';
+import { ErrorText, Field, NameForm, Select } from '../components';
+import { fieldError, formError, when } from '../errors';
 import {
   AllProductsDocument,
   CreateCraftDocument,
@@ -25,7 +25,8 @@ export function FactoriesPage() {
       <h1>Factories</h1>
       <p className="hint">Updated every {POLL_MS / 1000} seconds.</p>
       <ErrorText error={factories.error} />
-      <CreateFactory onCreated={factories.reload} />
+      <NameForm label="New factory" action="Create factory" document={CreateFactoryDocument}
+        variables={(name) => ({ name })} onDone={factories.reload} />
       {list.length > 0 && <CreateCraft factories={list} onCreated={factories.reload} />}
       {list.map((factory) => (
         <section key={factory.id} aria-labelledby={`factory-${factory.id}`} className="factory">
@@ -90,24 +91,6 @@ function CraftItem({ craft, onChanged }: { craft: Craft; onChanged: () => void }
   );
 }
 
-function CreateFactory({ onCreated }: { onCreated: () => void }) {
-  const create = useMutation(CreateFactoryDocument);
-  const [name, setName] = useState('');
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (await create.run({ name })) {
-      setName('');
-      onCreated();
-    }
-  };
-  return (
-    <form onSubmit={submit} className="row">
-      <Field label="New factory" required value={name} error={create.error} onChange={(e) => setName(e.target.value)} />
-      <button type="submit" disabled={create.pending}>Create factory</button>
-    </form>
-  );
-}
-
 function CreateCraft({ factories, onCreated }: { factories: FactoriesQuery['factories']; onCreated: () => void }) {
   const products = useQuery(AllProductsDocument, {});
   const create = useMutation(CreateCraftDocument);
@@ -122,7 +105,6 @@ function CreateCraft({ factories, onCreated }: { factories: FactoriesQuery['fact
     };
     if (await create.run({ input })) onCreated();
   };
-  const on = (field: string) => (fieldOf(create.error) === field ? create.error : undefined);
   return (
     <details>
       <summary>New craft</summary>
@@ -137,11 +119,11 @@ function CreateCraft({ factories, onCreated }: { factories: FactoriesQuery['fact
             <option key={p.id} value={p.id}>{p.name} ({p.shop.name})</option>
           ))}
         </Select>
-        <Field label="Units per run" type="number" min={1} required value={form.countPerRun} error={on('countPerRun')}
+        <Field label="Units per run" type="number" min={1} required value={form.countPerRun} error={fieldError(create.error, 'countPerRun')}
           onChange={(e) => setForm({ ...form, countPerRun: e.target.value })} />
         <Field label="Every (seconds)" type="number" min={1} required value={form.intervalSeconds}
-          error={on('intervalSeconds')} onChange={(e) => setForm({ ...form, intervalSeconds: e.target.value })} />
-        <ErrorText error={fieldOf(create.error) ? null : create.error} />
+          error={fieldError(create.error, 'intervalSeconds')} onChange={(e) => setForm({ ...form, intervalSeconds: e.target.value })} />
+        <ErrorText error={formError(create.error)} />
         <button type="submit" disabled={create.pending}>Create craft</button>
       </form>
     </details>

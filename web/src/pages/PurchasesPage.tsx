@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 
-import { ErrorText, Field, Pager, Select } from '../components';
+import { ErrorText, Field, NameForm, Pager, Select } from '../components';
 import { money, when } from '../errors';
 import {
   CreateUserCategoryDocument,
@@ -8,12 +8,12 @@ import {
   MyPurchasesDocument,
   UpdatePurchaseDocument,
   type MyPurchasesQuery,
+  type UserCategoryNameFragment,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
 
 const PAGE = 10;
 type Purchase = NonNullable<MyPurchasesQuery['me']>['purchases']['nodes'][number];
-type Category = { id: string; name: string };
 
 export function PurchasesPage() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -25,7 +25,8 @@ export function PurchasesPage() {
       <h1 id="purchases-heading">My purchases</h1>
       <ErrorText error={result.error} />
       {connection && <p className="count">{connection.totalCount} purchases</p>}
-      <CategoryForm onCreated={result.reload} />
+      <NameForm label="New category for purchases" action="Add category" document={CreateUserCategoryDocument}
+        variables={(name) => ({ name })} onDone={result.reload} />
       <ul className="purchases">
         {connection?.nodes.map((purchase) => (
           <PurchaseItem key={purchase.id} purchase={purchase} categories={me?.categories ?? []} onChanged={result.reload} />
@@ -38,26 +39,7 @@ export function PurchasesPage() {
   );
 }
 
-function CategoryForm({ onCreated }: { onCreated: () => void }) {
-  const create = useMutation(CreateUserCategoryDocument);
-  const [name, setName] = useState('');
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (await create.run({ name })) {
-      setName('');
-      onCreated();
-    }
-  };
-  return (
-    <form className="row" onSubmit={onSubmit}>
-      <Field label="New category for purchases" value={name} required error={create.error}
-        onChange={(e) => setName(e.target.value)} />
-      <button type="submit" disabled={create.pending}>Add category</button>
-    </form>
-  );
-}
-
-function PurchaseItem({ purchase, categories, onChanged }: { purchase: Purchase; categories: Category[]; onChanged: () => void }) {
+function PurchaseItem({ purchase, categories, onChanged }: { purchase: Purchase; categories: UserCategoryNameFragment[]; onChanged: () => void }) {
   const update = useMutation(UpdatePurchaseDocument);
   const remove = useMutation(DeletePurchaseDocument);
   const [name, setName] = useState(purchase.name);
