@@ -29,7 +29,7 @@ from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs.factory import metrics
 from subgraphs.factory.grid import active_crafts, slots_between
 from subgraphs.factory.models import SchedulerState
-from subgraphs.factory.runs import record_fires
+from subgraphs.factory.runs import last_slots, record_fires
 
 logger = logging.getLogger(__name__)
 _LOCK_KEY = 7_402_119_305  # one advisory lock per factory database: the scheduler's
@@ -48,19 +48,24 @@ def beat(session: Session, *, holder: str, leading: bool) -> None:
 
 def take_lead(session: Session, *, holder: str, now: datetime, window: timedelta, alive_within: float) -> int:
     """Record `holder` as the scheduler; when a factory process was alive until now (a handover, not a
-    restart after downtime), write the runs of the slots since the last leader was seen, at most `window`
-    back: late, not skipped. How many runs were written."""
+    restart after downtime), write the runs of every craft's slots since its last recorded run (since a second
+    before the last leader was seen, for a craft without runs), at most `window` back: late, not skipped. How
+    many runs were written."""
     state = session.get(SchedulerState, 1)
     assert state is not None, "migration 0002 creates the scheduler_state row"
     made_up = 0
     seen = as_utc(state.any_seen_at) if state.any_seen_at else None
     if seen is not None and state.leader_seen_at is not None and (now - seen).total_seconds() <= alive_within:
-        since = max(as_utc(state.leader_seen_at) - timedelta(seconds=1), now - window)
+        crafts = [craft for craft in active_crafts(session) if craft.id is not None]
+        # From each craft's last run, not from when the last leader was seen: a fire the old leader noted but
+        # had not written when it died (a loaded machine delays the write) is made up too.
+        recorded = last_slots(session, [craft.id for craft in crafts if craft.id is not None])
+        unseen = as_utc(state.leader_seen_at) - timedelta(seconds=1)
         fires = [
             (craft.id, slot)
-            for craft in active_crafts(session)
+            for craft in crafts
             if craft.id is not None
-            for slot in slots_between(craft, since, now)
+            for slot in slots_between(craft, max(recorded.get(craft.id, unseen), now - window), now)
         ]
         made_up = record_fires(session, fires, due_at=now)
     state.holder, state.leader_seen_at, state.any_seen_at = holder, now, now

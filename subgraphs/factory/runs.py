@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from subgraphs._common.db import as_utc, utcnow
@@ -55,6 +55,16 @@ class DueRun:
 def run_key(craft_id: int, scheduled_at: datetime) -> str:
     """Deterministic: the same craft and scheduled time always give the same key."""
     return f"craft-{craft_id}-{scheduled_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
+
+
+def last_slots(session: Session, craft_ids: Sequence[int]) -> dict[int, datetime]:
+    """The latest slot each of these crafts has a run for (crafts without runs are left out)."""
+    latest = (
+        select(_RUN.c.craft_id, func.max(_RUN.c.scheduled_at))
+        .where(_RUN.c.craft_id.in_(craft_ids))
+        .group_by(_RUN.c.craft_id)
+    )
+    return {craft_id: as_utc(slot) for craft_id, slot in session.execute(latest).all()}
 
 
 def record_fires(

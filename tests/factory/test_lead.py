@@ -7,12 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import delete
+from sqlmodel import col
 from starlette.applications import Starlette
 
 from subgraphs._common.db import utcnow
 from subgraphs.factory.grid import slots_between
 from subgraphs.factory.leader import FileLead, SchedulerTaken, take_lead
-from subgraphs.factory.models import Craft, SchedulerState
+from subgraphs.factory.models import Craft, CraftRun, SchedulerState
+from subgraphs.factory.runs import record_fires
 from tests.factory.fixtures import make_craft, make_factory
 from tests.shop.fixtures import catalog
 
@@ -66,6 +69,28 @@ async def test_after_downtime_the_missed_slots_are_skipped(
     now = utcnow()
     await db.write(lambda s: _seen(s, now=now, leader_ago=30, any_ago=30))  # nobody was alive for 30 s
     assert await db.write(take_lead, holder="test:1", now=now, window=WINDOW, alive_within=5) == 0
+
+
+async def test_a_handover_makes_up_a_fire_the_old_leader_noted_but_never_wrote(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
+) -> None:
+    await catalog(shop)
+    craft = await _craft_every_second(factory, factory_app)
+    craft_id = craft.id
+    assert craft_id is not None
+    now = utcnow()
+    last_written = slots_between(craft, now - timedelta(seconds=11), now - timedelta(seconds=10))[0]
+
+    def died_after_noting_fires(session: Any) -> int:
+        # In one transaction, so the test's own scheduler writes nothing in between: the old leader wrote the
+        # run of a slot 10 s ago, beat 2 s ago (it lived on, noting fires it never wrote), then died.
+        session.execute(delete(CraftRun).where(col(CraftRun.craft_id) == craft_id))
+        record_fires(session, [(craft_id, last_written)])
+        _seen(session, now=now, leader_ago=2, any_ago=0.5)
+        return take_lead(session, holder="test:1", now=now, window=WINDOW, alive_within=5)
+
+    made_up = await factory_app.state.resources.db.write(died_after_noting_fires)
+    assert made_up == len(slots_between(craft, last_written, now)) >= 9  # not only the 3 s since the beat
 
 
 def test_on_sqlite_one_process_holds_the_scheduler(tmp_path: Path) -> None:
