@@ -39,7 +39,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 logger = logging.getLogger(__name__)
 
 EXAMPLES = 50  # generated cases per operation and role
-BUDGET_SECONDS = 130.0  # per role (about 40 s are needed on an idle machine); both roles stay under 5 minutes
+# Per role: about 40 s on an idle machine, 80 s while `make test` runs everything at once, 130 s and more on a
+# machine loaded beyond that; the budget only bounds a hung run, so it is generous.
+BUDGET_SECONDS = 300.0
 REQUEST_TIMEOUT = 15.0  # an answer slower than this counts as a hang
 # What the API's contract answers for requests it refuses (docs/api.md, error codes): a client's mistake or a business rule.
 EXPECTED_CODES = frozenset(
