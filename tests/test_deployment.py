@@ -23,7 +23,7 @@ from jsonschema.protocols import Validator
 
 from subgraphs import registry
 from subgraphs._common.migrations import config as alembic_config
-from subgraphs._common.settings import DEVELOPMENT_SECRET, SubgraphSettings
+from subgraphs._common.settings import SubgraphSettings
 from tools import deployment
 from tools.postgres import Cluster, binaries
 from tools.stack import free_port
@@ -363,8 +363,3 @@ def test_the_registry_names_each_subgraphs_parts(subgraph: str) -> None:
     assert (ROOT / entry.migrations / "env.py").is_file()
     for setting in entry.calls:
         assert setting in settings.model_fields, setting
-
-
-def test_the_router_checks_tokens_with_the_subgraphs_development_secret() -> None:
-    token_check = (ROOT / "router" / "src" / "tokenCheck.ts").read_text()
-    assert f"const DEVELOPMENT_SECRET = '{DEVELOPMENT_SECRET}';" in token_check

@@ -70,7 +70,11 @@ def _running(
     data_dir: Path, databases: Databases, workers: int, environment: Mapping[str, str]
 ) -> AbstractContextManager[Stack]:
     stack = Stack.on_free_ports(data_dir, **environment)
-    return replace(stack, databases=databases.for_stack(data_dir), workers=workers).running()
+    # Trusting the test process's identity: `support.token` signs tokens its processes accept.
+    started = replace(
+        stack, databases=databases.for_stack(data_dir), workers=workers, identity_dir=support.IDENTITY
+    )
+    return started.running()
 
 
 def stack_fixture(
