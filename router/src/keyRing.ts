@@ -87,16 +87,20 @@ export function remoteJwks(url: string, timeoutMs = 5_000): () => Promise<JwksDo
 
 /** Serves the router's copy of the JWKS at GET /.well-known/jwks.json (public keys only). */
 export function useJwks(ring: KeyRing): GatewayPlugin {
+  const serve = async (method: string, endResponse: (response: Response) => void, fetchAPI: { Response: typeof Response }) => {
+    if (ring.keys.size === 0) await ring.refresh(); // not fetched yet (purchase was down when asked)
+    endResponse(
+      new fetchAPI.Response(method === 'HEAD' ? null : JSON.stringify(ring.document), {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' },
+      }),
+    );
+  };
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
+    // Not async: every other request passes without a promise.
+    onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== JWKS_PATH || (request.method !== 'GET' && request.method !== 'HEAD')) return;
-      if (ring.keys.size === 0) await ring.refresh(); // not fetched yet (purchase was down when asked)
-      endResponse(
-        new fetchAPI.Response(request.method === 'HEAD' ? null : JSON.stringify(ring.document), {
-          status: 200,
-          headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' },
-        }),
-      );
+      return serve(request.method, endResponse, fetchAPI);
     },
   };
 }

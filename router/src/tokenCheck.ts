@@ -30,9 +30,9 @@ export interface Check {
   role?: string;
 }
 
-/** What the router asks of a request's Authorization header. */
+/** What the router asks of a request's Authorization header: at once for a token it remembers (or none). */
 export interface Tokens {
-  check(authorization: string | null): Promise<Check>;
+  check(authorization: string | null): Check | Promise<Check>;
 }
 
 interface Verified {
@@ -89,21 +89,24 @@ export function jwksTokens(ring: KeyRing, ended: EndedSessions): Tokens {
     }
   };
 
+  const verdict = (verified: Verified): Check => {
+    const why = problem(verified);
+    return why ? { problem: why } : { role: verified.role };
+  };
+
   return {
-    async check(authorization) {
+    check(authorization) {
       if (!authorization) return {};
       const [scheme = '', token = ''] = authorization.trim().split(/\s+/, 2);
       if (scheme.toLowerCase() !== 'bearer' || !token) return { problem: BAD_SCHEME };
-      let verified = remembered.get(token);
-      if (!verified || !ring.keys.has(verified.kid)) {
-        const outcome = await verify(token);
+      const verified = remembered.get(token);
+      if (verified && ring.keys.has(verified.kid)) return verdict(verified); // no promise on the hot path
+      return verify(token).then((outcome) => {
         if (typeof outcome === 'string') return { problem: outcome };
         if (remembered.size >= REMEMBERED) remembered.delete(remembered.keys().next().value!);
         remembered.set(token, outcome);
-        verified = outcome;
-      }
-      const why = problem(verified);
-      return why ? { problem: why } : { role: verified.role };
+        return verdict(outcome);
+      });
     },
   };
 }
@@ -115,12 +118,13 @@ export function jwksTokens(ring: KeyRing, ended: EndedSessions): Tokens {
  * called directly.
  */
 export function useTokenCheck(tokens: Tokens): GatewayPlugin {
+  const refuse = ({ problem }: Check) => {
+    if (problem) throw requestError(problem, 401, 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
+  };
   return {
-    async onRequestParse({ request }) {
-      const { problem } = await tokens.check(request.headers.get('authorization'));
-      if (problem) {
-        throw requestError(problem, 401, 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
-      }
+    onRequestParse({ request }) {
+      const checked = tokens.check(request.headers.get('authorization'));
+      return checked instanceof Promise ? checked.then(refuse) : refuse(checked);
     },
   };
 }

@@ -1,7 +1,8 @@
 """Builds a subgraph's Starlette app: /graphql with the shared limits, /health, a request body cap."""
 
+import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar, cast
 
@@ -84,7 +85,7 @@ class _BodyTooLarge(Exception):
 
 
 class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
-    def __init__(self, schema: Schema, build_context: Callable[[Request, R], Awaitable[Any]]) -> None:
+    def __init__(self, schema: Schema, build_context: Callable[[Request, R], Any]) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._build_context = build_context
         self.resources: R | None = None  # set while the app's lifespan runs
@@ -108,7 +109,9 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
     async def get_context(self, request: Any, response: Any) -> Any:
         if self.resources is None:
             raise RuntimeError("the app's lifespan has not started")
-        return await self._build_context(request, self.resources)
+        context = self._build_context(request, self.resources)
+        # A subgraph that checks tokens builds its context asynchronously (a key may need fetching).
+        return await context if inspect.isawaitable(context) else context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,7 +139,7 @@ def create_subgraph_app(
     schema: Schema,
     settings: S,
     resources: Callable[[S, Database], AbstractAsyncContextManager[R]],
-    build_context: Callable[[Request, R], Awaitable[Any]],
+    build_context: Callable[[Request, R], Any],
     gauges: metrics.Gauges | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
@@ -145,7 +148,8 @@ def create_subgraph_app(
     `routes`.
 
     Its lifespan opens the database, then enters the subgraph's `resources(settings, db)` (its typed
-    resources: clients, background workers), from which `build_context` makes each request's context; both
+    resources: clients, background workers), from which `build_context` (plain or async) makes each
+    request's context; both
     close in reverse order. `app.state.resources` holds them for tests and tools.
     """
     logs.configure()
