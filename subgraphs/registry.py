@@ -11,6 +11,9 @@ from pathlib import Path
 
 ROUTER = "router"
 ROUTER_PORT = 4000
+# The one subgraph that signs tokens (it holds the keys and the services' credential hashes); every other
+# subgraph verifies tokens with its JWKS and has a credential of its own, to call as a SERVICE.
+IDENTITY = "purchase"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ SUBGRAPHS: tuple[Subgraph, ...] = (
     Subgraph("factory", port=4003, calls={"router_url": ROUTER}),
 )
 NAMES: tuple[str, ...] = tuple(subgraph.name for subgraph in SUBGRAPHS)
+SERVICES: tuple[str, ...] = tuple(name for name in NAMES if name != IDENTITY)
 
 
 def get(name: str) -> Subgraph:

@@ -16,7 +16,7 @@ from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.app import create_app as create_shop_app
 from subgraphs.shop.settings import Settings as ShopSettings
 from tests.databases import BACKENDS, Databases
-from tests.support import Link
+from tests.support import IDENTITY_ENV, Link
 
 
 @asynccontextmanager
@@ -60,7 +60,13 @@ def migrated(databases: Databases, tmp_path: Path) -> Callable[[str], str]:
 
 @pytest.fixture
 async def purchase_app(migrated: Callable[[str], str]) -> AsyncIterator[Starlette]:
-    app = create_purchase_app(PurchaseSettings(database_url=migrated("purchase")))
+    app = create_purchase_app(
+        PurchaseSettings(
+            database_url=migrated("purchase"),
+            signing_keys_dir=IDENTITY_ENV["PURCHASE_SIGNING_KEYS_DIR"],
+            service_credentials_file=IDENTITY_ENV["PURCHASE_SERVICE_CREDENTIALS_FILE"],
+        )
+    )
     async with started(app):
         yield app
 
@@ -83,6 +89,8 @@ async def shop_app(migrated: Callable[[str], str], purchase_link: Link) -> Async
     settings = ShopSettings(
         database_url=migrated("shop"),
         purchase_url="http://purchase/graphql",
+        identity_url="http://purchase",
+        service_secret_file=IDENTITY_ENV["SHOP_SERVICE_SECRET_FILE"],
         outbox_interval_seconds=0.05,
         outbox_retry_seconds=0.05,
         outbox_max_backoff_seconds=0.2,
@@ -105,14 +113,18 @@ def router_link(shop_app: Starlette) -> Link:
 
 
 @pytest.fixture
-async def factory_app(migrated: Callable[[str], str], router_link: Link) -> AsyncIterator[Starlette]:
+async def factory_app(
+    migrated: Callable[[str], str], router_link: Link, purchase_app: Starlette
+) -> AsyncIterator[Starlette]:
     settings = FactorySettings(
         database_url=migrated("factory"),
         router_url="http://router/graphql",
+        identity_url="http://purchase",
+        service_secret_file=IDENTITY_ENV["FACTORY_SERVICE_SECRET_FILE"],
         delivery_retry_seconds=0.05,
         delivery_max_backoff_seconds=0.2,
     )
-    app = create_factory_app(settings, router_transport=router_link)
+    app = create_factory_app(settings, router_transport=router_link, identity_transport=Link(purchase_app))
     async with started(app):
         yield app
 

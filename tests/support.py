@@ -1,24 +1,49 @@
 """Helpers shared by the tests: GraphQL calls, tokens, SQL statement counting, links that fail, polling
 (`poll`, the launcher's own, for coroutines)."""
 
+import atexit
 import json
+import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine, event
 
-from subgraphs._common.auth import Role, issue_token
-from subgraphs._common.settings import DEVELOPMENT_SECRET
+from subgraphs._common.auth import Role
+from subgraphs._common.keys import KeyFolder
+from subgraphs.purchase.signing import Signer
+from tools import identity
 from tools.polling import poll_async
 
+# The identity every test process's apps and stacks trust (a signing key and the services' credentials, made
+# here, per test process, never committed): `token` signs with its key, as purchase would.
+IDENTITY = Path(tempfile.mkdtemp(prefix="service-tree-test-identity-"))
+IDENTITY_ENV = identity.ensure(IDENTITY)
+atexit.register(shutil.rmtree, IDENTITY, ignore_errors=True)
 
-def token(subject: str | int, role: Role = Role.CUSTOMER, secret: str = DEVELOPMENT_SECRET) -> str:
-    """A signed token, as login would issue."""
-    # A day: module-level tokens are made at collection, and the end-to-end tests before them take minutes.
-    value, _ = issue_token(secret=secret, subject=str(subject), role=role, ttl_seconds=24 * 3600)
+
+def token(
+    subject: str | int,
+    role: Role = Role.CUSTOMER,
+    *,
+    keys: Path = IDENTITY,
+    session: str | None = None,
+    ttl_seconds: int = 24 * 3600,
+) -> str:
+    """A token signed with the key of the identity folder `keys`, as purchase would sign it; a user's
+    belongs to `session` (a new random one by default, which no database knows and none has ended)."""
+    # A day by default: module-level tokens are made at collection, and the end-to-end tests before them take
+    # minutes.
+    if role is not Role.SERVICE:
+        session = session or secrets.token_urlsafe(16)
+    signer = Signer(KeyFolder(keys / identity.KEYS))
+    value, _ = signer.sign(subject=str(subject), role=role, ttl_seconds=ttl_seconds, session=session)
     return value
 
 
@@ -77,8 +102,12 @@ class Link(httpx.AsyncBaseTransport):
         self.sent: list[dict[str, Any]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(json.loads(request.content or b"{}"))
-        fault = self.script.pop(0) if self.script else ("down" if self.down else None)
+        # The script and the count are of GraphQL requests, not of the identity endpoints' background calls
+        # (keys, service tokens, the ended-sessions feed); `down` cuts everything.
+        graphql = request.url.path.endswith("/graphql")
+        if graphql:
+            self.sent.append(json.loads(request.content or b"{}"))
+        fault = self.script.pop(0) if self.script and graphql else ("down" if self.down else None)
         if fault == "down":
             raise httpx.ConnectError("peer down", request=request)
         response = await self._inner.handle_async_request(request)

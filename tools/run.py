@@ -12,17 +12,21 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 from client.service_tree_client import BuyInput, BuyItem, Payment
 from subgraphs import registry
-from subgraphs._common.db import Database
-from subgraphs._common.settings import SubgraphSettings
+from subgraphs._common.db import Database, utcnow
+from subgraphs._common.keys import KeyFolder
 from subgraphs.factory import seed as factory_seed
 from subgraphs.purchase import seed as purchase_seed
-from subgraphs.purchase.services import issue_user_token
+from subgraphs.purchase import sessions
+from subgraphs.purchase.settings import Settings as PurchaseSettings
+from subgraphs.purchase.signing import Issuer, Signer
 from subgraphs.shop import seed as shop_seed
+from tools import identity
 from tools.client import SyncGraph
 from tools.postgres import Cluster, reachable_by_server
 from tools.stack import DEFAULT_PORTS, ROOT, SUBGRAPHS, WEB_DIST, Stack, free_port, port_is_free
@@ -100,15 +104,26 @@ async def _seed(stack: Stack) -> shop_seed.DemoShop | None:
 
 
 async def _playground_token(stack: Stack) -> str | None:
-    """A token of the demo customer for the playground's MyPurchases query (development only)."""
-    settings = SubgraphSettings(database_url=stack.database_url("purchase"))
+    """An access token of a new session of the demo customer, for the playground's MyPurchases query
+    (development only; it lives as long as any access token: log in again in the playground after that)."""
+    settings = PurchaseSettings(
+        database_url=stack.database_url("purchase"), signing_keys_dir=str(stack.identity / identity.KEYS)
+    )
     if settings.environment != "development":
         return None
     async with _database(stack, "purchase") as db:
         user = await db.read(purchase_seed.demo_user)
-    if user is None:
-        return None
-    return issue_user_token(user, secret=settings.jwt_secret, ttl_seconds=settings.token_ttl_seconds).token
+        if user is None:
+            return None
+        ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+        pair = await db.write(lambda session: sessions.start(session, user=user, now=utcnow(), ttl=ttl))
+    issuer = Issuer(
+        signer=Signer(KeyFolder(settings.keys_folder())),
+        access_ttl_seconds=settings.access_token_ttl_seconds,
+        refresh_ttl=ttl,
+        service_ttl_seconds=settings.service_token_ttl_seconds,
+    )
+    return issuer.for_session(pair).token
 
 
 def _demo_purchase(stack: Stack, shop: shop_seed.DemoShop) -> None:

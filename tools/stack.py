@@ -18,6 +18,7 @@ import httpx
 
 from subgraphs import registry
 from subgraphs._common.migrations import upgrade
+from tools import identity
 from tools.polling import poll
 from tools.processes import ending_with_parent, run_module, stop
 
@@ -126,12 +127,24 @@ class Stack:
     workers: int = 1
     # The built web app the router serves at `web_url` (its own origin, so the app needs no CORS), if any.
     web_dir: Path | None = None
+    # The signing key and service credentials (made when missing): `identity` under `data_dir` by default.
+    identity_dir: Path | None = None
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, **environment: str) -> "Stack":
         """A stack for tests: every process on a port that is free now."""
         ports = {name: free_port() for name in DEFAULT_PORTS}
         return cls(data_dir=data_dir, ports=ports, environment=environment)
+
+    @property
+    def identity(self) -> Path:
+        """The folder of this stack's signing keys and service credentials (tools/identity.py)."""
+        return self.identity_dir or self.data_dir / "identity"
+
+    @property
+    def identity_url(self) -> str:
+        """Where the identity subgraph serves its JWKS, token endpoint and ended-sessions feed."""
+        return f"http://127.0.0.1:{self.ports[registry.IDENTITY]}"
 
     def database_url(self, subgraph: str) -> str:
         """The database of `subgraph`: the one named in `databases`, else a SQLite file under `data_dir`."""
@@ -161,6 +174,8 @@ class Stack:
             env[subgraph.url_env] = self.subgraph_url(subgraph.name)
             for setting, target in subgraph.calls.items():
                 env[f"{subgraph.env_prefix}{setting.upper()}"] = self.subgraph_url(target)
+        env.update(identity.ensure(self.identity))
+        env["SERVICE_TREE_IDENTITY_URL"] = self.identity_url
         env["ROUTER_PORT"] = str(self.ports[registry.ROUTER])
         env["ROUTER_SUPERGRAPH"] = str(ROOT / "schema" / "supergraph.graphql")
         if self.web_dir is not None:
@@ -175,8 +190,9 @@ class Stack:
         return run_module(ROOT, env, *command, stdin=password + "\n", timeout=60)
 
     def migrate(self) -> None:
-        """Bring every subgraph's database to the newest migration."""
+        """Bring every subgraph's database to the newest migration (and make the identity files missing)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        identity.ensure(self.identity)
         for name in SUBGRAPHS:
             upgrade(name, self.database_url(name))
 

@@ -7,6 +7,11 @@ from .add_product import (
 from .async_base_client import AsyncBaseClient
 from .base_model import BaseModel, Upload
 from .buy import Buy, BuyBuy, BuyBuyLines, BuyBuyLinesProduct, BuyBuyShop
+from .change_password import (
+    ChangePassword,
+    ChangePasswordChangePassword,
+    ChangePasswordChangePasswordUser,
+)
 from .client import Client
 from .craft_runs import CraftRuns, CraftRunsCraft, CraftRunsCraftRuns
 from .create_category import CreateCategory, CreateCategoryCreateCategory
@@ -19,6 +24,7 @@ from .create_craft import (
 from .create_factory import CreateFactory, CreateFactoryCreateFactory
 from .create_shop import CreateShop, CreateShopCreateShop
 from .deliver import Deliver, DeliverDeliver
+from .end_session import EndSession
 from .enums import CraftRunStatus, Payment, Role
 from .exceptions import (
     GraphQLClientError,
@@ -43,6 +49,8 @@ from .input_types import (
     RegisterInput,
 )
 from .login import Login, LoginLogin, LoginLoginUser
+from .logout import Logout
+from .logout_everywhere import LogoutEverywhere
 from .my_purchase_count import (
     MyPurchaseCount,
     MyPurchaseCountMe,
@@ -60,11 +68,18 @@ from .my_purchases import (
     MyPurchasesMePurchasesNodesCheckShop,
     MyPurchasesMePurchasesNodesUserCategory,
 )
+from .my_sessions import MySessions, MySessionsMe, MySessionsMeSessions
 from .pause_craft import PauseCraft, PauseCraftPauseCraft
 from .product_stock import ProductStock, ProductStockProduct
 from .quick_buy import QuickBuy, QuickBuyBuy
+from .refresh_session import (
+    RefreshSession,
+    RefreshSessionRefreshSession,
+    RefreshSessionRefreshSessionUser,
+)
 from .register import Register, RegisterRegistered, RegisterRegisteredUser
 from .resume_craft import ResumeCraft, ResumeCraftResumeCraft
+from .set_user_disabled import SetUserDisabled, SetUserDisabledSetUserDisabled
 from .shop_check_count import (
     ShopCheckCount,
     ShopCheckCountShop,
@@ -91,6 +106,9 @@ __all__ = [
     "BuyBuyShop",
     "BuyInput",
     "BuyItem",
+    "ChangePassword",
+    "ChangePasswordChangePassword",
+    "ChangePasswordChangePasswordUser",
     "Client",
     "CraftRunStatus",
     "CraftRuns",
@@ -111,6 +129,7 @@ __all__ = [
     "Deliver",
     "DeliverDeliver",
     "DeliverInput",
+    "EndSession",
     "FactoryRuns",
     "FactoryRunsFactory",
     "FactoryRunsFactoryCrafts",
@@ -123,6 +142,8 @@ __all__ = [
     "Login",
     "LoginLogin",
     "LoginLoginUser",
+    "Logout",
+    "LogoutEverywhere",
     "MyPurchaseCount",
     "MyPurchaseCountMe",
     "MyPurchaseCountMePurchases",
@@ -136,6 +157,9 @@ __all__ = [
     "MyPurchasesMePurchasesNodesCheckLinesProductCategory",
     "MyPurchasesMePurchasesNodesCheckShop",
     "MyPurchasesMePurchasesNodesUserCategory",
+    "MySessions",
+    "MySessionsMe",
+    "MySessionsMeSessions",
     "PauseCraft",
     "PauseCraftPauseCraft",
     "Payment",
@@ -143,6 +167,9 @@ __all__ = [
     "ProductStockProduct",
     "QuickBuy",
     "QuickBuyBuy",
+    "RefreshSession",
+    "RefreshSessionRefreshSession",
+    "RefreshSessionRefreshSessionUser",
     "Register",
     "RegisterInput",
     "RegisterRegistered",
@@ -150,6 +177,8 @@ __all__ = [
     "ResumeCraft",
     "ResumeCraftResumeCraft",
     "Role",
+    "SetUserDisabled",
+    "SetUserDisabledSetUserDisabled",
     "ShopCheckCount",
     "ShopCheckCountShop",
     "ShopCheckCountShopChecks",

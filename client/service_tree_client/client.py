@@ -3,12 +3,14 @@ from typing import Any
 from .add_product import AddProduct
 from .async_base_client import AsyncBaseClient
 from .buy import Buy
+from .change_password import ChangePassword
 from .craft_runs import CraftRuns
 from .create_category import CreateCategory
 from .create_craft import CreateCraft
 from .create_factory import CreateFactory
 from .create_shop import CreateShop
 from .deliver import Deliver
+from .end_session import EndSession
 from .factory_runs import FactoryRuns
 from .input_types import (
     AddProductInput,
@@ -19,13 +21,18 @@ from .input_types import (
     RegisterInput,
 )
 from .login import Login
+from .logout import Logout
+from .logout_everywhere import LogoutEverywhere
 from .my_purchase_count import MyPurchaseCount
 from .my_purchases import MyPurchases
+from .my_sessions import MySessions
 from .pause_craft import PauseCraft
 from .product_stock import ProductStock
 from .quick_buy import QuickBuy
+from .refresh_session import RefreshSession
 from .register import Register
 from .resume_craft import ResumeCraft
+from .set_user_disabled import SetUserDisabled
 from .shop_check_count import ShopCheckCount
 from .user_purchase_count import UserPurchaseCount
 
@@ -41,6 +48,8 @@ class Client(AsyncBaseClient):
               registered: register(input: $input) {
                 token
                 expiresAt
+                refreshToken
+                refreshExpiresAt
                 user {
                   id
                   login
@@ -63,6 +72,9 @@ class Client(AsyncBaseClient):
             mutation Login($login: String!, $password: String!) {
               login(login: $login, password: $password) {
                 token
+                expiresAt
+                refreshToken
+                refreshExpiresAt
                 user {
                   id
                   role
@@ -76,6 +88,136 @@ class Client(AsyncBaseClient):
         )
         data = self.get_data(response)
         return Login.model_validate(data)
+
+    async def refresh_session(
+        self, refresh_token: str, **kwargs: Any
+    ) -> RefreshSession:
+        query = gql("""
+            mutation RefreshSession($refreshToken: String!) {
+              refreshSession(refreshToken: $refreshToken) {
+                token
+                expiresAt
+                refreshToken
+                refreshExpiresAt
+                user {
+                  id
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"refreshToken": refresh_token}
+        response = await self.execute(
+            query=query, operation_name="RefreshSession", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RefreshSession.model_validate(data)
+
+    async def logout(self, refresh_token: str, **kwargs: Any) -> Logout:
+        query = gql("""
+            mutation Logout($refreshToken: String!) {
+              logout(refreshToken: $refreshToken)
+            }
+            """)
+        variables: dict[str, object] = {"refreshToken": refresh_token}
+        response = await self.execute(
+            query=query, operation_name="Logout", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Logout.model_validate(data)
+
+    async def logout_everywhere(self, **kwargs: Any) -> LogoutEverywhere:
+        query = gql("""
+            mutation LogoutEverywhere {
+              logoutEverywhere
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query,
+            operation_name="LogoutEverywhere",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LogoutEverywhere.model_validate(data)
+
+    async def change_password(
+        self, current_password: str, new_password: str, **kwargs: Any
+    ) -> ChangePassword:
+        query = gql("""
+            mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+              changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {
+                token
+                expiresAt
+                refreshToken
+                refreshExpiresAt
+                user {
+                  id
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "currentPassword": current_password,
+            "newPassword": new_password,
+        }
+        response = await self.execute(
+            query=query, operation_name="ChangePassword", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ChangePassword.model_validate(data)
+
+    async def my_sessions(self, **kwargs: Any) -> MySessions:
+        query = gql("""
+            query MySessions {
+              me {
+                id
+                sessions {
+                  id
+                  createdAt
+                  lastUsedAt
+                  current
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="MySessions", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return MySessions.model_validate(data)
+
+    async def end_session(self, id: str, **kwargs: Any) -> EndSession:
+        query = gql("""
+            mutation EndSession($id: ID!) {
+              endSession(id: $id)
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="EndSession", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return EndSession.model_validate(data)
+
+    async def set_user_disabled(
+        self, user_id: str, disabled: bool, **kwargs: Any
+    ) -> SetUserDisabled:
+        query = gql("""
+            mutation SetUserDisabled($userId: ID!, $disabled: Boolean!) {
+              setUserDisabled(userId: $userId, disabled: $disabled) {
+                id
+                disabled
+              }
+            }
+            """)
+        variables: dict[str, object] = {"userId": user_id, "disabled": disabled}
+        response = await self.execute(
+            query=query, operation_name="SetUserDisabled", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SetUserDisabled.model_validate(data)
 
     async def create_shop(self, input: CreateShopInput, **kwargs: Any) -> CreateShop:
         query = gql("""

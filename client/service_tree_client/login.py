@@ -1,3 +1,7 @@
+from datetime import datetime
+
+from pydantic import Field
+
 from .base_model import BaseModel
 from .enums import Role
 
@@ -8,6 +12,9 @@ class Login(BaseModel):
 
 class LoginLogin(BaseModel):
     token: str
+    expires_at: datetime = Field(alias="expiresAt")
+    refresh_token: str = Field(alias="refreshToken")
+    refresh_expires_at: datetime = Field(alias="refreshExpiresAt")
     user: "LoginLoginUser"
 
 

@@ -13,6 +13,8 @@ class Register(BaseModel):
 class RegisterRegistered(BaseModel):
     token: str
     expires_at: datetime = Field(alias="expiresAt")
+    refresh_token: str = Field(alias="refreshToken")
+    refresh_expires_at: datetime = Field(alias="refreshExpiresAt")
     user: "RegisterRegisteredUser"
 
 

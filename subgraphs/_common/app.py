@@ -1,7 +1,8 @@
 """Builds a subgraph's Starlette app: /graphql with the shared limits, /health, a request body cap."""
 
+import inspect
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar, cast
 
@@ -12,7 +13,7 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
@@ -108,7 +109,9 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
     async def get_context(self, request: Any, response: Any) -> Any:
         if self.resources is None:
             raise RuntimeError("the app's lifespan has not started")
-        return self._build_context(request, self.resources)
+        context = self._build_context(request, self.resources)
+        # A subgraph that checks tokens builds its context asynchronously (a key may need fetching).
+        return await context if inspect.isawaitable(context) else context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,12 +141,15 @@ def create_subgraph_app(
     resources: Callable[[S, Database], AbstractAsyncContextManager[R]],
     build_context: Callable[[Request, R], Any],
     gauges: metrics.Gauges | None = None,
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """A Starlette app serving `schema` at /graphql, a database health check at /health and Prometheus
-    metrics at /metrics (with `gauges`, read from the database at each scrape).
+    """A Starlette app serving `schema` at /graphql, a database health check at /health, Prometheus
+    metrics at /metrics (with `gauges`, read from the database at each scrape) and the subgraph's own
+    `routes`.
 
     Its lifespan opens the database, then enters the subgraph's `resources(settings, db)` (its typed
-    resources: clients, background workers), from which `build_context` makes each request's context; both
+    resources: clients, background workers), from which `build_context` (plain or async) makes each
+    request's context; both
     close in reverse order. `app.state.resources` holds them for tests and tools.
     """
     logs.configure()
@@ -178,6 +184,7 @@ def create_subgraph_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/metrics", metrics.endpoint(gauges)),
+            *routes,
         ],
         lifespan=lifespan,
     )

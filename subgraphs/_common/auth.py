@@ -1,19 +1,16 @@
-"""Signed, expiring tokens and password hashing; the acting principal always comes from the token."""
+"""Who is calling (the acting principal always comes from a verified token: subgraphs._common.verification)
+and password hashing."""
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import anyio.to_thread
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from starlette.requests import Request
 
-from subgraphs._common.db import utcnow
 from subgraphs._common.errors import Forbidden, Unauthenticated
 
-_ALGORITHM = "HS256"
 _hasher = PasswordHasher()
 
 
@@ -29,6 +26,8 @@ class Principal:
 
     subject: str
     role: Role
+    # The session a user's token belongs to (its `sid`); a service token has none.
+    session: str | None = None
 
     @property
     def user_id(self) -> int:
@@ -53,44 +52,20 @@ class Auth:
 
     principal: Principal | None
     problem: str | None = None
+    # Why the token that made `principal` is no longer good now (None: still good); set by the verifier.
+    recheck: Callable[[], str | None] | None = None
+
+    def still_valid(self) -> bool:
+        """Whether the caller's token is still good at this moment: not expired, its session not ended, its
+        key not retired. A request was checked when it arrived; something that outlives it (a subscription)
+        asks this before each event and ends when it turns False. An anonymous caller stays valid."""
+        return self.principal is None or self.recheck is None or self.recheck() is None
 
     def require(self, *roles: Role) -> Principal:
         """The principal, if it holds one of `roles` (any role when none are given)."""
         if self.principal is None:
             raise Unauthenticated(self.problem or "Authentication required")
         return self.principal.require(*roles) if roles else self.principal
-
-
-def issue_token(*, secret: str, subject: str, role: Role, ttl_seconds: int) -> tuple[str, datetime]:
-    """A signed token for `subject` with `role`, and when it expires."""
-    now = utcnow()
-    expires_at = now + timedelta(seconds=ttl_seconds)
-    claims = {"sub": subject, "role": role.value, "iat": now, "exp": expires_at}
-    return jwt.encode(claims, secret, algorithm=_ALGORITHM), expires_at.replace(microsecond=0)
-
-
-def service_token(*, secret: str, service: str) -> str:
-    """A short-lived token one subgraph presents to another."""
-    token, _ = issue_token(secret=secret, subject=f"service:{service}", role=Role.SERVICE, ttl_seconds=300)
-    return token
-
-
-def authenticate(authorization: str | None, *, secret: str) -> Auth:
-    """Read `Authorization: Bearer <token>`; a missing or bad token leaves the caller anonymous."""
-    if not authorization:
-        return Auth(None)
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return Auth(None, "Authorization must be 'Bearer <token>'")
-    try:
-        claims = jwt.decode(
-            token.strip(), secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
-        )
-        return Auth(Principal(subject=str(claims["sub"]), role=Role(claims["role"])))
-    except jwt.ExpiredSignatureError:
-        return Auth(None, "Token expired")
-    except (jwt.InvalidTokenError, KeyError, ValueError):
-        return Auth(None, "Invalid token")
 
 
 async def hash_password(password: str) -> str:
@@ -108,8 +83,3 @@ async def verify_password(password_hash: str, password: str) -> bool:
             return False
 
     return await anyio.to_thread.run_sync(_verify)
-
-
-def request_auth(request: Request, *, secret: str) -> Auth:
-    """The caller of an HTTP request to a subgraph app, by its Authorization header."""
-    return authenticate(request.headers.get("authorization"), secret=secret)

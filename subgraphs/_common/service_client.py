@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from subgraphs._common import request_id
-from subgraphs._common.auth import service_token
+from subgraphs._common.service_credentials import ServiceTokens
 
 # The peer refused the input itself (bad input, an unknown id): sending it again cannot help. Anything else
 # (the peer down, slow, or failing inside) may pass on another attempt.
@@ -31,34 +31,34 @@ def refusal(peer: str, errors: Sequence[dict[str, Any]]) -> Refusal:
 
 
 class ServiceClient:
-    """One pooled HTTP client per app, presenting a short-lived SERVICE token; the transport is injectable
-    for tests."""
+    """One pooled HTTP client per app, presenting the service's short-lived SERVICE token (from `tokens`);
+    the transport is injectable for tests."""
 
     def __init__(
         self,
         *,
         url: str,
-        secret: str,
-        service: str,
+        tokens: ServiceTokens,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._url = url
-        self._secret = secret
-        self._service = service
+        self._tokens = tokens
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def post(
         self, query: str, variables: dict[str, Any], *, wait_seconds: float | None = None
     ) -> dict[str, Any]:
         """The JSON body of the answer; raises httpx.HTTPError (or ValueError for a body that is not JSON)."""
-        token = service_token(secret=self._secret, service=self._service)
+        token = await self._tokens.token()
         response = await self._http.post(
             self._url,
             json={"query": query, "variables": variables},
             headers={"Authorization": f"Bearer {token}", **request_id.headers()},
             timeout=wait_seconds if wait_seconds is not None else httpx.USE_CLIENT_DEFAULT,
         )
+        if response.status_code == 401:
+            self._tokens.forget()  # refused (a key retired early, say): the next attempt fetches a new one
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body

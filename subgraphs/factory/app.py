@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
+from subgraphs._common.identity import Identity, identity_of
 from subgraphs._common.retention import Pruner
 from subgraphs.factory import metrics, runs
 from subgraphs.factory.clients import RouterClient
@@ -22,40 +23,57 @@ from subgraphs.factory.settings import Settings
 
 
 def _resources(
-    router_transport: httpx.AsyncBaseTransport | None,
+    router_transport: httpx.AsyncBaseTransport | None, identity_transport: httpx.AsyncBaseTransport | None
 ) -> Callable[[Settings, Database], AbstractAsyncContextManager[Resources]]:
     @asynccontextmanager
     async def open_resources(settings: Settings, db: Database) -> AsyncIterator[Resources]:
-        router = RouterClient(
-            url=settings.router_url,
-            secret=settings.jwt_secret,
-            service="factory",
-            timeout=settings.request_timeout_seconds,
-            transport=router_transport,
-        )
-        deliveries = Deliveries(db=db, client=router, settings=settings)
-        scheduler = CraftScheduler(db=db, deliveries=deliveries)
-        pruner = Pruner(
-            "factory-pruner",
-            db=db,
-            prunes=[runs.RUNS.prune],
-            retention=timedelta(days=settings.retention_days),
-            interval=settings.prune_interval_seconds,
-        )
-        metrics.forget_dead_processes()  # this process may replace a killed one, still counted as a holder
         async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(router.aclose)
-            if settings.scheduler_enabled:
-                deliveries.start()
-                stack.push_async_callback(deliveries.stop, grace=settings.request_timeout_seconds + 5)
-                await _lead(stack, settings, db, scheduler)
-            pruner.poller.start()
-            stack.push_async_callback(pruner.poller.stop, 30)
-            yield Resources(
-                db=db, settings=settings, router=router, scheduler=scheduler, deliveries=deliveries
+            identity = await stack.enter_async_context(
+                identity_of(settings, service="factory", transport=identity_transport)
             )
+            yield await _opened(stack, settings, db, identity, router_transport)
 
     return open_resources
+
+
+async def _opened(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    db: Database,
+    identity: Identity,
+    router_transport: httpx.AsyncBaseTransport | None,
+) -> Resources:
+    router = RouterClient(
+        url=settings.router_url,
+        tokens=identity.tokens,
+        timeout=settings.request_timeout_seconds,
+        transport=router_transport,
+    )
+    deliveries = Deliveries(db=db, client=router, settings=settings)
+    scheduler = CraftScheduler(db=db, deliveries=deliveries)
+    pruner = Pruner(
+        "factory-pruner",
+        db=db,
+        prunes=[runs.RUNS.prune],
+        retention=timedelta(days=settings.retention_days),
+        interval=settings.prune_interval_seconds,
+    )
+    metrics.forget_dead_processes()  # this process may replace a killed one, still counted as a holder
+    stack.push_async_callback(router.aclose)
+    if settings.scheduler_enabled:
+        deliveries.start()
+        stack.push_async_callback(deliveries.stop, grace=settings.request_timeout_seconds + 5)
+        await _lead(stack, settings, db, scheduler)
+    pruner.poller.start()
+    stack.push_async_callback(pruner.poller.stop, 30)
+    return Resources(
+        db=db,
+        settings=settings,
+        router=router,
+        scheduler=scheduler,
+        deliveries=deliveries,
+        verifier=identity.verifier,
+    )
 
 
 async def _lead(
@@ -81,13 +99,16 @@ async def _lead(
 
 
 def create_app(
-    settings: Settings | None = None, router_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    router_transport: httpx.AsyncBaseTransport | None = None,
+    identity_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """Build the app; the database, the router client, the scheduler and deliveries start in the lifespan."""
+    """Build the app; the database, the router client, the scheduler and deliveries start in the lifespan.
+    Tests pass transports to reach the router and purchase's identity endpoints in process."""
     return create_subgraph_app(
         schema=schema,
         settings=settings or Settings(),
-        resources=_resources(router_transport),
+        resources=_resources(router_transport, identity_transport),
         build_context=build_context,
         gauges=metrics.gauges,
     )

@@ -4,8 +4,9 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from subgraphs._common.auth import Auth, request_auth
+from subgraphs._common.auth import Auth
 from subgraphs._common.db import Database
+from subgraphs._common.verification import Verifier, request_auth
 from subgraphs.factory.clients import RouterClient
 from subgraphs.factory.jobs import Deliveries
 from subgraphs.factory.loaders import Loaders
@@ -22,6 +23,7 @@ class Resources:
     router: RouterClient
     scheduler: CraftScheduler
     deliveries: Deliveries
+    verifier: Verifier
 
 
 @dataclass
@@ -37,10 +39,10 @@ class Context:
         self.loaders = Loaders(self.db, self.auth)
 
 
-def build_context(request: Request, resources: Resources) -> Context:
+async def build_context(request: Request, resources: Resources) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
     return Context(
-        auth=request_auth(request, secret=resources.settings.jwt_secret),
+        auth=await request_auth(request, resources.verifier),
         db=resources.db,
         settings=resources.settings,
         router=resources.router,

@@ -2,13 +2,15 @@
 
 from pydantic_settings import SettingsConfigDict
 
-from subgraphs._common.settings import SubgraphSettings
+from subgraphs._common.settings import ServiceSettings
 
 
-class Settings(SubgraphSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FACTORY_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///var/factory.db"
+    # Its own credential: the secret it trades at purchase for SERVICE tokens (client id "factory").
+    service_secret_file: str = "var/identity/factory.secret"
     # Deliveries and product checks go through the router, like any client's calls.
     router_url: str = "http://127.0.0.1:4000/graphql"
     request_timeout_seconds: float = 5.0

@@ -1,11 +1,15 @@
-"""Operator commands: `python -m subgraphs.purchase.cli create-admin --login NAME`."""
+"""Operator commands: `python -m subgraphs.purchase.cli create-admin --login NAME`, and the signing keys of
+PURCHASE_SIGNING_KEYS_DIR: `keys add` (a new key signs from now on), `keys list`, `keys retire KID` (once
+the last token it signed has expired)."""
 
 import argparse
 import asyncio
 import getpass
 import logging
 import sys
+from pathlib import Path
 
+from subgraphs._common import keys
 from subgraphs._common.auth import Role
 from subgraphs._common.db import Database
 from subgraphs._common.errors import AppError
@@ -31,6 +35,33 @@ async def _create_admin(login: str, password: str, first_name: str, second_name:
         await db.dispose()
 
 
+def _keys(args: argparse.Namespace) -> int:
+    settings = Settings()
+    folder = Path(settings.signing_keys_dir)
+    try:
+        if args.action == "add":
+            logger.info("added key %s to %s; it signs from now on", keys.add_key(folder), folder)
+        elif args.action == "retire":
+            keys.retire_key(folder, args.kid, token_life=settings.token_life, force=args.force)
+            logger.info("retired key %s: its tokens are refused from now on", args.kid)
+        else:
+            for key in keys.list_keys(folder):
+                stopped = key.stopped_signing_at
+                retire_after = (
+                    f"retire after {stopped + settings.token_life:%Y-%m-%d %H:%M:%S}" if stopped else ""
+                )
+                state = (
+                    "signs"
+                    if stopped is None
+                    else f"stopped signing {stopped:%Y-%m-%d %H:%M:%S}; {retire_after}"
+                )
+                logger.info("%s  added %s  %s", key.kid, f"{key.added_at:%Y-%m-%d %H:%M:%S}", state)
+    except keys.KeyProblem as problem:
+        logger.error("refused: %s", problem)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -41,7 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--first-name", default="Admin")
     create.add_argument("--second-name", default="Operator")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    key_commands = commands.add_parser(
+        "keys", help="the signing keys of PURCHASE_SIGNING_KEYS_DIR (times in UTC)"
+    ).add_subparsers(dest="action", required=True)
+    key_commands.add_parser("add", help="add a key that signs from now on (the old one stays until retired)")
+    key_commands.add_parser("list", help="the keys, which one signs, and when each may be retired")
+    retire = key_commands.add_parser(
+        "retire", help="remove a key that stopped signing, once its tokens expired"
+    )
+    retire.add_argument("kid")
+    retire.add_argument("--force", action="store_true", help="retire now: its live tokens are refused")
     args = parser.parse_args(argv)
+    if args.command == "keys":
+        return _keys(args)
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     try:
         user_id = asyncio.run(_create_admin(args.login, password, args.first_name, args.second_name))

@@ -1,4 +1,4 @@
-"""Tables owned by the purchase subgraph: users, their categories, their purchases."""
+"""Tables owned by the purchase subgraph: users, their sessions, their categories, their purchases."""
 
 from datetime import datetime
 
@@ -20,6 +20,8 @@ class User(Table, table=True):
     first_name: str = Field(max_length=100)
     second_name: str = Field(max_length=100)
     role: str = Field(max_length=16, default="CUSTOMER")
+    # A disabled user cannot log in or refresh; disabling ends their sessions.
+    disabled: bool = False
     registered_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -64,3 +66,37 @@ class LoginFailure(Table, table=True):
     blocked_until: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class LoginSession(Table, table=True):
+    """One login of a user, kept alive by refreshing; its access tokens carry `sid`, its public id."""
+
+    __tablename__ = "login_session"
+    # The ended-sessions feed reads the recently ended ones; a user's sessions are listed and ended together.
+    __table_args__ = (
+        Index("ix_login_session_ended_at", "ended_at"),
+        Index("ix_login_session_user", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=32, unique=True)
+    user_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_used_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # When its current refresh token expires: past it the session is over without being ended.
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    end_reason: str | None = Field(default=None, max_length=32)
+
+
+class RefreshToken(Table, table=True):
+    """A refresh token of a session, by the SHA-256 of its value (the value itself is never stored); spent
+    once, when it is traded for the next one."""
+
+    __tablename__ = "refresh_token"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    session_id: int = Field(foreign_key="login_session.id", index=True)
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    spent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

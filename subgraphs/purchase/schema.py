@@ -5,9 +5,10 @@ import logging
 import strawberry
 
 from subgraphs._common import request_id
+from subgraphs._common.db import utcnow
 from subgraphs._common.ids import parse_id, parse_ids
 from subgraphs._common.schema import SubgraphSchema
-from subgraphs.purchase import services
+from subgraphs.purchase import services, sessions
 from subgraphs.purchase.types import (
     AuthPayload,
     Check,
@@ -51,30 +52,91 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Create a CUSTOMER account and log in.")
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
-        settings = info.context.settings
         issued = await services.register(
             info.context.db,
             login=input.login,
             password=input.password,
             first_name=input.first_name,
             second_name=input.second_name,
-            secret=settings.jwt_secret,
-            ttl_seconds=settings.token_ttl_seconds,
+            issuer=info.context.issuer,
         )
         return AuthPayload.of(issued)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Log in: a new session.")
     async def login(self, info: Info, login: str, password: str) -> AuthPayload:
-        settings = info.context.settings
         issued = await services.login(
             info.context.db,
             login=login,
             password=password,
-            secret=settings.jwt_secret,
-            ttl_seconds=settings.token_ttl_seconds,
-            policy=settings.login_policy,
+            issuer=info.context.issuer,
+            policy=info.context.settings.login_policy,
         )
         return AuthPayload.of(issued)
+
+    @strawberry.mutation(
+        description="Spend a refresh token for a new pair; a spent one again ends its session."
+    )
+    async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
+        issued = await services.refresh_session(
+            info.context.db,
+            actor=info.context.auth.principal,
+            refresh_token=refresh_token,
+            address=info.context.address,
+            issuer=info.context.issuer,
+            policy=info.context.settings.refresh_policy,
+        )
+        return AuthPayload.of(issued)
+
+    @strawberry.mutation(
+        description="End the session of this refresh token; false when it had already ended."
+    )
+    async def logout(self, info: Info, refresh_token: str) -> bool:
+        return await services.logout(
+            info.context.db,
+            actor=info.context.auth.principal,
+            refresh_token=refresh_token,
+            address=info.context.address,
+            policy=info.context.settings.refresh_policy,
+        )
+
+    @strawberry.mutation(description="End every session of yours; how many there were.")
+    async def logout_everywhere(self, info: Info) -> int:
+        return await info.context.db.write(
+            sessions.logout_everywhere, actor=info.context.auth.require(), now=utcnow()
+        )
+
+    @strawberry.mutation(description="Every other session of yours ends; this one gets a new pair.")
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> AuthPayload:
+        issued = await services.change_password(
+            info.context.db,
+            actor=info.context.auth.require(),
+            current_password=current_password,
+            new_password=new_password,
+            issuer=info.context.issuer,
+            policy=info.context.settings.login_policy,
+        )
+        return AuthPayload.of(issued)
+
+    @strawberry.mutation(
+        description="End one session of yours (an id of me.sessions); false when already ended."
+    )
+    async def end_session(self, info: Info, id: strawberry.ID) -> bool:
+        return await info.context.db.write(
+            sessions.end_session, actor=info.context.auth.require(), sid=str(id), now=utcnow()
+        )
+
+    @strawberry.mutation(
+        description="ADMIN: a disabled user cannot log in or refresh, and their sessions end."
+    )
+    async def set_user_disabled(self, info: Info, user_id: strawberry.ID, disabled: bool) -> User:
+        row = await info.context.db.write(
+            sessions.set_disabled,
+            actor=info.context.auth.require(),
+            user_id=parse_id(user_id, field="userId"),
+            disabled=disabled,
+            now=utcnow(),
+        )
+        return User.from_row(row)
 
     @strawberry.mutation
     async def update_me(self, info: Info, input: UpdateMeInput) -> User:

@@ -5,24 +5,27 @@ it): `create_user`, `register` and `login` hash a password before writing, so th
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
-from subgraphs._common.auth import Principal, Role, hash_password, issue_token, verify_password
+from subgraphs._common.auth import Principal, Role, hash_password, verify_password
 from subgraphs._common.db import Database, utcnow
 from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs._common.inputs import text
 from subgraphs._common.pagination import Listing, Page, Sort
 from subgraphs._common.payment import Payment
-from subgraphs.purchase import throttle
+from subgraphs.purchase import sessions, throttle
 from subgraphs.purchase.models import Purchase, User, UserCategory
+from subgraphs.purchase.signing import IssuedToken, Issuer
 
+R = TypeVar("R")
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 _BAD_CREDENTIALS = "Wrong login or password"
@@ -71,42 +74,30 @@ def purchases_of_checks(
     return {check_id: view for check_id, view in zip(check_ids, views, strict=True) if view}
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """What register and login hand back: the user and a signed token for it."""
-
-    user: User
-    token: str
-    expires_at: datetime
+def _check_password(password: str, *, field: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise BadUserInput(f"'{field}' must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field=field)
 
 
-def issue_user_token(user: User, *, secret: str, ttl_seconds: int) -> IssuedToken:
-    """A signed token for `user`."""
-    token, expires_at = issue_token(
-        secret=secret, subject=str(user.id), role=Role(user.role), ttl_seconds=ttl_seconds
-    )
-    return IssuedToken(user=user, token=token, expires_at=expires_at)
-
-
-async def create_user(
-    db: Database, *, login: str, password: str, first_name: str, second_name: str, role: Role
-) -> User:
-    """Validate and store a user. Hashing takes tens of milliseconds, so it happens before the write
-    transaction, not inside it: this function owns its transaction."""
+async def _new_user(login: str, password: str, first_name: str, second_name: str, role: Role) -> User:
+    """A valid user, its password hashed (tens of milliseconds: before any transaction, not inside one)."""
     if not LOGIN_PATTERN.fullmatch(login):
         raise BadUserInput("'login' must be 3 to 64 of A-Z a-z 0-9 _ . -", field="login")
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise BadUserInput(
-            f"'password' must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password"
-        )
-    user = User(
+    _check_password(password, field="password")
+    return User(
         login=login,
         password_hash=await hash_password(password),
         first_name=text(first_name, field="firstName", max_length=100),
         second_name=text(second_name, field="secondName", max_length=100),
         role=role.value,
     )
-    return await db.write(_add_user, user)
+
+
+async def create_user(
+    db: Database, *, login: str, password: str, first_name: str, second_name: str, role: Role
+) -> User:
+    """Validate and store a user; this function owns its transaction."""
+    return await db.write(_add_user, await _new_user(login, password, first_name, second_name, role))
 
 
 def _add_user(session: Session, user: User) -> User:
@@ -120,25 +111,16 @@ def _add_user(session: Session, user: User) -> User:
 
 
 async def register(
-    db: Database,
-    *,
-    login: str,
-    password: str,
-    first_name: str,
-    second_name: str,
-    secret: str,
-    ttl_seconds: int,
+    db: Database, *, login: str, password: str, first_name: str, second_name: str, issuer: Issuer
 ) -> IssuedToken:
-    """A new CUSTOMER, logged in."""
-    user = await create_user(
-        db,
-        login=login,
-        password=password,
-        first_name=first_name,
-        second_name=second_name,
-        role=Role.CUSTOMER,
-    )
-    return issue_user_token(user, secret=secret, ttl_seconds=ttl_seconds)
+    """A new CUSTOMER, logged in: the user and its first session in one transaction."""
+    user = await _new_user(login, password, first_name, second_name, Role.CUSTOMER)
+    pair = await db.write(_add_user_in_session, user, ttl=issuer.refresh_ttl)
+    return issuer.for_session(pair)
+
+
+def _add_user_in_session(session: Session, user: User, *, ttl: timedelta) -> sessions.Pair:
+    return sessions.start(session, user=_add_user(session, user), now=utcnow(), ttl=ttl)
 
 
 # The hash of a password nobody has: an unknown login is checked against it, so an unknown login and a wrong
@@ -147,11 +129,11 @@ _NOBODY = "$argon2id$v=19$m=65536,t=3,p=4$B2k6cm0xpePtLpHBb622jg$ld8ixVLWXQwx2qE
 
 
 async def login(
-    db: Database, *, login: str, password: str, secret: str, ttl_seconds: int, policy: throttle.Policy
+    db: Database, *, login: str, password: str, issuer: Issuer, policy: throttle.Policy
 ) -> IssuedToken:
-    """Log in; an unknown login and a wrong password are indistinguishable, and after a few failures a login
-    name is blocked for a while (RATE_LIMITED). The password check runs outside any transaction: it takes
-    tens of milliseconds."""
+    """Log in, starting a session; an unknown login and a wrong password are indistinguishable, and after a
+    few failures a login name is blocked for a while (RATE_LIMITED). A disabled user is refused once the
+    password matched. The password check runs outside any transaction: it takes tens of milliseconds."""
     now = utcnow()
     plausible = LOGIN_PATTERN.fullmatch(login) is not None
     user, had_failures = await db.read(_login_state, login=login, now=now) if plausible else (None, False)
@@ -160,9 +142,131 @@ async def login(
         if plausible:
             await db.write(throttle.record_failure, login=login, now=now, policy=policy)
         raise Unauthenticated(_BAD_CREDENTIALS)
-    if had_failures:
-        await db.write(throttle.clear, login=login)
-    return issue_user_token(user, secret=secret, ttl_seconds=ttl_seconds)
+    if user.disabled:
+        raise Unauthenticated(sessions.DISABLED)
+    pair = await db.write(_logged_in, user, clear_failures=had_failures, now=now, ttl=issuer.refresh_ttl)
+    return issuer.for_session(pair)
+
+
+def _logged_in(
+    session: Session, user: User, *, clear_failures: bool, now: datetime, ttl: timedelta
+) -> sessions.Pair:
+    if clear_failures:
+        throttle.clear(session, login=user.login)
+    return sessions.start(session, user=user, now=now, ttl=ttl)
+
+
+async def _by_refresh_token(
+    db: Database,
+    fn: Callable[..., R],
+    *,
+    address: str,
+    policy: throttle.Policy,
+    counts: Callable[[R], bool],
+    **kwargs: Any,
+) -> R:
+    """`fn(session, now=..., **kwargs)` in a write transaction, for a client presenting a refresh token:
+    refused (RATE_LIMITED) while its address is blocked; an outcome `counts` says is a guess counts against
+    the address."""
+    now = utcnow()
+    key = throttle.address_key(address)
+    await db.read(throttle.ensure_not_blocked, login=key, now=now)
+    outcome = await db.write(fn, now=now, **kwargs)
+    if counts(outcome):
+        await db.write(throttle.record_failure, login=key, now=now, policy=policy)
+    return outcome
+
+
+def _guessed(outcome: object) -> bool:
+    return isinstance(outcome, sessions.Refusal) and outcome.guess
+
+
+async def refresh_session(
+    db: Database,
+    *,
+    actor: Principal | None,
+    refresh_token: str,
+    address: str,
+    issuer: Issuer,
+    policy: throttle.Policy,
+) -> IssuedToken:
+    """Trade a refresh token for a new pair (sessions.refresh); refresh tokens that match nothing count
+    against the client's address, which is blocked for a while after a few (RATE_LIMITED)."""
+    outcome = await _by_refresh_token(
+        db,
+        sessions.refresh,
+        address=address,
+        policy=policy,
+        counts=_guessed,
+        actor=actor,
+        refresh_token=refresh_token,
+        ttl=issuer.refresh_ttl,
+    )
+    if isinstance(outcome, sessions.Refusal):
+        raise Unauthenticated(outcome.message)
+    return issuer.for_session(outcome)
+
+
+async def logout(
+    db: Database, *, actor: Principal | None, refresh_token: str, address: str, policy: throttle.Policy
+) -> bool:
+    """End the session of a refresh token (sessions.logout); guesses count as for refreshSession."""
+    outcome = await _by_refresh_token(
+        db,
+        sessions.logout,
+        address=address,
+        policy=policy,
+        counts=_guessed,
+        actor=actor,
+        refresh_token=refresh_token,
+    )
+    if isinstance(outcome, sessions.Refusal):
+        raise Unauthenticated(outcome.message)
+    return outcome
+
+
+async def change_password(
+    db: Database,
+    *,
+    actor: Principal,
+    current_password: str,
+    new_password: str,
+    issuer: Issuer,
+    policy: throttle.Policy,
+) -> IssuedToken:
+    """Change your password: the current one must match (a wrong one counts as a failed login of your login
+    name, so a stolen access token cannot guess it), every other session ends, and yours gets a new pair."""
+    user_id = actor.require(Role.CUSTOMER, Role.ADMIN).user_id
+    _check_password(new_password, field="newPassword")
+    now = utcnow()
+    user = await db.read(_user_to_change, user_id=user_id, now=now)
+    if not await verify_password(user.password_hash, current_password):
+        await db.write(throttle.record_failure, login=user.login, now=now, policy=policy)
+        raise BadUserInput("Wrong password", field="currentPassword")
+    new_hash = await hash_password(new_password)
+    pair = await db.write(
+        _password_changed, actor=actor, user_id=user_id, new_hash=new_hash, now=now, ttl=issuer.refresh_ttl
+    )
+    return issuer.for_session(pair)
+
+
+def _user_to_change(session: Session, *, user_id: int, now: datetime) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Your user no longer exists")
+    throttle.ensure_not_blocked(session, login=user.login, now=now)
+    return user
+
+
+def _password_changed(
+    session: Session, *, actor: Principal, user_id: int, new_hash: str, now: datetime, ttl: timedelta
+) -> sessions.Pair:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Your user no longer exists")
+    user.password_hash = new_hash
+    session.add(user)
+    return sessions.rotate_after_password_change(session, actor=actor, user=user, now=now, ttl=ttl)
 
 
 def _login_state(session: Session, *, login: str, now: datetime) -> tuple[User | None, bool]:

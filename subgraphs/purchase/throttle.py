@@ -1,5 +1,6 @@
-"""Password guessing slowed down: after a few failed logins of one login name, that name is blocked for a
-while (RATE_LIMITED with retryAfterSeconds), whichever replica of the purchase subgraph is asked."""
+"""Guessing slowed down: after a few failed logins of one login name, that name is blocked for a while
+(RATE_LIMITED with retryAfterSeconds), whichever replica of the purchase subgraph is asked; refresh tokens
+that match nothing count the same way against the client's address (`address_key`)."""
 
 import math
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ class Policy:
     block: timedelta
 
 
+def address_key(address: str) -> str:
+    """The key under which a client address's failures count (logins cannot hold a colon: no clash)."""
+    return f"address:{address}"[:64]
+
+
 def ensure_not_blocked(session: Session, *, login: str, now: datetime) -> bool:
     """RATE_LIMITED while `login` is blocked; whether it has failures on record (a success clears them)."""
     row = session.get(LoginFailure, login)
@@ -31,7 +37,7 @@ def ensure_not_blocked(session: Session, *, login: str, now: datetime) -> bool:
         return False
     if row.blocked_until is not None and as_utc(row.blocked_until) > now:
         wait = math.ceil((as_utc(row.blocked_until) - now).total_seconds())
-        raise RateLimited("Too many failed logins; try again later", retry_after_seconds=wait)
+        raise RateLimited("Too many failed attempts; try again later", retry_after_seconds=wait)
     return True
 
 

@@ -7,12 +7,13 @@ from typing import Annotated, Self
 import strawberry
 
 from subgraphs._common.connection import Connection
-from subgraphs._common.db import as_utc
+from subgraphs._common.db import as_utc, utcnow
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs._common.payment import Payment
-from subgraphs.purchase import models, services
+from subgraphs.purchase import models, services, sessions
 from subgraphs.purchase.context import Context
+from subgraphs.purchase.signing import IssuedToken
 
 Info = strawberry.Info[Context, None]
 
@@ -35,6 +36,25 @@ class UserCategory:
         return cls(id=to_id(row.id), name=row.name)
 
 
+@strawberry.type
+class Session:
+    """A login of yours, kept alive by refreshing until it ends (or its refresh token expires unused)."""
+
+    id: strawberry.ID
+    created_at: datetime
+    last_used_at: datetime
+    current: bool = strawberry.field(description="Whether it is the session of the token asking.")
+
+    @classmethod
+    def from_row(cls, row: models.LoginSession, *, current: str | None) -> Self:
+        return cls(
+            id=strawberry.ID(row.sid),
+            created_at=as_utc(row.created_at),
+            last_used_at=as_utc(row.last_used_at),
+            current=row.sid == current,
+        )
+
+
 @strawberry.federation.type(keys=["id"])
 class User:
     id: strawberry.ID
@@ -43,6 +63,9 @@ class User:
     second_name: str
     role: UserRole
     registered_at: datetime
+    disabled: bool = strawberry.field(
+        description="A disabled user cannot log in or refresh (setUserDisabled)."
+    )
 
     @classmethod
     def from_row(cls, row: models.User) -> Self:
@@ -53,6 +76,7 @@ class User:
             second_name=row.second_name,
             role=UserRole(row.role),
             registered_at=as_utc(row.registered_at),
+            disabled=row.disabled,
         )
 
     @classmethod
@@ -65,6 +89,14 @@ class User:
     async def categories(self, info: Info) -> list[UserCategory]:
         rows = await info.context.loaders.categories_of_user.load(int(self.id))
         return [UserCategory.from_row(row) for row in rows]
+
+    @strawberry.field(description="The user's live sessions, newest first: yourself, or anyone for an ADMIN.")
+    async def sessions(self, info: Info) -> list[Session]:
+        actor = info.context.auth.require()
+        rows = await info.context.db.read(
+            sessions.sessions_of, actor=actor, user_id=int(self.id), now=utcnow()
+        )
+        return [Session.from_row(row, current=actor.session) for row in rows]
 
     @strawberry.field(description="Newest first.")
     async def purchases(
@@ -135,13 +167,23 @@ class Purchase:
 
 @strawberry.type
 class AuthPayload:
-    token: str
+    token: str = strawberry.field(description="The access token: send it as `Authorization: Bearer <token>`.")
     expires_at: datetime
+    refresh_token: str = strawberry.field(
+        description="Spent once by refreshSession for the next pair; keep it secret, and never twice."
+    )
+    refresh_expires_at: datetime
     user: User
 
     @classmethod
-    def of(cls, issued: services.IssuedToken) -> Self:
-        return cls(token=issued.token, expires_at=issued.expires_at, user=User.from_row(issued.user))
+    def of(cls, issued: IssuedToken) -> Self:
+        return cls(
+            token=issued.token,
+            expires_at=issued.expires_at,
+            refresh_token=issued.refresh_token,
+            refresh_expires_at=issued.refresh_expires_at,
+            user=User.from_row(issued.user),
+        )
 
 
 @strawberry.input

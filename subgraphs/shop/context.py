@@ -4,8 +4,9 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from subgraphs._common.auth import Auth, request_auth
+from subgraphs._common.auth import Auth
 from subgraphs._common.db import Database
+from subgraphs._common.verification import Verifier, request_auth
 from subgraphs.shop.loaders import Loaders
 from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.settings import Settings
@@ -18,6 +19,7 @@ class Resources:
     db: Database
     settings: Settings
     relay: OutboxRelay
+    verifier: Verifier
 
 
 @dataclass
@@ -32,10 +34,10 @@ class Context:
         self.loaders = Loaders(self.db, self.auth)
 
 
-def build_context(request: Request, resources: Resources) -> Context:
+async def build_context(request: Request, resources: Resources) -> Context:
     """The acting principal from the Authorization header, and fresh DataLoaders."""
     return Context(
-        auth=request_auth(request, secret=resources.settings.jwt_secret),
+        auth=await request_auth(request, resources.verifier),
         db=resources.db,
         settings=resources.settings,
         relay=resources.relay,

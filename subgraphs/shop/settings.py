@@ -2,13 +2,15 @@
 
 from pydantic_settings import SettingsConfigDict
 
-from subgraphs._common.settings import SubgraphSettings
+from subgraphs._common.settings import ServiceSettings
 
 
-class Settings(SubgraphSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHOP_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///var/shop.db"
+    # Its own credential: the secret it trades at purchase for SERVICE tokens (client id "shop").
+    service_secret_file: str = "var/identity/shop.secret"
     # The purchase subgraph, called directly (not through the router) to record purchases.
     purchase_url: str = "http://127.0.0.1:4001/graphql"
     purchase_timeout_seconds: float = 5.0

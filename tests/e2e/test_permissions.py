@@ -5,9 +5,8 @@ from typing import Any
 
 import pytest
 
-from subgraphs._common.auth import Role
 from tests.e2e.helpers import Catalog, Customer, Router, bought, codes, create_catalog, register
-from tests.support import token
+from tests.forged import forged as forged_tokens
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -214,8 +213,9 @@ async def test_anonymous_and_forged_callers(router: Router, admin: str) -> None:
     only_code(body, "UNAUTHENTICATED")
     assert body.get("data") is None
 
-    # A token for the victim signed with another secret is refused, even where no token is needed.
-    forged = token(victim.id, Role.ADMIN, secret="not-the-secret-of-this-deployment-0123456789")
+    # A token for the victim signed with another key under the real kid is refused, even where no token is
+    # needed (every other forgery: tests/e2e/test_identity.py).
+    forged = forged_tokens(subject=victim.id, as_admin=True)["another key under a known kid"]
     forged_buy = (
         "mutation($shop: ID!, $p: ID!) { buy(input: {shopId: $shop, items: [{productId: $p, quantity: 1}], "
         'payment: CASH, purchaseName: "Forged"}) { id } }'

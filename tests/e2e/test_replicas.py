@@ -40,6 +40,7 @@ from tests.e2e.helpers import (
     stock_of,
     unsent_outbox_rows,
 )
+from tests.support import IDENTITY_ENV
 from tools.stack import ROOT, Process, Stack, free_port
 
 pytestmark = pytest.mark.e2e
@@ -207,7 +208,13 @@ def on_sqlite(databases: Databases) -> None:
 
 
 def test_on_sqlite_a_second_scheduler_refuses_to_start(on_sqlite: None, stack: Stack) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FACTORY_DATABASE_URL": stack.database_url("factory")}
+    env = {
+        **os.environ,
+        **IDENTITY_ENV,  # the stack's identity: the factory's own credential, as the stack gives it
+        "SERVICE_TREE_IDENTITY_URL": stack.identity_url,
+        "PYTHONPATH": str(ROOT),
+        "FACTORY_DATABASE_URL": stack.database_url("factory"),
+    }
     port = free_port()
     argv = [
         sys.executable,

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
-from subgraphs._common.auth import Role, issue_token
-from subgraphs._common.settings import DEVELOPMENT_SECRET
+from subgraphs._common.auth import Role
+from tests import support
 from tests.databases import Databases
 from tests.e2e.helpers import (
     ADMIN_LOGIN,
@@ -38,6 +38,7 @@ from tests.e2e.helpers import (
     create_factory,
     unique,
 )
+from tests.support import token
 from tools.stack import ROOT, WEB_DIST, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
@@ -62,7 +63,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Ite
     """The whole system, with the router serving the built web app."""
     assert (WEB_DIST / "index.html").exists(), "the web app is not built: run `make web`"
     data_dir = tmp_path_factory.mktemp("web-stack")
-    stack = replace(Stack.on_free_ports(data_dir), databases=databases.for_stack(data_dir), web_dir=WEB_DIST)
+    stack = replace(
+        Stack.on_free_ports(data_dir),
+        databases=databases.for_stack(data_dir),
+        web_dir=WEB_DIST,
+        identity_dir=support.IDENTITY,
+    )
     with stack.running() as started:
         yield started
 
@@ -368,7 +374,7 @@ def test_an_expired_token_sends_the_user_to_log_in_with_a_message(
     tab, console = page
     # The router refuses the expired token with 401, which Chromium logs as a failed resource: expected here.
     console.allowed.append(re.compile(r"status of 401"))
-    expired, _ = issue_token(secret=DEVELOPMENT_SECRET, subject="1", role=Role.CUSTOMER, ttl_seconds=-60)
+    expired = token("1", Role.CUSTOMER, ttl_seconds=-60)
     session = {"token": expired, "user": {"id": "1", "login": "gone", "firstName": "Old", "role": "CUSTOMER"}}
     tab.goto("#/shops")
     tab.evaluate("s => sessionStorage.setItem('service-tree.session', s)", json.dumps(session))

@@ -6,7 +6,7 @@ from tests.support import gql
 
 REGISTER = """
 mutation($input: RegisterInput!) {
-  register(input: $input) { token expiresAt user { id login firstName secondName role } }
+  register(input: $input) { token expiresAt refreshToken refreshExpiresAt user { id login firstName secondName role } }
 }"""
 LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { id } } }"
 

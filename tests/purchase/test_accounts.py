@@ -1,15 +1,13 @@
 """Register, login, me, updateMe, user(id): tokens and validation."""
 
-import time
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 
 from subgraphs._common import auth
 from subgraphs._common.auth import Role
-from subgraphs._common.settings import DEVELOPMENT_SECRET
+from tests.forged import forged
 from tests.purchase.fixtures import LOGIN, REGISTER, account, register
 from tests.support import codes, gql, token
 
@@ -25,6 +23,8 @@ async def test_register_returns_a_token_that_identifies_the_customer(purchase: h
         "role": "CUSTOMER",
     }
     assert payload["expiresAt"].endswith("+00:00")
+    assert payload["refreshExpiresAt"] > payload["expiresAt"]
+    assert len(payload["refreshToken"]) >= 40
     me = await gql(purchase, "{ me { id login } }", as_=payload["token"])
     assert me["data"]["me"] == {"id": "1", "login": "alice"}
 
@@ -76,19 +76,6 @@ async def test_login_does_not_tell_unknown_login_from_wrong_password(purchase: h
     assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
 
 
-def bad_tokens() -> dict[str, str]:
-    """Tokens that must never pass for a user's, nor for no token at all."""
-    now = int(time.time())
-    claims = {"sub": "1", "role": "CUSTOMER", "iat": now, "exp": now + 600}
-    return {
-        "malformed": "not.a.jwt",
-        "expired": jwt.encode({**claims, "exp": now - 10}, DEVELOPMENT_SECRET, algorithm="HS256"),
-        "another key": token(1, secret="another-secret-that-is-long-enough-0123456789"),
-        "alg none": jwt.encode(claims, None, algorithm="none"),
-        "unknown role": jwt.encode({**claims, "role": "ROOT"}, DEVELOPMENT_SECRET, algorithm="HS256"),
-    }
-
-
 OPEN_TO_ANONYMOUS = {
     "purchase": "{ me { id } }",
     "shop": "{ shops { totalCount } }",
@@ -103,13 +90,13 @@ def open_query(request: pytest.FixtureRequest) -> tuple[httpx.AsyncClient, str]:
     return client, OPEN_TO_ANONYMOUS[request.param]
 
 
-@pytest.mark.parametrize("kind", sorted(bad_tokens()))
+@pytest.mark.parametrize("kind", sorted(forged()))
 async def test_a_bad_token_is_unauthenticated_even_where_anonymous_callers_are_welcome(
     open_query: tuple[httpx.AsyncClient, str], kind: str
 ) -> None:
     client, query = open_query
     assert "errors" not in await gql(client, query)
-    body = await gql(client, query, as_=bad_tokens()[kind])
+    body = await gql(client, query, as_=forged()[kind])
     assert codes(body) == ["UNAUTHENTICATED"], body
     assert body["data"] is None
     assert body["errors"][0]["message"] in ("Invalid token", "Token expired")
