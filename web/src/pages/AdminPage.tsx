@@ -14,6 +14,7 @@ import {
   type ProductCardFragment,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
+import { UserAccess } from './UserAccess';
 
 const on = (error: unknown, field: string) => (fieldOf(error) === field ? error : undefined);
 const rest = (error: unknown) => (fieldOf(error) ? null : error);
@@ -43,6 +44,7 @@ export function AdminPage() {
         </Select>
       )}
       {shopId && <ManageShop key={shopId} shopId={shopId} onRenamed={shops.reload} />}
+      <UserAccess />
     </div>
   );
 }
