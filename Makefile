@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install postgres-server compose-tool promtool chromium test-postgres test-sqlite run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
+.PHONY: identity keys-add keys-list keys-retire install postgres-server compose-tool promtool chromium test-postgres test-sqlite run run-postgres test test-fast lint schema schema-check codegen web screenshots admin bench wrk clean
 
 install: $(VENV)/.synced $(CODEGEN)/.synced router/node_modules/.installed web/node_modules/.installed
 
@@ -141,6 +141,25 @@ admin: install
 	@if [ -z "$$PURCHASE_DATABASE_URL" ] && [ -f "$${SERVICE_TREE_DATA:-var}/databases.env" ]; then \
 		set -a; . "$${SERVICE_TREE_DATA:-var}/databases.env"; set +a; fi; \
 	$(BIN)/python -m subgraphs.purchase.cli create-admin --login "$(LOGIN)" $(if $(PASSWORD_STDIN),--password-stdin)
+
+## identity: make the identity files of a deployment in DIR (purchase's signing key, the services' credentials;
+## keep them secret, never committed): make identity DIR=/secure/place; the settings that name them are printed
+identity: install
+	@test -n "$(DIR)" || { echo "usage: make identity DIR=<folder>"; exit 2; }
+	$(BIN)/python -m tools.identity "$(DIR)"
+
+## kubernetes-dev-identity: the dev overlay's identity Secrets, made on this machine (never committed)
+.PHONY: kubernetes-dev-identity
+kubernetes-dev-identity: install
+	$(BIN)/python -m tools.kubernetes dev-identity
+
+## keys-add, keys-list, keys-retire KID=...: rotate purchase's signing keys (PURCHASE_SIGNING_KEYS_DIR, else the
+## demo's var/identity/signing-keys): add a key that signs from now on, retire the old one once its tokens expired
+keys-add keys-list: install
+	$(BIN)/python -m subgraphs.purchase.cli keys $(subst keys-,,$@)
+keys-retire: install
+	@test -n "$(KID)" || { echo "usage: make keys-retire KID=<kid> [FORCE=1]"; exit 2; }
+	$(BIN)/python -m subgraphs.purchase.cli keys retire "$(KID)" $(if $(FORCE),--force)
 
 ## bench: every performance figure with its target, three repeats, results in bench/results/ (about an hour; bench/README.md).
 ## A part, quickly: make bench BENCH_ARGS="--only flagship --repeats 1 --seconds 4"

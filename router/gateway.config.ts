@@ -6,6 +6,8 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { defineConfig } from '@graphql-hive/gateway';
 
 import { useRequestBodyLimit } from './src/bodyLimit.ts';
+import { clientAddress, trustedProxies } from './src/clientAddress.ts';
+import { EndedSessions, every, remoteFeed } from './src/endedSessions.ts';
 import { readSettings, subgraphUrls } from './src/env.ts';
 import { useErrorContract } from './src/errorContract.ts';
 import { useOperationLimits } from './src/limits.ts';
@@ -13,8 +15,9 @@ import { createLogger, useRequestLog } from './src/logging.ts';
 import { prometheus } from './src/metrics.ts';
 import { playground } from './src/playground.ts';
 import { useStaticSite } from './src/staticSite.ts';
+import { KeyRing, remoteJwks, useJwks } from './src/keyRing.ts';
 import { readSupergraph, transportEntries } from './src/supergraph.ts';
-import { hs256Tokens, useTokenCheck } from './src/tokenCheck.ts';
+import { jwksTokens, useTokenCheck } from './src/tokenCheck.ts';
 import { startTracing } from './src/tracing.ts';
 import { loadTrustedDocuments, trustedDocuments } from './src/trustedDocuments.ts';
 
@@ -27,7 +30,16 @@ const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read
 
 const settings = readSettings(process.env);
 const supergraph = readSupergraph(settings.supergraph);
-const tokens = hs256Tokens(settings.jwtSecret);
+const logger = createLogger(settings.log);
+const warn = (message: string) => logger.warn(message);
+// The purchase subgraph's public keys and ended sessions, kept current in the background (src/keyRing.ts,
+// src/endedSessions.ts); an unknown key id is fetched at once, at most once a second.
+const keys = new KeyRing(remoteJwks(`${settings.identity.url}/.well-known/jwks.json`), 1_000, warn);
+const ended = new EndedSessions(remoteFeed(`${settings.identity.url}/sessions/ended`), warn);
+every(settings.identity.jwksMaxAgeMs, () => keys.refresh());
+every(settings.identity.endedSessionsPollMs, () => ended.poll());
+const tokens = jwksTokens(keys, ended);
+const proxies = trustedProxies(settings.trustedProxies);
 const documents = loadTrustedDocuments(settings.trustedDocuments.file, settings.trustedDocuments.enforced);
 if (settings.tracing) startTracing(settings.tracing);
 
@@ -35,14 +47,21 @@ export const gatewayConfig = defineConfig({
   supergraph: settings.supergraph,
   host: settings.host,
   port: settings.port,
-  logging: createLogger(settings.log),
+  logging: logger,
 
   transportEntries: transportEntries(subgraphUrls(process.env, supergraph.subgraphs), settings.dedupe),
   // A hung subgraph gets an answer (an error for its part) instead of holding the client forever.
   upstreamTimeout: settings.upstreamTimeoutMs,
-  // Each subgraph checks the caller's token itself.
+  // Each subgraph checks the caller's token itself, and learns the client's address from the router alone.
   propagateHeaders: {
-    fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') ?? undefined }),
+    fromClientToSubgraphs: ({ request, context }) => ({
+      authorization: request.headers.get('authorization') ?? undefined,
+      'x-forwarded-for': clientAddress(
+        (context as { req?: { socket?: { remoteAddress?: string } } }).req?.socket?.remoteAddress,
+        request.headers.get('x-forwarded-for'),
+        proxies,
+      ),
+    }),
   },
 
   // When enforced, only trusted documents run, besides any document sent with a SERVICE token (the factory's
@@ -50,7 +69,7 @@ export const gatewayConfig = defineConfig({
   persistedDocuments: trustedDocuments(
     documents,
     settings.trustedDocuments.enforced
-      ? (request) => tokens.role(request.headers.get('authorization')) === 'SERVICE'
+      ? async (request) => (await tokens.check(request.headers.get('authorization'))).role === 'SERVICE'
       : true,
   ),
 
@@ -66,6 +85,7 @@ export const gatewayConfig = defineConfig({
   readinessCheckEndpoint: '/readiness',
 
   plugins: () => [
+    useJwks(keys),
     ...(settings.webDir ? [useStaticSite(settings.webDir, ['/graphql', '/healthcheck', '/readiness'])] : []),
     useRequestBodyLimit(MAX_BODY_BYTES, MAX_DRAINED_BYTES),
     useTokenCheck(tokens),

@@ -1,9 +1,11 @@
 """The Kubernetes overlays as the tests read them: rendered by kubectl's kustomize, and a container's
 environment resolved from its ConfigMaps and Secret references."""
 
+import atexit
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -37,8 +39,20 @@ def render_path(path: Path) -> list[Object]:
 
 
 @cache
+def manifests() -> Path:
+    """A copy of deploy/kubernetes/ with the dev overlay's identity made in it (as `make
+    kubernetes-dev-identity` makes it on a machine that applies the overlay), once per test process."""
+    folder = Path(tempfile.mkdtemp(prefix="service-tree-kubernetes-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    copy = folder / "kubernetes"
+    shutil.copytree(ROOT / kubernetes.DIR, copy, ignore=shutil.ignore_patterns("identity"))
+    kubernetes.write_dev_identity(copy / Path(kubernetes.DEV_IDENTITY).relative_to(kubernetes.DIR))
+    return copy
+
+
+@cache
 def _rendered(overlay: str) -> tuple[Object, ...]:
-    return tuple(render_path(ROOT / kubernetes.DIR / "overlays" / overlay))
+    return tuple(render_path(manifests() / "overlays" / overlay))
 
 
 def render(overlay: str) -> list[Object]:

@@ -37,12 +37,13 @@ yaml = pytest.importorskip("yaml")  # PyYAML comes with strawberry's CLI extra (
 APOLLO_SCHEMA = ROOT / "tests" / "fixtures" / "apollo-router-{version}-config.schema.json"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 # Dummies for the variables docker-compose.yml requires.
-REQUIRED_ENV = {"SERVICE_TREE_JWT_SECRET": "x" * 32, "POSTGRES_PASSWORD": "dummy"}
+REQUIRED_ENV = {"SERVICE_TREE_IDENTITY_DIR": "/run/service-tree/identity", "POSTGRES_PASSWORD": "dummy"}
 ROUTERS = (registry.ROUTER, deployment.APOLLO)
 OBSERVABILITY = (deployment.PROMETHEUS, deployment.GRAFANA)
 # What a subgraph container reads besides its settings: the entrypoint's PORT, the logging setup's LOG_FORMAT
-# (subgraphs/_common/logs.py) and the metrics' folder of its processes (subgraphs/_common/metrics.py).
-PROCESS_ENV = {"PORT", "LOG_FORMAT", "PROMETHEUS_MULTIPROC_DIR"}
+# (subgraphs/_common/logs.py), the metrics' folder of its processes (subgraphs/_common/metrics.py) and uvicorn's
+# trusted forwarders of client addresses.
+PROCESS_ENV = {"PORT", "LOG_FORMAT", "PROMETHEUS_MULTIPROC_DIR", "FORWARDED_ALLOW_IPS"}
 # Operation limits: the Apollo Router refuses to start with any of them unless it has a GraphOS licence.
 LICENSED_LIMITS = ("max_depth", "max_height", "max_aliases", "max_root_fields")
 
@@ -91,7 +92,11 @@ def test_every_registered_subgraph_is_composed_and_deployed(services: dict[str, 
 def test_compose_sets_only_variables_the_settings_read(services: dict[str, Any], subgraph: str) -> None:
     """Own settings (prefixed), the shared ones (SERVICE_TREE_*), and what the process reads itself."""
     prefix = f"{subgraph.upper()}_"
-    fields = {prefix + name.upper() for name in settings_of(subgraph).model_fields}
+    settings = settings_of(subgraph)
+    fields = {
+        alias if isinstance(alias := info.validation_alias, str) else prefix + name.upper()
+        for name, info in settings.model_fields.items()
+    }
     shared = {
         field.validation_alias
         for field in SubgraphSettings.model_fields.values()

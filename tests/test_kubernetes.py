@@ -28,6 +28,7 @@ from tests.kubernetes import (
     containers,
     environment,
     main_container,
+    manifests,
     of_kind,
     pod_spec,
     processes,
@@ -43,8 +44,8 @@ KUBERNETES_VERSION = "1.37"  # the schemas kubernetes-validate bundles, as the k
 OVERLAYS = kubernetes.OVERLAYS
 NAMESPACES = {"dev": "service-tree-dev", "production": "service-tree"}
 # What a subgraph process reads besides its settings: the entrypoint's PORT, the logging setup's LOG_FORMAT,
-# the metrics' folder of its processes and OpenTelemetry's service name.
-PROCESS_ENV = {"PORT", "LOG_FORMAT", "PROMETHEUS_MULTIPROC_DIR", "OTEL_SERVICE_NAME"}
+# the metrics' folder of its processes, OpenTelemetry's service name and uvicorn's trusted forwarders.
+PROCESS_ENV = {"PORT", "LOG_FORMAT", "PROMETHEUS_MULTIPROC_DIR", "OTEL_SERVICE_NAME", "FORWARDED_ALLOW_IPS"}
 # Read by Node itself, not the router's code.
 NODE_ENV = {"NODE_OPTIONS"}
 IMAGES = {
@@ -58,7 +59,7 @@ BENCH_RESULTS = ROOT / "bench" / "results"
     "folder", ["base", "dev-database", "overlays/dev", "overlays/production"], ids=lambda f: f.split("/")[-1]
 )
 def test_every_kustomization_renders(folder: str) -> None:
-    assert render_path(ROOT / kubernetes.DIR / folder)
+    assert render_path(manifests() / folder)
 
 
 def validation_errors(objects: list[Object]) -> list[str]:
@@ -123,7 +124,8 @@ def expected_objects(overlay: str) -> set[tuple[str, str]]:
         postgres = kubernetes.POSTGRES
         found |= {("StatefulSet", postgres), ("Service", postgres), ("NetworkPolicy", postgres)}
         found |= {("ConfigMap", f"{postgres}-init")}
-        found |= {("Secret", kubernetes.secret_name(name)) for name in (*names, postgres)}
+        found |= {("Secret", kubernetes.secret_name(name)) for name in (*registry.NAMES, postgres)}
+        found |= {("Secret", kubernetes.identity_secret_name(name)) for name in registry.NAMES}
     else:
         found |= {("Ingress", registry.ROUTER)}
     return found
@@ -284,14 +286,27 @@ def test_the_sizing_names_the_benchmark_figures() -> None:
 SECRET_LIKE = re.compile(r"SECRET|PASSWORD|DATABASE_URL|TOKEN|KEY", re.IGNORECASE)
 
 
+# Settings that name a file of a Secret volume (a key file), not a secret value themselves.
+KEY_FILES = {
+    "PURCHASE_SIGNING_KEYS_DIR",
+    "PURCHASE_SERVICE_CREDENTIALS_FILE",
+    *(f"{registry.get(name).env_prefix}SERVICE_SECRET_FILE" for name in registry.SERVICES),
+}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_keys_and_database_urls_come_from_each_process_own_secret(overlay: str) -> None:
     objects = render(overlay)
     secrets = of_kind(objects, "Secret")
     for name, workload in workloads(objects).items():
+        own = {kubernetes.secret_name(name), kubernetes.identity_secret_name(name)}
         for container in containers(workload):
+            mounts = {mount["mountPath"] for mount in container.get("volumeMounts", [])}
             for variable, value in environment(objects, container).items():
-                if SECRET_LIKE.search(variable):
+                if variable in KEY_FILES:
+                    assert isinstance(value, str) and value.startswith(kubernetes.IDENTITY_DIR), variable
+                    assert kubernetes.IDENTITY_DIR in mounts, f"{name}: {variable} names a file it has"
+                elif SECRET_LIKE.search(variable):
                     assert isinstance(value, SecretRef), f"{name}: {variable} must come from a Secret"
                 if isinstance(value, SecretRef):
                     assert value.secret == kubernetes.secret_name(name), f"{name}: its own Secret only"
@@ -299,9 +314,27 @@ def test_keys_and_database_urls_come_from_each_process_own_secret(overlay: str) 
                         assert value.key in secrets[value.secret]["stringData"], f"{name}: {value}"
         for volume in pod_spec(workload).get("volumes", []):
             if "secret" in volume:
-                assert volume["secret"]["secretName"] == kubernetes.secret_name(name)
+                assert volume["secret"]["secretName"] in own, f"{name}: its own Secrets only"
     if overlay == "production":
         assert secrets == {}, "production's Secrets are made beforehand, never kept in the manifests"
+
+
+def test_the_dev_overlay_commits_no_key_and_each_process_gets_only_its_own_part() -> None:
+    """The dev overlay's identity is made on the machine that applies it (.gitignore'd), never committed; the
+    router holds no secret at all, a service only its own secret, purchase the signing keys."""
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert f"{kubernetes.DEV_IDENTITY}/" in ignored
+    committed = "\n".join(path.read_text() for path in (ROOT / kubernetes.DIR).rglob("*.yaml"))
+    assert "PRIVATE KEY" not in committed and "sha256:" not in committed
+    objects = render("dev")
+    secrets = of_kind(objects, "Secret")
+    signing = secrets[kubernetes.identity_secret_name(registry.IDENTITY)]["data"]
+    assert "keys.json" in signing and any(key.endswith(".pem") for key in signing)
+    for service in registry.SERVICES:
+        assert set(secrets[kubernetes.identity_secret_name(service)]["data"]) == {f"{service}.secret"}
+    assert "volumes" not in pod_spec(workloads(objects)[registry.ROUTER]) or all(
+        "secret" not in volume for volume in pod_spec(workloads(objects)[registry.ROUTER])["volumes"]
+    )
 
 
 def _variable(settings: type[SubgraphSettings], name: str) -> str:
@@ -327,10 +360,7 @@ def _loads(settings: type[SubgraphSettings], env: dict[str, str]) -> bool:
 
 
 # Placeholders of the right form for what the Secrets hold.
-PLACEHOLDERS = {
-    kubernetes.JWT_SECRET_KEY: "s" * 48,
-    kubernetes.DATABASE_URL_KEY: "postgresql://u:p@db:5432/x",
-}
+PLACEHOLDERS = {kubernetes.DATABASE_URL_KEY: "postgresql://u:p@db:5432/x"}
 
 
 def required_outside_development(
@@ -380,7 +410,8 @@ def test_production_sets_every_setting_a_subgraph_requires(subgraph: str) -> Non
     assert complete["SERVICE_TREE_ENV"] != "development"
     assert _loads(settings, complete), "the settings refuse the production overlay's environment"
     required = required_outside_development(settings, set(registry.get(subgraph).calls), complete)
-    assert {"SERVICE_TREE_JWT_SECRET", f"{subgraph.upper()}_DATABASE_URL"} <= required  # found, as today
+    assert f"{subgraph.upper()}_DATABASE_URL" in required  # found, as today
+    assert required & KEY_FILES, "its identity files are required outside development"
     assert required - set(env) == set()
 
 
@@ -426,7 +457,7 @@ def test_production_sets_every_setting_the_router_requires() -> None:
     env = environment(objects, main_container(objects, registry.ROUTER))
     assert env["SERVICE_TREE_ENV"] != "development"
     required = router_requires()
-    assert "SERVICE_TREE_JWT_SECRET" in required  # found, as today
+    assert "SERVICE_TREE_IDENTITY_URL" in required  # found, as today
     assert required - set(env) == set()
     for sub in registry.SUBGRAPHS:
         assert env[sub.url_env] == f"http://{sub.name}:{deployment.SUBGRAPH_PORT}/graphql"
@@ -445,7 +476,7 @@ def test_every_variable_set_is_one_the_code_reads(overlay: str) -> None:
         if isinstance(info.validation_alias, str)
     }
     for sub in registry.SUBGRAPHS:
-        own = {sub.env_prefix + name.upper() for name in settings_of(sub.name).model_fields}
+        own = {_variable(settings_of(sub.name), name) for name in settings_of(sub.name).model_fields}
         variables = set(environment(objects, main_container(objects, sub.name)))
         assert variables - own - shared - PROCESS_ENV == set(), sub.name
 
@@ -549,8 +580,9 @@ def allowed_connections(objects: list[Object], namespace: str) -> set[tuple[str,
 
 def expected_connections(overlay: str) -> set[tuple[str, str, str, int]]:
     """What the system does, from the registry: the router is called from outside the namespace and calls
-    every subgraph, each subgraph calls what its `calls` name and its PostgreSQL, every pod asks the cluster's
-    DNS; and whatever is outside the namespace may reach whatever else is (no policy here governs them)."""
+    every subgraph, each subgraph calls what its `calls` name and its PostgreSQL, each service calls the
+    identity subgraph (keys, its token, ended sessions), every pod asks the cluster's DNS; and whatever is
+    outside the namespace may reach whatever else is (no policy here governs them)."""
     router, port = registry.ROUTER, deployment.SUBGRAPH_PORT
     world = {
         "ingress-controller": [("TCP", 443)],
@@ -565,6 +597,8 @@ def expected_connections(overlay: str) -> set[tuple[str, str, str, int]]:
     for sub in registry.SUBGRAPHS:
         for target in sub.calls.values():
             expected.add((sub.name, target, "TCP", registry.ROUTER_PORT if target == router else port))
+        if sub.name in registry.SERVICES:
+            expected.add((sub.name, registry.IDENTITY, "TCP", port))
         expected |= {(sub.name, database, "TCP", 5432) for database in databases}
     expected |= {(pod, "kube-dns", protocol, 53) for pod in pods for protocol in ("UDP", "TCP")}
     expected |= {(a, b, *p) for a in world for b in world if a != b for p in world[b]}
@@ -583,13 +617,16 @@ def test_the_policy_check_sees_a_missing_or_an_extra_allowance() -> None:
     assert ("shop", "purchase", "TCP", 8000) in allowed_connections(objects, namespace)
     # The purchase subgraph stops accepting the shop's calls.
     narrower = copy.deepcopy(objects)
-    of_kind(narrower, "NetworkPolicy")["purchase"]["spec"]["ingress"][0]["from"].pop()
+    sources = of_kind(narrower, "NetworkPolicy")["purchase"]["spec"]["ingress"][0]["from"]
+    sources.remove(
+        next(peer for peer in sources if peer == {"podSelector": {"matchLabels": kubernetes.labels("shop")}})
+    )
     assert ("shop", "purchase", "TCP", 8000) not in allowed_connections(narrower, namespace)
-    # The purchase subgraph accepts anything: only pods whose egress is open reach it (not the factory's).
+    # The factory accepts anything: only pods whose egress is open reach it (not the shop's).
     wider = copy.deepcopy(objects)
-    of_kind(wider, "NetworkPolicy")["purchase"]["spec"]["ingress"].append({})
-    assert ("factory", "purchase", "TCP", 8000) not in allowed_connections(wider, namespace)
-    assert ("ingress-controller", "purchase", "TCP", 8000) in allowed_connections(wider, namespace)
+    of_kind(wider, "NetworkPolicy")["factory"]["spec"]["ingress"].append({})
+    assert ("shop", "factory", "TCP", 8000) not in allowed_connections(wider, namespace)
+    assert ("ingress-controller", "factory", "TCP", 8000) in allowed_connections(wider, namespace)
 
 
 def _dockerfile_stages(path: Path) -> list[str]:

@@ -78,7 +78,7 @@ def test_the_defaults_the_readme_gives_are_the_settings_defaults() -> None:
 
 def test_the_scan_finds_reads_of_each_kind() -> None:
     """The patterns above still match how the code reads its environment (a read of each kind is found)."""
-    assert {"SERVICE_TREE_JWT_SECRET", "SHOP_PURCHASE_URL"} <= set(settings_fields())
+    assert {"SERVICE_TREE_IDENTITY_URL", "SHOP_PURCHASE_URL"} <= set(settings_fields())
     assert {"LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= python_reads()
     assert {f"{name.upper()}_PORT" for name in registry.NAMES} <= python_reads()  # the launcher's _port
     assert {"ROUTER_PORT", "ROUTER_SUPERGRAPH", "ROUTER_DEDUPE"} <= script_reads()

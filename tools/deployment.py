@@ -5,13 +5,14 @@ from typing import Any
 
 from subgraphs import registry
 from subgraphs.registry import Subgraph
-from tools import yaml_text
+from tools import identity, yaml_text
 
 HEADER = """\
 # The scaled-out deployment: one PostgreSQL server with a database per subgraph, a one-off `migrate` that
 # migrates them all, two replicas of each subgraph (one image), and the router (Hive Gateway) on port 4000.
-# Set SERVICE_TREE_JWT_SECRET (32+ characters) and POSTGRES_PASSWORD (letters and digits: it goes into URLs):
-#   SERVICE_TREE_JWT_SECRET=... POSTGRES_PASSWORD=... docker compose up --build
+# Make the identity files once (`make identity DIR=...`: purchase's signing key and the services' credentials;
+# keep them out of version control) and set POSTGRES_PASSWORD (letters and digits: it goes into URLs):
+#   SERVICE_TREE_IDENTITY_DIR=... POSTGRES_PASSWORD=... docker compose up --build
 # `--profile apollo` adds the Apollo Router (router/router.yaml) over the same supergraph on port 4100.
 # `--profile observability` adds Prometheus (port 9090), scraping the router and every subgraph replica, and
 # Grafana (port 3000) with the Service Tree dashboard (deploy/observability/).
@@ -47,10 +48,14 @@ DASHBOARD = "service-tree.json"
 # A subgraph's processes write their counters here, and /metrics sums them (subgraphs/_common/metrics.py). A
 # tmpfs: empty at every container start, as multiprocess mode needs (files of dead processes would count).
 METRICS_DIR = "/tmp/service-tree-metrics"
+# The identity files on the host (tools/identity.py makes them), each container mounting only its own part
+# read-only: purchase its signing keys and the services' credential hashes, a service its own secret.
+IDENTITY_DIR = "${SERVICE_TREE_IDENTITY_DIR:?set SERVICE_TREE_IDENTITY_DIR (make identity DIR=...)}"
+IDENTITY_MOUNT = "/run/identity"
+IDENTITY_URL = f"http://{registry.IDENTITY}:{SUBGRAPH_PORT}"
 # What every subgraph container gets: the image's entrypoint migrates, then serves on $PORT.
 _COMMON_ENV = {
     "SERVICE_TREE_ENV": "production",
-    "SERVICE_TREE_JWT_SECRET": "${SERVICE_TREE_JWT_SECRET:?set SERVICE_TREE_JWT_SECRET}",
     "PORT": str(SUBGRAPH_PORT),
     "LOG_FORMAT": "json",
     "PROMETHEUS_MULTIPROC_DIR": METRICS_DIR,
@@ -120,12 +125,34 @@ def _migrate() -> dict[str, Any]:
     }
 
 
+def identity_files(subgraph: Subgraph) -> dict[str, str]:
+    """The setting -> file name (in the identity folder) of what `subgraph` holds of the identity."""
+    if subgraph.name == registry.IDENTITY:
+        return {
+            f"{subgraph.env_prefix}SIGNING_KEYS_DIR": identity.KEYS,
+            f"{subgraph.env_prefix}SERVICE_CREDENTIALS_FILE": identity.CREDENTIALS,
+        }
+    return {f"{subgraph.env_prefix}SERVICE_SECRET_FILE": identity.secret_file_name(subgraph.name)}
+
+
+def identity_env(subgraph: Subgraph) -> dict[str, str]:
+    """How `subgraph` finds the identity: a service, purchase's endpoints; purchase, the client addresses the
+    router forwards, believed from any peer (uvicorn's FORWARDED_ALLOW_IPS), since only the router and the
+    other subgraphs can reach it."""
+    if subgraph.name == registry.IDENTITY:
+        return {"FORWARDED_ALLOW_IPS": "*"}
+    return {"SERVICE_TREE_IDENTITY_URL": IDENTITY_URL}
+
+
 def _subgraph(subgraph: Subgraph) -> dict[str, Any]:
     prefix = subgraph.env_prefix
+    files = identity_files(subgraph)
     environment = {
         **_COMMON_ENV,
+        **identity_env(subgraph),
         f"{prefix}DATABASE_URL": database_url(subgraph),
         **{f"{prefix}{setting.upper()}": graphql_url(target) for setting, target in subgraph.calls.items()},
+        **{setting: f"{IDENTITY_MOUNT}/{name}" for setting, name in files.items()},
         **EXTRA_ENV.get(subgraph.name, {}),
     }
     return {
@@ -134,6 +161,7 @@ def _subgraph(subgraph: Subgraph) -> dict[str, Any]:
         "restart": "unless-stopped",
         "command": subgraph.name,
         "environment": environment,
+        "volumes": [f"{IDENTITY_DIR}/{name}:{IDENTITY_MOUNT}/{name}:ro" for name in files.values()],
         "tmpfs": [METRICS_DIR],
         "depends_on": {MIGRATE: {"condition": "service_completed_successfully"}},
         "deploy": {"replicas": REPLICAS},
@@ -169,9 +197,9 @@ def _router() -> dict[str, Any]:
     return _gateway(
         {"build": {"context": ".", "dockerfile": "router/Dockerfile"}, "image": "service-tree-router"},
         {
-            # The router checks tokens itself (a bad one is refused before anything runs): same secret.
+            # The router checks tokens itself (a bad one is refused before anything runs): purchase's JWKS.
             "SERVICE_TREE_ENV": _COMMON_ENV["SERVICE_TREE_ENV"],
-            "SERVICE_TREE_JWT_SECRET": _COMMON_ENV["SERVICE_TREE_JWT_SECRET"],
+            "SERVICE_TREE_IDENTITY_URL": IDENTITY_URL,
             "LOG_FORMAT": "json",
         },
         registry.ROUTER_PORT,

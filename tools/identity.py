@@ -1,7 +1,10 @@
-"""Development identity: the signing key and the services' credentials `make run` (and every test stack)
-makes on first start under its data folder, never committed; outside development they come from files an
-operator provides, named by the same settings."""
+"""Identity files: purchase's signing key and the services' credentials. `make run` (and every test stack)
+makes them on first start under its data folder, never committed; for a deployment an operator makes them
+once with `make identity DIR=...` (`python -m tools.identity DIR`) and hands each process its part, named by
+the same settings."""
 
+import argparse
+import sys
 from pathlib import Path
 
 from subgraphs import registry
@@ -12,9 +15,14 @@ KEYS = "signing-keys"
 CREDENTIALS = "service-credentials.json"
 
 
+def secret_file_name(service: str) -> str:
+    """The name of a service's secret in an identity folder."""
+    return f"{service}.secret"
+
+
 def secret_file(folder: Path, service: str) -> Path:
-    """Where a service's secret lives in a development identity folder."""
-    return folder / f"{service}.secret"
+    """Where a service's secret lives in an identity folder."""
+    return folder / secret_file_name(service)
 
 
 def ensure(folder: Path) -> dict[str, str]:
@@ -39,3 +47,17 @@ def ensure(folder: Path) -> dict[str, str]:
             for service in registry.SERVICES
         },
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Make the identity files missing in a folder; print the settings that name them."""
+    parser = argparse.ArgumentParser(prog="python -m tools.identity", description=main.__doc__)
+    parser.add_argument("folder", type=Path, help="the identity folder (made if missing; keep it secret)")
+    args = parser.parse_args(argv)
+    for setting, value in ensure(args.folder).items():
+        sys.stdout.write(f"{setting}={value}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

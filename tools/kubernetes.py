@@ -1,7 +1,9 @@
 """The Kubernetes deployment (deploy/kubernetes/): the kustomize base and the dev overlay's PostgreSQL,
 described in Python from the subgraph registry. The overlays on top (dev, production) are written by hand."""
 
+import argparse
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 
 from subgraphs import registry
 from subgraphs.registry import Subgraph
-from tools import deployment, yaml_text
+from tools import deployment, identity, yaml_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DIR = "deploy/kubernetes"
@@ -36,13 +38,15 @@ PORT_NAME = "http"
 # Shared by every process and changed by the overlays (a generated ConfigMap: a change rolls the pods).
 CONFIG = "service-tree"
 CONFIG_DEFAULTS = {"SERVICE_TREE_ENV": "production", "LOG_FORMAT": "json"}
-# Every process has a Secret of its own, named here, with the keys below (never in the manifests: the dev
-# overlay generates throwaway ones, production expects them made beforehand). It is also mounted as files
-# at SECRETS_DIR, so that a key file (a signing key, a JWKS, a service credential) is one more key in the
-# process's Secret and one setting naming its path.
+# Every subgraph has a Secret of its own, named here, with the keys below (never in the manifests: the dev
+# overlay's are throwaway ones, production expects them made beforehand). It is also mounted as files at
+# SECRETS_DIR.
 SECRETS_DIR = "/var/run/secrets/service-tree"
-JWT_SECRET_KEY = "jwt-secret"
 DATABASE_URL_KEY = "database-url"
+# And a Secret of its identity, mounted as files at IDENTITY_DIR: purchase's holds its signing keys (one key
+# per file, as the key folder has them: keys.json and <kid>.pem) and the services' credential hashes; a
+# service's holds its own secret. Purchase reads a changed Secret volume without a restart (a key rotation).
+IDENTITY_DIR = f"{SECRETS_DIR}/identity"
 # Writable space on a read-only root filesystem: /tmp holds the metrics files of multiprocess mode.
 TMP = "/tmp"
 METRICS_DIR = deployment.METRICS_DIR
@@ -113,8 +117,35 @@ def _pod_labels(process: str) -> dict[str, str]:
 
 
 def secret_name(process: str) -> str:
-    """The Secret of `process` (the router or a subgraph)."""
+    """The Secret of `process` (a subgraph, or the dev overlay's PostgreSQL)."""
     return f"{process}-secrets"
+
+
+def identity_secret_name(subgraph: str) -> str:
+    """The Secret of a subgraph's identity files."""
+    return f"{subgraph}-identity"
+
+
+def identity_keys(subgraph: str, folder: Path | None = None) -> dict[str, str]:
+    """The keys of a subgraph's identity Secret -> the file of an identity folder (tools/identity.py) each
+    holds (the folder's files as they are, when `folder` is given; else one entry per kind of file)."""
+    if subgraph != registry.IDENTITY:
+        name = identity.secret_file_name(subgraph)
+        return {name: name}
+    keys = folder / identity.KEYS if folder else None
+    pems = sorted(path.name for path in keys.glob("*.pem")) if keys else ["<kid>.pem"]
+    return {
+        identity.CREDENTIALS: identity.CREDENTIALS,
+        **{name: f"{identity.KEYS}/{name}" for name in ["keys.json", *pems]},
+    }
+
+
+def identity_file_env(subgraph: Subgraph) -> dict[str, str]:
+    """The settings that name a subgraph's identity files, as its identity Secret is mounted."""
+    return {
+        setting: IDENTITY_DIR if name == identity.KEYS else f"{IDENTITY_DIR}/{name}"
+        for setting, name in deployment.identity_files(subgraph).items()
+    }
 
 
 def _metadata(name: str, process: str) -> dict[str, Any]:
@@ -160,17 +191,23 @@ def _pod_security(uid: int) -> dict[str, Any]:
 
 
 def _volumes(process: str) -> list[dict[str, Any]]:
+    if process == registry.ROUTER:  # it holds no secret: tokens are checked with purchase's public keys
+        return [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    # 0440 (octal): the process's group (fsGroup) reads the files, nobody else.
     return [
         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-        # 0440 (octal): the process's group (fsGroup) reads the files, nobody else.
         {"name": "secrets", "secret": {"secretName": secret_name(process), "defaultMode": 0o440}},
+        {"name": "identity", "secret": {"secretName": identity_secret_name(process), "defaultMode": 0o440}},
     ]
 
 
-def _mounts() -> list[dict[str, Any]]:
+def _mounts(process: str) -> list[dict[str, Any]]:
+    if process == registry.ROUTER:
+        return [{"name": "tmp", "mountPath": TMP}]
     return [
         {"name": "tmp", "mountPath": TMP},
         {"name": "secrets", "mountPath": SECRETS_DIR, "readOnly": True},
+        {"name": "identity", "mountPath": IDENTITY_DIR, "readOnly": True},
     ]
 
 
@@ -229,31 +266,30 @@ def _main_container(
         **probes,
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRE_STOP_SECONDS)]}}},
         "securityContext": _CONTAINER_SECURITY,
-        "volumeMounts": _mounts(),
+        "volumeMounts": _mounts(process),
     }
 
 
 def subgraph_env(subgraph: Subgraph) -> dict[str, str]:
-    """A subgraph's settings besides its Secret's: where it serves, the processes it calls, its metrics."""
+    """A subgraph's settings besides its Secret's: where it serves, the processes it calls, its metrics, its
+    identity files and (a service) where purchase's identity endpoints are."""
     return {
         "PORT": str(SUBGRAPH_PORT),
         "PROMETHEUS_MULTIPROC_DIR": METRICS_DIR,
         "OTEL_SERVICE_NAME": subgraph.name,
+        **deployment.identity_env(subgraph),
         **{
             f"{subgraph.env_prefix}{setting.upper()}": deployment.graphql_url(target)
             for setting, target in subgraph.calls.items()
         },
+        **identity_file_env(subgraph),
         **deployment.EXTRA_ENV.get(subgraph.name, {}),
     }
 
 
 def _subgraph_deployment(subgraph: Subgraph) -> dict[str, Any]:
     database = _secret_env(f"{subgraph.env_prefix}DATABASE_URL", subgraph.name, DATABASE_URL_KEY)
-    env = [
-        *_env(subgraph_env(subgraph)),
-        _secret_env("SERVICE_TREE_JWT_SECRET", subgraph.name, JWT_SECRET_KEY),
-        database,
-    ]
+    env = [*_env(subgraph_env(subgraph)), database]
     # The pod's migrations run before it serves: a rollout's first new pod migrates (its peers wait on a
     # PostgreSQL lock, then find nothing to do) while the old pods keep serving. Only the database URL.
     migrate = {
@@ -288,18 +324,19 @@ def _subgraph_deployment(subgraph: Subgraph) -> dict[str, Any]:
 
 
 def router_env() -> dict[str, str]:
-    """The router's settings besides its Secret's: where it listens and where each subgraph is."""
+    """The router's settings: where it listens and where each subgraph is."""
     return {
         "ROUTER_HOST": "0.0.0.0",  # the kubelet's probes and the Service reach the pod's address
         "ROUTER_PORT": str(registry.ROUTER_PORT),
         "NODE_OPTIONS": ROUTER_NODE_OPTIONS,
         "OTEL_SERVICE_NAME": registry.ROUTER,
+        "SERVICE_TREE_IDENTITY_URL": deployment.IDENTITY_URL,
         **{sub.url_env: deployment.graphql_url(sub.name) for sub in registry.SUBGRAPHS},
     }
 
 
 def _router_deployment() -> dict[str, Any]:
-    env = [*_env(router_env()), _secret_env("SERVICE_TREE_JWT_SECRET", registry.ROUTER, JWT_SECRET_KEY)]
+    env = _env(router_env())
     container = _main_container(
         registry.ROUTER,
         ROUTER_IMAGE,
@@ -369,10 +406,18 @@ def _ports(port: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": port}]
 
 
+def calls(subgraph: Subgraph) -> list[str]:
+    """The processes `subgraph` calls: the registry's `calls`, and (a service) the identity subgraph."""
+    found = set(subgraph.calls.values())
+    if subgraph.name in registry.SERVICES:
+        found.add(registry.IDENTITY)
+    return sorted(found)
+
+
 def callers(process: str) -> list[str]:
-    """The processes that call `process`: the router calls every subgraph, the registry's `calls` the rest."""
+    """The processes that call `process`: the router calls every subgraph, the subgraphs what `calls` says."""
     found = [] if process == registry.ROUTER else [registry.ROUTER]
-    return found + [sub.name for sub in registry.SUBGRAPHS if process in sub.calls.values()]
+    return found + [sub.name for sub in registry.SUBGRAPHS if process in calls(sub)]
 
 
 def _policy(name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -421,8 +466,7 @@ def network_policies() -> list[dict[str, Any]]:
     )
     subgraphs = []
     for sub in registry.SUBGRAPHS:
-        calls = sorted(set(sub.calls.values()))
-        egress = [{"to": [_peer(target)], "ports": _ports(port_of(target))} for target in calls]
+        egress = [{"to": [_peer(target)], "ports": _ports(port_of(target))} for target in calls(sub)]
         subgraphs.append(
             _policy(
                 sub.name,
@@ -496,7 +540,6 @@ def network_policies_file() -> str:
 
 # The dev overlay's database: one PostgreSQL in the cluster, and throwaway Secrets pointing at it.
 DEV_PASSWORD = "dev-only-password"  # reaches nothing but the dev overlay's own PostgreSQL
-DEV_JWT_SECRET = "dev-only-jwt-secret-of-a-throwaway-cluster"
 
 
 def dev_database_url(subgraph: Subgraph) -> str:
@@ -630,11 +673,8 @@ def dev_database_file() -> str:
 def dev_secrets_file() -> str:
     """deploy/kubernetes/dev-database/secrets.yaml: throwaway values for a local cluster only."""
     secrets = [_dev_secret(POSTGRES, {"password": DEV_PASSWORD})]
-    secrets.append(_dev_secret(registry.ROUTER, {JWT_SECRET_KEY: DEV_JWT_SECRET}))
     for sub in registry.SUBGRAPHS:
-        secrets.append(
-            _dev_secret(sub.name, {JWT_SECRET_KEY: DEV_JWT_SECRET, DATABASE_URL_KEY: dev_database_url(sub)})
-        )
+        secrets.append(_dev_secret(sub.name, {DATABASE_URL_KEY: dev_database_url(sub)}))
     return _documents(secrets)
 
 
@@ -653,3 +693,45 @@ FILES: dict[str, Callable[[], str]] = {
     f"{DEV_DATABASE}/postgres.yaml": dev_database_file,
     f"{DEV_DATABASE}/secrets.yaml": dev_secrets_file,
 }
+
+
+# The dev overlay's identity Secrets: made on the machine that applies it, never committed (the folder is
+# .gitignore'd), by `make kubernetes-dev-identity`: an identity folder and a kustomization generating each
+# subgraph's identity Secret from its files. No name hash: purchase reads a changed Secret without a restart.
+DEV_IDENTITY = f"{DIR}/overlays/dev/identity"
+_FILES = "files"
+
+
+def write_dev_identity(folder: Path) -> None:
+    """Make (what is missing of) the dev overlay's identity under `folder`, and its kustomization."""
+    files = folder / _FILES
+    identity.ensure(files)
+    generators = [
+        {
+            "name": identity_secret_name(sub.name),
+            "files": [f"{key}={_FILES}/{path}" for key, path in identity_keys(sub.name, files).items()],
+        }
+        for sub in registry.SUBGRAPHS
+    ]
+    header = (
+        "# Made by `make kubernetes-dev-identity` (tools/kubernetes.py) for this machine: never commit it.\n"
+    )
+    text = _kustomization([], secretGenerator=generators, generatorOptions={"disableNameSuffixHash": True})
+    (folder / "kustomization.yaml").write_text(
+        header + text.removeprefix(_HEADER).replace("resources: []\n", "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tools.kubernetes dev-identity [FOLDER]`: the dev overlay's identity."""
+    parser = argparse.ArgumentParser(prog="python -m tools.kubernetes")
+    parser.add_argument("command", choices=["dev-identity"])
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / DEV_IDENTITY)
+    args = parser.parse_args(argv)
+    write_dev_identity(args.folder)
+    sys.stdout.write(f"wrote {args.folder}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

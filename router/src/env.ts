@@ -7,7 +7,6 @@ import type { LogLevel } from '@graphql-hive/gateway';
 
 import type { LogSettings } from './logging.ts';
 import type { PlaygroundSettings } from './playground.ts';
-import { DEVELOPMENT_SECRET } from './tokenCheck.ts';
 import type { TracingSettings } from './tracing.ts';
 
 type Env = Record<string, string | undefined>;
@@ -28,8 +27,10 @@ export interface Settings {
   /** SERVICE_TREE_ENV is anything but "development". */
   production: boolean;
   introspection: boolean;
-  /** The secret tokens are signed with, as for the subgraphs. */
-  jwtSecret: string;
+  /** The purchase subgraph's identity endpoints, how often its JWKS and ended sessions are read again. */
+  identity: { url: string; jwksMaxAgeMs: number; endedSessionsPollMs: number };
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client. */
+  trustedProxies: string[];
   /** The trusted documents' manifest, and whether only they are accepted. */
   trustedDocuments: { file: string; enforced: boolean };
   /** A built web app to serve from this origin, if any. */
@@ -49,6 +50,16 @@ function envInt(env: Env, name: string, fallback: number, max = 65535): number {
     throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function envSeconds(env: Env, name: string, fallback: number, max = 86_400): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback * 1000;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new Error(`${name} must be a number of seconds above 0 and at most ${max}, got "${raw}"`);
+  }
+  return value * 1000;
 }
 
 function envFlag(env: Env, name: string, fallback: boolean): boolean {
@@ -85,12 +96,11 @@ function envPath(env: Env, name: string, fallback: string): string {
 /** The router's settings from `env`; throws, naming the variable, on a bad value. */
 export function readSettings(env: Env): Settings {
   // Production (SERVICE_TREE_ENV, as for the subgraphs) hides the schema from strangers: no introspection and
-  // no "did you mean" suggestions, unless ROUTER_INTROSPECTION says otherwise; it enforces trusted documents
-  // and needs a signing secret of its own.
+  // no "did you mean" suggestions, unless ROUTER_INTROSPECTION says otherwise; it enforces trusted documents.
   const production = (env.SERVICE_TREE_ENV ?? 'development') !== 'development';
-  const jwtSecret = env.SERVICE_TREE_JWT_SECRET || (production ? '' : DEVELOPMENT_SECRET);
-  if (jwtSecret.length < 32) {
-    throw new Error('SERVICE_TREE_JWT_SECRET must be set (32 characters or more) outside development');
+  // Outside development the purchase subgraph is not on this machine's default port.
+  if (production && !env.SERVICE_TREE_IDENTITY_URL?.trim()) {
+    throw new Error('SERVICE_TREE_IDENTITY_URL must be set outside development');
   }
   // Traces are off unless an OTLP endpoint is configured (the standard variables, as for the subgraphs).
   const otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim().replace(/\/$/, '');
@@ -103,7 +113,16 @@ export function readSettings(env: Env): Settings {
     dedupe: envFlag(env, 'ROUTER_DEDUPE', true),
     production,
     introspection: envFlag(env, 'ROUTER_INTROSPECTION', !production),
-    jwtSecret,
+    // Tokens are checked with the purchase subgraph's public keys (the settings the subgraphs read too).
+    identity: {
+      url: (envUrl(env, 'SERVICE_TREE_IDENTITY_URL') ?? 'http://127.0.0.1:4001').replace(/\/$/, ''),
+      jwksMaxAgeMs: envSeconds(env, 'SERVICE_TREE_JWKS_MAX_AGE_SECONDS', 60),
+      endedSessionsPollMs: envSeconds(env, 'SERVICE_TREE_ENDED_SESSIONS_POLL_SECONDS', 1),
+    },
+    trustedProxies: (env.ROUTER_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
     trustedDocuments: {
       file: envPath(env, 'ROUTER_PERSISTED_DOCUMENTS', '../web/src/gql/persisted-documents.json'),
       enforced: envFlag(env, 'ROUTER_TRUSTED_DOCUMENTS', production),

@@ -19,7 +19,7 @@ const refusal = (message: string, code: string) => ({ message, extensions: { cod
  */
 export function trustedDocuments(
   documents: Map<string, string>,
-  allowArbitrary: boolean | ((request: Request) => boolean),
+  allowArbitrary: boolean | ((request: Request) => boolean | Promise<boolean>),
 ) {
   return {
     getPersistedOperation: (key: string) => documents.get(key) ?? null,

@@ -3,10 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { readSettings, subgraphUrls } from '../src/env.ts';
-import { DEVELOPMENT_SECRET } from '../src/tokenCheck.ts';
 import { REPO } from './repo.ts';
-
-const SECRET = 'a-production-secret-of-at-least-32-characters';
 
 test('development defaults', () => {
   const settings = readSettings({});
@@ -19,7 +16,8 @@ test('development defaults', () => {
     dedupe: true,
     production: false,
     introspection: true,
-    jwtSecret: DEVELOPMENT_SECRET,
+    identity: { url: 'http://127.0.0.1:4001', jwksMaxAgeMs: 60_000, endedSessionsPollMs: 1_000 },
+    trustedProxies: [],
     trustedDocuments: { file: path.join(REPO, 'web', 'src', 'gql', 'persisted-documents.json'), enforced: false },
     webDir: undefined,
     corsOrigins: [],
@@ -28,15 +26,15 @@ test('development defaults', () => {
   });
 });
 
-test('production hides the schema, enforces trusted documents and needs its own secret', () => {
-  const settings = readSettings({ SERVICE_TREE_ENV: 'production', SERVICE_TREE_JWT_SECRET: SECRET });
+test('production hides the schema and enforces trusted documents', () => {
+  const identity = { SERVICE_TREE_IDENTITY_URL: 'http://purchase:8000' };
+  const settings = readSettings({ SERVICE_TREE_ENV: 'production', ...identity });
   assert.equal(settings.production, true);
   assert.equal(settings.introspection, false);
   assert.equal(settings.trustedDocuments.enforced, true);
-  assert.equal(settings.jwtSecret, SECRET);
   const overridden = readSettings({
     SERVICE_TREE_ENV: 'production',
-    SERVICE_TREE_JWT_SECRET: SECRET,
+    ...identity,
     ROUTER_INTROSPECTION: '1',
     ROUTER_TRUSTED_DOCUMENTS: 'off',
   });
@@ -54,7 +52,10 @@ test('every setting is read from its variable', () => {
     ROUTER_UPSTREAM_TIMEOUT_MS: '600000',
     ROUTER_DEDUPE: '0',
     ROUTER_INTROSPECTION: 'no',
-    SERVICE_TREE_JWT_SECRET: SECRET,
+    SERVICE_TREE_IDENTITY_URL: 'http://purchase:8000/',
+    SERVICE_TREE_JWKS_MAX_AGE_SECONDS: '30',
+    SERVICE_TREE_ENDED_SESSIONS_POLL_SECONDS: '0.5',
+    ROUTER_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7',
     ROUTER_TRUSTED_DOCUMENTS: 'yes',
     ROUTER_PERSISTED_DOCUMENTS: 'manifest.json',
     ROUTER_WEB_DIR: 'web/dist',
@@ -74,7 +75,8 @@ test('every setting is read from its variable', () => {
     dedupe: false,
     production: false,
     introspection: false,
-    jwtSecret: SECRET,
+    identity: { url: 'http://purchase:8000', jwksMaxAgeMs: 30_000, endedSessionsPollMs: 500 },
+    trustedProxies: ['10.0.0.0/8', '192.168.1.7'],
     trustedDocuments: { file: path.resolve('manifest.json'), enforced: true },
     webDir: path.resolve('web/dist'),
     corsOrigins: ['https://shop.example', 'https://admin.example'],
@@ -91,9 +93,10 @@ test('a bad value is refused with the variable it came from', () => {
     [{ ROUTER_UPSTREAM_TIMEOUT_MS: '1.5' }, /^ROUTER_UPSTREAM_TIMEOUT_MS must be a whole number from 0 to 600000, got "1.5"$/],
     [{ ROUTER_UPSTREAM_TIMEOUT_MS: '600001' }, /^ROUTER_UPSTREAM_TIMEOUT_MS must be/],
     [{ ROUTER_LOG_LEVEL: 'verbose' }, /^ROUTER_LOG_LEVEL must be one of trace, debug, info, warn, error, got "verbose"$/],
-    [{ SERVICE_TREE_ENV: 'production' }, /^SERVICE_TREE_JWT_SECRET must be set \(32 characters or more\) outside development$/],
-    [{ SERVICE_TREE_ENV: 'production', SERVICE_TREE_JWT_SECRET: 'short' }, /^SERVICE_TREE_JWT_SECRET must be set/],
-    [{ SERVICE_TREE_JWT_SECRET: 'short' }, /^SERVICE_TREE_JWT_SECRET must be set/],
+    [{ SERVICE_TREE_ENV: 'production' }, /^SERVICE_TREE_IDENTITY_URL must be set outside development$/],
+    [{ SERVICE_TREE_IDENTITY_URL: 'purchase 8000' }, /^SERVICE_TREE_IDENTITY_URL must be an absolute URL, got "purchase 8000"$/],
+    [{ SERVICE_TREE_JWKS_MAX_AGE_SECONDS: '0' }, /^SERVICE_TREE_JWKS_MAX_AGE_SECONDS must be a number of seconds above 0/],
+    [{ SERVICE_TREE_ENDED_SESSIONS_POLL_SECONDS: 'soon' }, /^SERVICE_TREE_ENDED_SESSIONS_POLL_SECONDS must be/],
   ];
   for (const [env, message] of refusals) {
     assert.throws(() => readSettings(env), (error: Error) => message.test(error.message), JSON.stringify(env));

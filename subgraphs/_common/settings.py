@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from subgraphs._common.errors import AppError
@@ -32,6 +32,18 @@ class SubgraphSettings(BaseSettings):
     retention_days: float = 7.0
     prune_interval_seconds: float = 300.0
 
+    def require_outside_development(self, *fields: str) -> None:
+        """Outside development, `fields` must be set (their defaults are this machine's development files and
+        addresses): a start-up error naming the variable otherwise."""
+        if self.environment == "development":
+            return
+        for name in fields:
+            if name not in self.model_fields_set:
+                alias = type(self).model_fields[name].validation_alias
+                prefix = self.model_config.get("env_prefix", "")
+                variable = alias if isinstance(alias, str) else f"{prefix}{name.upper()}"
+                raise ValueError(f"{variable} must be set outside development")
+
 
 class ServiceSettings(SubgraphSettings):
     """A subgraph that verifies tokens with purchase's public keys and calls as a SERVICE with a credential
@@ -40,6 +52,11 @@ class ServiceSettings(SubgraphSettings):
     # Purchase's identity endpoints: /.well-known/jwks.json, /sessions/ended, /oauth/token.
     identity_url: str = Field(default="http://127.0.0.1:4001", validation_alias="SERVICE_TREE_IDENTITY_URL")
     service_secret_file: str
+
+    @model_validator(mode="after")
+    def _identity_set_outside_development(self) -> "ServiceSettings":
+        self.require_outside_development("identity_url", "service_secret_file")
+        return self
 
     def service_secret(self) -> str:
         """The service's secret, from the file its setting names; a missing one is an error naming it."""

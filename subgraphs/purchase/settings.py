@@ -3,6 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from subgraphs._common.keys import KeyFolder
@@ -29,6 +30,11 @@ class Settings(SubgraphSettings):
     access_token_ttl_seconds: int = 600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     service_token_ttl_seconds: int = 300
+
+    @model_validator(mode="after")
+    def _identity_set_outside_development(self) -> "Settings":
+        self.require_outside_development("signing_keys_dir", "service_credentials_file")
+        return self
 
     @property
     def login_policy(self) -> Policy:

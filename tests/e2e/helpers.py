@@ -94,9 +94,9 @@ def stack_fixture(
     return fixture
 
 
-# The settings of a production deployment (no development secret, trusted documents only, no introspection).
-PRODUCTION_SECRET = "a-production-secret-of-at-least-32-characters"
-PRODUCTION = {"SERVICE_TREE_ENV": "production", "SERVICE_TREE_JWT_SECRET": PRODUCTION_SECRET}
+# The settings of a production deployment (trusted documents only, no introspection; the stack names its key
+# and credential files).
+PRODUCTION = {"SERVICE_TREE_ENV": "production"}
 
 
 def create_admin(stack: Stack, login: str = ADMIN_LOGIN, password: str = ADMIN_PASSWORD) -> None:

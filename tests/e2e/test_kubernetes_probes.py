@@ -5,6 +5,7 @@ database is a SQLite file instead of PostgreSQL, and each process gets a free po
 container's."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,12 +17,19 @@ import pytest
 
 from subgraphs import registry
 from tests.kubernetes import ROOT, Object, container_port, environment, pod_spec, render, resolved, workloads
-from tools import kubernetes
+from tools import identity, kubernetes
 from tools.stack import Process, Stack, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
-JWT_SECRET = "k" * 48  # any value of the right form: the processes never meet a token here
+
+def _identity_volume(subgraph: str, source: Path, folder: Path) -> Path:
+    """A local folder holding what the subgraph's identity Secret would mount: its keys, as files."""
+    volume = folder / f"{subgraph}-identity"
+    volume.mkdir(parents=True, exist_ok=True)
+    for key, path in kubernetes.identity_keys(subgraph, source).items():
+        shutil.copy(source / path, volume / key)
+    return volume
 
 
 def _local_folders(pod: Object, container: Object, folder: Path) -> dict[str, Path]:
@@ -60,12 +68,13 @@ def _subgraph_processes(objects: list[Object], folder: Path) -> dict[str, tuple[
     container's command; (process, container, the port its container is told) by name."""
     started: dict[str, tuple[Process, Object, int]] = {}
     migrations = []
+    source = folder / "identity"
+    identity.ensure(source)
+    ports = {sub.name: free_port() for sub in registry.SUBGRAPHS}
     for sub in registry.SUBGRAPHS:
         pod = pod_spec(workloads(objects)[sub.name])
-        secrets = {
-            kubernetes.JWT_SECRET_KEY: JWT_SECRET,
-            kubernetes.DATABASE_URL_KEY: f"sqlite:///{folder / f'{sub.name}.db'}",
-        }
+        secrets = {kubernetes.DATABASE_URL_KEY: f"sqlite:///{folder / f'{sub.name}.db'}"}
+        volumes = {kubernetes.IDENTITY_DIR: _identity_volume(sub.name, source, folder)}
         (migrate,) = pod["initContainers"]
         env = {
             **_base_env(),
@@ -78,10 +87,16 @@ def _subgraph_processes(objects: list[Object], folder: Path) -> dict[str, tuple[
         (container,) = pod["containers"]
         env = {
             **_base_env(),
-            **resolved(environment(objects, container), secrets, _local_folders(pod, container, folder)),
+            **resolved(
+                environment(objects, container),
+                secrets,
+                {**_local_folders(pod, container, folder), **volumes},
+            ),
         }
         told = int(env["PORT"])  # the entrypoint serves on $PORT
-        env["PORT"] = str(port := free_port())
+        env["PORT"] = str(port := ports[sub.name])
+        if "SERVICE_TREE_IDENTITY_URL" in env:  # purchase, on the port it was given here
+            env["SERVICE_TREE_IDENTITY_URL"] = f"http://127.0.0.1:{ports[registry.IDENTITY]}"
         argv = ["sh", "deploy/entrypoint.sh", *container["args"]]
         readiness = container["readinessProbe"]["httpGet"]["path"]
         started[sub.name] = (
@@ -102,9 +117,12 @@ def test_the_probes_answer_where_the_manifests_call_them(tmp_path: Path) -> None
     subgraphs = _subgraph_processes(objects, tmp_path)
     router_pod = pod_spec(workloads(objects)[registry.ROUTER])
     (router,) = router_pod["containers"]
-    env = resolved(environment(objects, router), {kubernetes.JWT_SECRET_KEY: JWT_SECRET})
+    env = resolved(environment(objects, router), {})
     told = int(env["ROUTER_PORT"])
     stack = Stack.on_free_ports(tmp_path / "router", **env)  # the launcher's router, on its own port
+    stack.ports[registry.IDENTITY] = subgraphs[registry.IDENTITY][
+        0
+    ].port  # its identity URL, as the launcher's
     try:
         for process, _, _ in subgraphs.values():
             process.start()

@@ -13,7 +13,6 @@ from tests.e2e.helpers import (
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
     PRODUCTION,
-    PRODUCTION_SECRET,
     create_admin,
     poll,
     stack_fixture,
@@ -23,7 +22,6 @@ from tools.stack import ROOT, Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
 
 MANIFEST: dict[str, str] = json.loads((ROOT / "web" / "src" / "gql" / "persisted-documents.json").read_text())
-SECRET = PRODUCTION_SECRET
 
 
 def document_hash(name: str) -> str:

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { EndedSessions, sessionEnded } from '../src/endedSessions.ts';
+
+test('the feed is read from the last cursor; entries past their tokens are dropped; an outage keeps the set', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const cursors: (string | undefined)[] = [];
+  let answer: () => object = () => ({
+    cursor: 'c1',
+    ended: [
+      { sid: 'a', reason: 'LOGOUT', until: now + 600 },
+      { sid: 'old', reason: 'LOGOUT', until: now - 1 },
+    ],
+  });
+  const sessions = new EndedSessions(async (cursor) => (cursors.push(cursor), answer() as never));
+  await sessions.poll();
+  assert.deepEqual(sessions.get('a'), { reason: 'LOGOUT', until: now + 600 });
+  assert.equal(sessions.get('old'), undefined);
+  answer = () => {
+    throw new Error('purchase down');
+  };
+  await sessions.poll();
+  assert.ok(sessions.get('a'));
+  answer = () => ({ cursor: 'c2', ended: [] });
+  await sessions.poll();
+  assert.deepEqual(cursors, [undefined, 'c1', 'c1']);
+  assert.equal(sessionEnded('DISABLED'), 'Session ended: the account is disabled');
+});
