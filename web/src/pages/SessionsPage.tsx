@@ -12,7 +12,8 @@ export function SessionsPage() {
   const { logOut, leave } = useSession();
   const end = useMutation(EndSessionDocument);
   const everywhere = useMutation(LogoutEverywhereDocument);
-  const list = sessions.data?.me?.sessions ?? [];
+  // This session first, then the others newest first (as the API lists them).
+  const list = [...(sessions.data?.me?.sessions ?? [])].sort((a, b) => Number(b.current) - Number(a.current));
 
   const onEnd = async (id: string) => {
     if ((await end.run({ id })) !== null) sessions.reload();
@@ -37,7 +38,7 @@ export function SessionsPage() {
           {list.map((session) => (
             <li key={session.id} className="card" data-session={session.id} aria-labelledby={`session-${session.id}`}>
               <h2 id={`session-${session.id}`}>
-                {session.current ? 'This session' : `Session from ${when(session.createdAt)}`}
+                {session.current ? 'This session' : 'Another session'}
                 {session.current && <> <span className="tag ok">current</span></>}
               </h2>
               <dl>
