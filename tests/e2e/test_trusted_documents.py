@@ -25,8 +25,8 @@ MANIFEST: dict[str, str] = json.loads((ROOT / "web" / "src" / "gql" / "persisted
 
 
 def document_hash(name: str) -> str:
-    """The manifest key of the web app's operation `name`."""
-    keys = [key for key, text in MANIFEST.items() if re.match(rf"(query|mutation) {name}\b", text)]
+    """The manifest key of the web app's operation `name` (its document may begin with the fragments it uses)."""
+    keys = [key for key, text in MANIFEST.items() if re.search(rf"(query|mutation) {name}\b", text)]
     assert len(keys) == 1, name
     return keys[0]
 
