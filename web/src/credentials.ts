@@ -1,12 +1,14 @@
-// The session's credentials, outside React so that every component, hook and tab-level event shares one copy.
+// The session's credentials, outside React so that every component and hook shares one copy.
 //
-// The access token lives in memory only: it never reaches any storage, so nothing a script can read from storage
-// later is good for more than the refresh that a page holding it could do anyway. The refresh token (with the
-// user it names) lives in this tab's sessionStorage: a reload keeps the user logged in, and closing the tab
-// forgets it. localStorage is never used: it would be shared by every tab, and a refresh token is spent once
-// (the API ends the whole session when a spent one comes back, since reuse means theft), so two tabs refreshing
-// with one token would log each other out. sessionStorage belongs to one tab; a tab copied with it ("Duplicate",
-// window.open) finds the session held by the tab it came from (a Web Lock named for it) and leaves it alone.
+// The access token lives in memory only, never in storage. The refresh token (with the user it names) lives in
+// this tab's sessionStorage rather than in memory: a reload keeps the user logged in (in memory, every reload
+// would mean logging in again), and closing the tab forgets it. localStorage is never used: shared by every tab,
+// one refresh token would be spent by two tabs, and the API ends the whole session when a spent one comes back
+// (reuse means theft). So each tab logs in to a session of its own (the Sessions page lists them), and a tab
+// copied with its sessionStorage ("Duplicate", window.open) finds the session held by the tab it came from (a Web
+// Lock named for it) and leaves it alone. The cost of sessionStorage: a script injected into the page could read
+// the refresh token (as it could use the access token in memory); rotation bounds that, since whichever of the
+// thief and the tab refreshes second ends the session.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 
 import { ApiError, request } from './api';
