@@ -15,18 +15,20 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from bench import buy, ceilings, data, flagship, floors, lateness, plots, report
+from bench import buy, ceilings, data, ending, flagship, floors, lateness, plots, report
 from bench.figures import Figures, Repeats
 from bench.rss import Peaks
 from bench.system import System, Tree, running
 
 logger = logging.getLogger("bench")
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ceilings", "row", "flagship", "floors", "buy", "lateness")
+SECTIONS = ("ceilings", "row", "flagship", "ending", "floors", "buy", "lateness")
 RSS_SECTION = "Peak RSS, MiB"
-# Nothing may answer without doing the work: the router's in-flight deduplication is off.
-READ_ENV = {"ROUTER_DEDUPE": "0", "FACTORY_SCHEDULER_ENABLED": "false"}
-LATENESS_ENV = {"ROUTER_DEDUPE": "0"}
+# Nothing may answer without doing the work: the router's in-flight deduplication is off. The customers'
+# access tokens outlive a repeat (made at its start, used throughout; a tree before sessions ignores it).
+TOKENS_ENV = {"PURCHASE_ACCESS_TOKEN_TTL_SECONDS": "7200"}
+READ_ENV = {"ROUTER_DEDUPE": "0", "FACTORY_SCHEDULER_ENABLED": "false", **TOKENS_ENV}
+LATENESS_ENV = {"ROUTER_DEDUPE": "0", **TOKENS_ENV}
 
 
 def _numbers(text: str) -> list[int]:
@@ -91,7 +93,7 @@ def measure_reads(system: System, args: argparse.Namespace) -> Figures:
     wanted = set(args.only)
     catalog = data.catalog(admin, "Flagship shop", flagship.LINES, 100_000)  # shop id 1
     customers = {}
-    if wanted & {"flagship", "floors"}:
+    if wanted & {"flagship", "floors", "ending"}:
         customers = flagship.prepare(system, catalog, args.purchases)
     found = ceilings.measure(system, figures, seconds=args.seconds, warmup=args.warmup)
     if "row" in wanted:
@@ -109,6 +111,10 @@ def measure_reads(system: System, args: argparse.Namespace) -> Figures:
             peaks=peaks,
         )
         _record_rss(figures, "during the flagship at concurrency 10", peaks)
+    if "ending" in wanted:
+        # Under the load of the 50-check flagship (or the largest customer's, when there is no 100).
+        loaded = customers.get(100) or customers[max(customers)]
+        ending.measure(system, figures, loaded, first=min(args.firsts))
     if "floors" in wanted:
         most = max(customers)
         pages = sorted({min(first, most) for first in args.firsts})
@@ -134,7 +140,7 @@ def measure_lateness(system: System, *, crafts: int, args: argparse.Namespace) -
 def plan(args: argparse.Namespace) -> list[tuple[str, dict[str, str], Callable[[System], Figures]]]:
     """The measurements of one repeat: a name, the system's environment, and what to measure on it."""
     steps: list[tuple[str, dict[str, str], Callable[[System], Figures]]] = []
-    if set(args.only) & {"ceilings", "row", "flagship", "floors"}:
+    if set(args.only) & {"ceilings", "row", "flagship", "ending", "floors"}:
         steps.append(("ceilings, flagship, floors", READ_ENV, lambda system: measure_reads(system, args)))
     if "buy" in args.only:
         steps.append(("buy", READ_ENV, lambda system: measure_buy(system, args)))

@@ -7,7 +7,7 @@ import { defineConfig } from '@graphql-hive/gateway';
 
 import { useRequestBodyLimit } from './src/bodyLimit.ts';
 import { clientAddress, trustedProxies } from './src/clientAddress.ts';
-import { EndedSessions, every, remoteFeed } from './src/endedSessions.ts';
+import { EndedSessions, every, feedAgeGauge, remoteFeed } from './src/endedSessions.ts';
 import { readSettings, subgraphUrls } from './src/env.ts';
 import { useErrorContract } from './src/errorContract.ts';
 import { useOperationLimits } from './src/limits.ts';
@@ -38,6 +38,7 @@ const keys = new KeyRing(remoteJwks(`${settings.identity.url}/.well-known/jwks.j
 const ended = new EndedSessions(remoteFeed(`${settings.identity.url}/sessions/ended`), warn);
 every(settings.identity.jwksMaxAgeMs, () => keys.refresh());
 every(settings.identity.endedSessionsPollMs, () => ended.poll());
+feedAgeGauge(ended);
 const tokens = jwksTokens(keys, ended);
 const proxies = trustedProxies(settings.trustedProxies);
 const documents = loadTrustedDocuments(settings.trustedDocuments.file, settings.trustedDocuments.enforced);

@@ -2,7 +2,8 @@
 // kept current by polling the purchase subgraph's feed (GET /sessions/ended?after=<cursor>) once a second, so
 // a request costs one lookup and purchase one small query per second, whatever the request rate. An entry is
 // dropped once every token of its session has expired. While the feed cannot be reached the last map stays
-// (purchase down must not stop the shop selling), and the router says so in its log.
+// (purchase down must not stop the shop selling), and the router says so in its log and in its metrics.
+import { Gauge, register, type Registry } from 'prom-client';
 
 /** Why a session ended (the feed's reason), as the refusal of its tokens says it. */
 const REASONS: Record<string, string> = {
@@ -92,4 +93,16 @@ export function every(intervalMs: number, round: () => Promise<void>): () => voi
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/** `service_tree_router_ended_sessions_age_seconds`: how long ago the feed last answered (NaN: never yet). */
+export function feedAgeGauge(ended: EndedSessions, registry: Registry = register): Gauge {
+  return new Gauge({
+    name: 'service_tree_router_ended_sessions_age_seconds',
+    help: "Seconds since the purchase subgraph's ended-sessions feed last answered the router",
+    registers: [registry],
+    collect() {
+      this.set(ended.answeredAt === undefined ? Number.NaN : (Date.now() - ended.answeredAt) / 1000);
+    },
+  });
 }

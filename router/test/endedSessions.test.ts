@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { EndedSessions, sessionEnded } from '../src/endedSessions.ts';
+import { Registry } from 'prom-client';
+
+import { EndedSessions, feedAgeGauge, sessionEnded } from '../src/endedSessions.ts';
 
 test('the feed is read from the last cursor; entries past their tokens are dropped; an outage keeps the set', async () => {
   const now = Math.floor(Date.now() / 1000);
@@ -26,4 +28,14 @@ test('the feed is read from the last cursor; entries past their tokens are dropp
   await sessions.poll();
   assert.deepEqual(cursors, [undefined, 'c1', 'c1']);
   assert.equal(sessionEnded('DISABLED'), 'Session ended: the account is disabled');
+});
+
+test("the feed's age is a metric", async () => {
+  const sessions = new EndedSessions(async () => ({ cursor: 'c', ended: [] }));
+  const registry = new Registry();
+  feedAgeGauge(sessions, registry);
+  assert.match(await registry.metrics(), /service_tree_router_ended_sessions_age_seconds Nan/);
+  await sessions.poll();
+  const [, age] = /service_tree_router_ended_sessions_age_seconds ([0-9.e-]+)/.exec(await registry.metrics()) ?? [];
+  assert.ok(Number(age) >= 0 && Number(age) < 5, age);
 });

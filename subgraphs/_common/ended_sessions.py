@@ -13,9 +13,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Gauge
+
 from subgraphs._common.poller import Poller
 
 logger = logging.getLogger(__name__)
+
+# When the feed last answered, the oldest of the live processes of a subgraph: `time() - this` is how stale
+# the knowledge of ended sessions may be anywhere in it (an alert when it passes a few seconds).
+FEED_ANSWERED = Gauge(
+    "service_tree_ended_sessions_answered_timestamp_seconds",
+    "When the ended-sessions feed last answered this subgraph's processes (the oldest of them), Unix time",
+    multiprocess_mode="livemin",
+)
 
 # Why a session ended (the feed's `reason`), as the refusal of its tokens says it.
 REASONS = {
@@ -84,5 +94,6 @@ class EndedSessions:
             self._ended[str(entry["sid"])] = Ended(reason=str(entry["reason"]), until=float(entry["until"]))
         self._cursor = answer.get("cursor") or self._cursor
         self._answered_at = now = time.time()
+        FEED_ANSWERED.set(now)
         for sid in [sid for sid, ended in self._ended.items() if ended.until < now]:
             del self._ended[sid]
