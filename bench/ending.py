@@ -35,7 +35,7 @@ def _until_refused(http: httpx.Client, url: str, token: str) -> float:
     headers = {"Authorization": f"Bearer {token}"}
     started = time.monotonic()
     ended = http.post(url, json={"query": LOGOUT_EVERYWHERE}, headers=headers).json()
-    if (ended.get("data") or {}).get("logoutEverywhere") != 1:
+    if not (ended.get("data") or {}).get("logoutEverywhere"):
         raise RuntimeError(f"logoutEverywhere answered {ended}")
     while time.monotonic() - started < GIVE_UP_SECONDS:
         if http.post(url, json={"query": "{ __typename }"}, headers=headers).status_code == 401:

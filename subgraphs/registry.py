@@ -12,7 +12,7 @@ from pathlib import Path
 ROUTER = "router"
 ROUTER_PORT = 4000
 # The one subgraph that signs tokens (it holds the keys and the services' credential hashes); every other
-# subgraph is a service with a credential of its own, and verifies tokens with its JWKS.
+# subgraph verifies tokens with its JWKS and has a credential of its own, to call as a SERVICE.
 IDENTITY = "purchase"
 
 

@@ -5,9 +5,10 @@ it): `create_user`, `register` and `login` hash a password before writing, so th
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from subgraphs.purchase import sessions, throttle
 from subgraphs.purchase.models import Purchase, User, UserCategory
 from subgraphs.purchase.signing import IssuedToken, Issuer
 
+R = TypeVar("R")
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 _BAD_CREDENTIALS = "Wrong login or password"
@@ -154,6 +156,31 @@ def _logged_in(
     return sessions.start(session, user=user, now=now, ttl=ttl)
 
 
+async def _by_refresh_token(
+    db: Database,
+    fn: Callable[..., R],
+    *,
+    address: str,
+    policy: throttle.Policy,
+    counts: Callable[[R], bool],
+    **kwargs: Any,
+) -> R:
+    """`fn(session, now=..., **kwargs)` in a write transaction, for a client presenting a refresh token:
+    refused (RATE_LIMITED) while its address is blocked; an outcome `counts` says is a guess counts against
+    the address."""
+    now = utcnow()
+    key = throttle.address_key(address)
+    await db.read(throttle.ensure_not_blocked, login=key, now=now)
+    outcome = await db.write(fn, now=now, **kwargs)
+    if counts(outcome):
+        await db.write(throttle.record_failure, login=key, now=now, policy=policy)
+    return outcome
+
+
+def _guessed(outcome: object) -> bool:
+    return isinstance(outcome, sessions.Refusal) and outcome.guess
+
+
 async def refresh_session(
     db: Database,
     *,
@@ -165,15 +192,17 @@ async def refresh_session(
 ) -> IssuedToken:
     """Trade a refresh token for a new pair (sessions.refresh); refresh tokens that match nothing count
     against the client's address, which is blocked for a while after a few (RATE_LIMITED)."""
-    now = utcnow()
-    key = throttle.address_key(address)
-    await db.read(throttle.ensure_not_blocked, login=key, now=now)
-    outcome = await db.write(
-        sessions.refresh, actor=actor, refresh_token=refresh_token, now=now, ttl=issuer.refresh_ttl
+    outcome = await _by_refresh_token(
+        db,
+        sessions.refresh,
+        address=address,
+        policy=policy,
+        counts=_guessed,
+        actor=actor,
+        refresh_token=refresh_token,
+        ttl=issuer.refresh_ttl,
     )
     if isinstance(outcome, sessions.Refusal):
-        if outcome.guess:
-            await db.write(throttle.record_failure, login=key, now=now, policy=policy)
         raise Unauthenticated(outcome.message)
     return issuer.for_session(outcome)
 
@@ -182,12 +211,16 @@ async def logout(
     db: Database, *, actor: Principal | None, refresh_token: str, address: str, policy: throttle.Policy
 ) -> bool:
     """End the session of a refresh token (sessions.logout); guesses count as for refreshSession."""
-    now = utcnow()
-    key = throttle.address_key(address)
-    await db.read(throttle.ensure_not_blocked, login=key, now=now)
-    outcome = await db.write(sessions.logout, actor=actor, refresh_token=refresh_token, now=now)
+    outcome = await _by_refresh_token(
+        db,
+        sessions.logout,
+        address=address,
+        policy=policy,
+        counts=_guessed,
+        actor=actor,
+        refresh_token=refresh_token,
+    )
     if isinstance(outcome, sessions.Refusal):
-        await db.write(throttle.record_failure, login=key, now=now, policy=policy)
         raise Unauthenticated(outcome.message)
     return outcome
 

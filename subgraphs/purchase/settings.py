@@ -36,23 +36,22 @@ class Settings(SubgraphSettings):
         self.require_outside_development("signing_keys_dir", "service_credentials_file")
         return self
 
+    def _policy(self, max_failures: int) -> Policy:
+        window, block = (
+            timedelta(seconds=self.login_window_seconds),
+            timedelta(seconds=self.login_block_seconds),
+        )
+        return Policy(max_failures=max_failures, window=window, block=block)
+
     @property
     def login_policy(self) -> Policy:
         """The rule that slows password guessing down."""
-        return Policy(
-            max_failures=self.login_max_failures,
-            window=timedelta(seconds=self.login_window_seconds),
-            block=timedelta(seconds=self.login_block_seconds),
-        )
+        return self._policy(self.login_max_failures)
 
     @property
     def refresh_policy(self) -> Policy:
         """The rule that slows refresh-token guessing down, per client address."""
-        return Policy(
-            max_failures=self.refresh_max_failures,
-            window=timedelta(seconds=self.login_window_seconds),
-            block=timedelta(seconds=self.login_block_seconds),
-        )
+        return self._policy(self.refresh_max_failures)
 
     @property
     def token_life(self) -> timedelta:
