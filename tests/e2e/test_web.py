@@ -1,6 +1,8 @@
 """The web app in a real browser (Debian's Chromium driven by Playwright) against the real stack, served by the
 router from its own origin: a customer registers, searches, buys and sees the purchase; a buy beyond stock
-changes nothing; an admin watches a craft's stock grow and pauses it; an expired token sends the user to log in.
+changes nothing; an admin watches a craft's stock grow and pauses it; sessions: the access token refreshed
+before it expires and kept out of storage, the Sessions page (end one, log out everywhere), a password change,
+log out, a copied tab, a session ended elsewhere or by an admin disabling its user, each sent to log in with why.
 
 Every page visited is checked with axe-core (no serious or critical violations) at 375 and 1280 px, and written
 as a screenshot under var/screenshots (SCREENSHOTS_DIR, e.g. docs/screenshots for `make screenshots`). A console
@@ -20,25 +22,36 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
+import jwt
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    expect,
+    sync_playwright,
+)
 
-from subgraphs._common.auth import Role
 from tests import support
 from tests.databases import Databases
+from tests.e2e import helpers
 from tests.e2e.helpers import (
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
     PASSWORD,
     Catalog,
     Router,
-    admin_token,
+    codes,
+    create_admin,
     create_catalog,
     create_craft,
     create_factory,
     unique,
 )
-from tests.support import token
+from tools.polling import poll
 from tools.stack import ROOT, WEB_DIST, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
@@ -89,13 +102,32 @@ def data(stack: Stack, query: str, variables: dict[str, Any] | None = None, toke
     return call(stack, lambda router: router.data(query, variables, token=token))
 
 
-@pytest.fixture(scope="module")
-def admin(stack: Stack) -> str:
-    return admin_token(stack)
+LOGIN = (
+    "mutation($login: String!, $password: String!) { login(login: $login, password: $password) "
+    "{ token refreshToken user { id } } }"
+)
+
+
+def api_login(stack: Stack, login: str, password: str = PASSWORD) -> dict[str, Any]:
+    """A session of `login` started through the API (another device, as the web app sees it): its pair."""
+    pair: dict[str, Any] = data(stack, LOGIN, {"login": login, "password": password})["login"]
+    return pair
 
 
 @pytest.fixture(scope="module")
-def catalog(stack: Stack, admin: str) -> Catalog:
+def admin_account(stack: Stack) -> None:
+    create_admin(stack)
+
+
+@pytest.fixture
+def admin(stack: Stack, admin_account: None) -> str:
+    """An ADMIN access token, fresh for each test (they live 10 minutes)."""
+    return str(api_login(stack, ADMIN_LOGIN, ADMIN_PASSWORD)["token"])
+
+
+@pytest.fixture(scope="module")
+def catalog(stack: Stack, admin_account: None) -> Catalog:
+    admin = str(api_login(stack, ADMIN_LOGIN, ADMIN_PASSWORD)["token"])
     products = {
         "Dairy": [("Gouda cheese", 45000, 50), ("Farm butter", 23000, 3)],
         "Bakery": [("Sourdough loaf", 12000, 40)],
@@ -172,7 +204,7 @@ def log_in(page: Page, login: str, password: str) -> None:
     page.get_by_label("Login", exact=True).fill(login)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("button", name="Log out")).to_be_visible()
 
 
 def register(page: Page, login: str) -> None:
@@ -183,7 +215,7 @@ def register(page: Page, login: str) -> None:
     page.get_by_label("First name").fill("Anna")
     page.get_by_label("Last name").fill("Smirnova")
     page.get_by_role("button", name="Register").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("button", name="Log out")).to_be_visible()
 
 
 def open_shop(page: Page, catalog: Catalog) -> None:
@@ -215,7 +247,8 @@ def test_a_customer_registers_searches_buys_two_products_and_sees_the_purchase(
     tab.goto("#/login")
     expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
     check_page(tab, "login")
-    register(tab, unique("web"))
+    login = unique("web")
+    register(tab, login)
     expect(tab.get_by_role("link", name=catalog.name)).to_be_visible()
     check_page(tab, "shops")
     open_shop(tab, catalog)
@@ -239,7 +272,7 @@ def test_a_customer_registers_searches_buys_two_products_and_sees_the_purchase(
     expect(tab.get_by_text(re.compile(r"Bought: check #\d+"))).to_be_visible()
     expect(tab.get_by_text("Your cart for this shop is empty.")).to_be_visible()
 
-    token = tab.evaluate("JSON.parse(sessionStorage.getItem('service-tree.session')).token")
+    token = api_login(stack, login)["token"]
     purchases = data(stack, MY_PURCHASES, token=token)["me"]["purchases"]
     assert purchases["totalCount"] == 1, purchases
     assert stock(stack, cheese.id) == before - 2
@@ -261,7 +294,8 @@ def test_a_buy_beyond_stock_shows_the_stock_message_and_changes_nothing(
     page: tuple[Page, Console], stack: Stack, catalog: Catalog
 ) -> None:
     tab, _ = page
-    register(tab, unique("web"))
+    login = unique("web")
+    register(tab, login)
     open_shop(tab, catalog)
     butter = catalog.products["Farm butter"]
     assert stock(stack, butter.id) == 3
@@ -274,7 +308,7 @@ def test_a_buy_beyond_stock_shows_the_stock_message_and_changes_nothing(
     # Nothing lost from the cart, nothing bought, no stock taken.
     expect(tab.get_by_label("Quantity of Farm butter in cart")).to_have_value("5")
     assert stock(stack, butter.id) == 3
-    token = tab.evaluate("JSON.parse(sessionStorage.getItem('service-tree.session')).token")
+    token = api_login(stack, login)["token"]
     assert data(stack, MY_PURCHASES, token=token)["me"]["purchases"]["totalCount"] == 0
 
 
@@ -368,23 +402,326 @@ def _epoch(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
-def test_an_expired_token_sends_the_user_to_log_in_with_a_message(
+STORED = "JSON.parse(sessionStorage.getItem('service-tree.session'))"
+MY_SESSIONS = "{ me { sessions { id current } } }"
+REFRESH = "mutation($r: String!) { refreshSession(refreshToken: $r) { token refreshToken } }"
+NEW_PASSWORD = "a-new-horse-battery"
+
+
+def operation(request: Request) -> str | None:
+    """The operation name of a GraphQL request the app sends; None for any other request."""
+    if request.method != "POST" or not request.url.endswith("/graphql"):
+        return None
+    body = request.post_data_json
+    name = body.get("operationName") if isinstance(body, dict) else None
+    return str(name) if name else None
+
+
+class Traffic:
+    """What a page sends the API: its operations by name and its access tokens (Authorization), oldest first."""
+
+    def __init__(self, page: Page) -> None:
+        self.operations: list[str] = []
+        self.tokens: list[str] = []
+        page.on("request", self._request)
+
+    def _request(self, request: Request) -> None:
+        name = operation(request)
+        if name is None:
+            return
+        self.operations.append(name)
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        if scheme == "Bearer" and token not in self.tokens:
+            self.tokens.append(token)
+
+
+def assert_no_token_kept(tab: Page, traffic: Traffic) -> None:
+    """localStorage holds nothing at all, and no access token the page sent is in sessionStorage (which keeps
+    the refresh token only)."""
+    assert tab.evaluate("localStorage.length") == 0
+    kept = tab.evaluate("JSON.stringify(Object.entries(sessionStorage))")
+    assert traffic.tokens, "the page sent no access token"
+    assert [token for token in traffic.tokens if token in kept] == []
+    assert tab.evaluate(STORED)["refreshToken"] in kept
+
+
+def refusal(stack: Stack, token: str) -> str | None:
+    """Why the router refuses `token` (its 401's message), or None while it passes it on. (Passed on, the
+    subgraph that ended the session may refuse it first: its part of the answer, with 200.)"""
+    response = call(stack, lambda router: router.post("{ me { id } }", token=token))
+    if response.status_code == 200:
+        assert set(codes(response.json())) <= {"UNAUTHENTICATED"}, response.text
+        return None
+    assert response.status_code == 401, response.text
+    return str(response.json()["errors"][0]["message"])
+
+
+def refused(stack: Stack, token: str) -> str:
+    """The refusal of the token of a session just ended (within 5 seconds; 15 allowed on a loaded machine)."""
+    reason = poll(lambda: refusal(stack, token), lambda reason: reason is not None, within=15)
+    assert reason is not None, "the token of an ended session is still accepted"
+    return reason
+
+
+def refresh_refusal(stack: Stack, refresh_token: str) -> str:
+    """The API's refusal of `refresh_token`, which must be refused."""
+    body = call(stack, lambda router: router.call(REFRESH, {"r": refresh_token}))
+    assert codes(body) == ["UNAUTHENTICATED"], body
+    return str(body["errors"][0]["message"])
+
+
+def header_button(tab: Page, name: str) -> Locator:
+    return tab.get_by_role("banner").get_by_role("button", name=name)
+
+
+def on_sessions_page_with_another(tab: Page, stack: Stack) -> tuple[str, dict[str, Any], Locator]:
+    """A new customer registered in `tab`, logged in through the API too, on the Sessions page: its login,
+    the API session's pair and the page's session cards (two)."""
+    login = unique("web")
+    register(tab, login)
+    other = api_login(stack, login)
+    tab.get_by_role("link", name="Sessions").click()
+    cards = tab.locator("[data-session]")
+    expect(cards).to_have_count(2)
+    return login, other, cards
+
+
+def test_the_sessions_page_shows_this_session_and_ends_another(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, _ = page
+    traffic = Traffic(tab)
+    _, other, cards = on_sessions_page_with_another(tab, stack)
+    [other_id] = [
+        s["id"] for s in data(stack, MY_SESSIONS, token=other["token"])["me"]["sessions"] if s["current"]
+    ]
+    this = cards.filter(has=tab.get_by_text("current", exact=True))
+    expect(this).to_have_count(1)
+    expect(this).to_contain_text("This session")
+    expect(this.get_by_role("button", name="Log out of this session")).to_be_visible()
+    check_page(tab, "sessions")
+    assert_no_token_kept(tab, traffic)
+
+    tab.locator(f"[data-session='{other_id}']").get_by_role(
+        "button", name=re.compile("^End the session")
+    ).click()
+    expect(tab.locator(f"[data-session='{other_id}']")).to_have_count(0)
+    expect(cards).to_have_count(1)
+    assert refused(stack, other["token"]) == "Session ended: it was ended from another session"
+    assert refresh_refusal(stack, other["refreshToken"]).startswith("Session ended")
+    # This one goes on.
+    tab.get_by_role("link", name="My purchases").click()
+    expect(tab.get_by_text("0 purchases")).to_be_visible()
+
+
+def test_changing_the_password_ends_the_other_sessions_and_this_one_goes_on(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, _ = page
+    traffic = Traffic(tab)
+    login, other, cards = on_sessions_page_with_another(tab, stack)
+    before = tab.evaluate(STORED)["refreshToken"]
+
+    form = tab.get_by_role("region", name="Change password")
+    form.get_by_label("Current password").fill("not-the-password")
+    form.get_by_label("New password (8 characters or more)").fill(NEW_PASSWORD)
+    form.get_by_label("New password again").fill(NEW_PASSWORD)
+    form.get_by_role("button", name="Change password").click()
+    current = form.locator(".field", has=tab.get_by_label("Current password"))
+    expect(current.get_by_role("alert")).to_be_visible()
+    assert refusal(stack, other["token"]) is None  # a wrong current password changes nothing
+
+    form.get_by_label("Current password").fill(PASSWORD)
+    form.get_by_label("New password (8 characters or more)").fill(NEW_PASSWORD)
+    form.get_by_label("New password again").fill(NEW_PASSWORD)
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_role("status")).to_have_text("Password changed. Your other sessions have ended.")
+    expect(cards).to_have_count(1)
+    check_page(tab, "change-password")
+    assert refused(stack, other["token"]) == "Session ended: the password was changed"
+
+    # The answer's pair replaced this session's: a reload refreshes with it and stays logged in.
+    assert tab.evaluate(STORED)["refreshToken"] != before
+    tab.reload()
+    expect(header_button(tab, "Log out")).to_be_visible()
+    expect(cards).to_have_count(1)
+    assert_no_token_kept(tab, traffic)
+    api_login(stack, login, NEW_PASSWORD)
+    old = call(stack, lambda router: router.call(LOGIN, {"login": login, "password": PASSWORD}))
+    assert codes(old) == ["UNAUTHENTICATED"]
+
+
+def test_log_out_ends_the_session_and_sends_the_user_to_log_in(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, _ = page
+    traffic = Traffic(tab)
+    register(tab, unique("web"))
+    tab.get_by_role("link", name="My purchases").click()
+    expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
+    refresh_token = tab.evaluate(STORED)["refreshToken"]
+    assert_no_token_kept(tab, traffic)
+
+    with tab.expect_response(lambda response: operation(response.request) == "Logout") as logout:
+        header_button(tab, "Log out").click()
+    assert logout.value.json() == {"data": {"logout": True}}
+    expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(tab.get_by_role("link", name="Log in")).to_be_visible()
+    assert tab.evaluate("sessionStorage.getItem('service-tree.session')") is None
+    assert refused(stack, traffic.tokens[-1]) == "Session ended: you logged out"
+    assert refresh_refusal(stack, refresh_token) == "Session ended: you logged out"
+
+
+def test_a_session_ended_elsewhere_sends_the_open_page_to_log_in_with_the_reason(
     page: tuple[Page, Console], stack: Stack
 ) -> None:
     tab, console = page
-    # The router refuses the expired token with 401, which Chromium logs as a failed resource: expected here.
+    # The router refuses the ended session's token with 401, which Chromium logs as a failed resource.
     console.allowed.append(re.compile(r"status of 401"))
-    expired = token("1", Role.CUSTOMER, ttl_seconds=-60)
-    session = {"token": expired, "user": {"id": "1", "login": "gone", "firstName": "Old", "role": "CUSTOMER"}}
+    traffic = Traffic(tab)
+    login = unique("web")
+    register(tab, login)
+    tab.get_by_role("link", name="My purchases").click()
+    expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
+
+    other = api_login(stack, login)
+    assert data(stack, "mutation { logoutEverywhere }", token=other["token"]) == {"logoutEverywhere": 2}
+    refused(stack, traffic.tokens[-1])
+    # The page's next request: refused, one refresh (refused too, saying why), and the login page.
+    tab.get_by_role("link", name="Sessions").click()
+    expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(tab.get_by_role("status")).to_have_text(
+        "You logged out everywhere, which ended this session too. Please log in again."
+    )
+    assert traffic.operations.count("RefreshSession") == 1
+    assert tab.evaluate("sessionStorage.getItem('service-tree.session')") is None
+    check_page(tab, "session-ended")
+
+
+def test_the_access_token_is_refreshed_before_it_expires_and_a_reload_keeps_the_session(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, _ = page
+    tab.clock.install()  # the page's clock, driven below instead of waiting 10 minutes
+    traffic = Traffic(tab)
+    register(tab, unique("web"))
+    tab.get_by_role("link", name="My purchases").click()
+    expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
+    first = traffic.tokens[-1]
+    claims = jwt.decode(first, options={"verify_signature": False})
+    life_ms = (claims["exp"] - claims["iat"]) * 1000
+    stored = tab.evaluate(STORED)["refreshToken"]
+
+    # Half its life on, the token is still good: no refresh for a request.
+    tab.clock.fast_forward(life_ms // 2)
+    tab.get_by_role("link", name="Sessions").click()
+    expect(tab.locator("[data-session]")).to_have_count(1)
+    assert traffic.tokens[-1] == first
+    assert "RefreshSession" not in traffic.operations
+
+    # Before it expires, with no request of the page's own, the app trades its refresh token for a new pair.
+    with tab.expect_response(lambda response: operation(response.request) == "RefreshSession") as refreshed:
+        tab.clock.fast_forward(life_ms // 2 - 1000)
+    assert refreshed.value.ok and "errors" not in refreshed.value.json()
+    renewed = poll(lambda: tab.evaluate(STORED)["refreshToken"], lambda value: value != stored, within=10)
+    assert renewed != stored
+    tab.get_by_role("link", name="My purchases").click()
+    expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
+    assert traffic.tokens[-1] != first
+    assert traffic.operations.count("RefreshSession") == 1
+
+    # A reload keeps the session (the refresh token is in this tab's sessionStorage); the access token, in
+    # memory only, comes from a refresh.
+    with tab.expect_response(lambda response: operation(response.request) == "RefreshSession") as restored:
+        tab.reload()
+    assert "errors" not in restored.value.json()
+    expect(header_button(tab, "Log out")).to_be_visible()
+    expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
+    assert traffic.operations.count("RefreshSession") == 2
+    assert_no_token_kept(tab, traffic)
+
+
+def test_a_tab_copied_from_a_logged_in_tab_leaves_the_session_to_it(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, _ = page
+    register(tab, unique("web"))
+    with tab.context.expect_page() as opened:
+        tab.evaluate("window.open(location.href)")  # a tab with a copy of this one's sessionStorage
+    copy = opened.value
+    copy_console = Console(copy)
+    expect(copy.get_by_role("status")).to_contain_text(
+        "This tab was copied from a tab where you are logged in"
+    )
+    assert copy.evaluate("sessionStorage.getItem('service-tree.session')") is None
+
+    # The copy did not spend the session's refresh token (a second spending would have ended the session): the
+    # first tab refreshes with it, on a reload, and stays logged in.
+    tab.reload()
+    tab.get_by_role("link", name="Sessions").click()
+    expect(tab.locator("[data-session]")).to_have_count(1)
+    assert copy_console.errors == []
+
+
+def test_an_admin_disables_a_user_whose_open_page_goes_to_log_in_and_enables_them_again(
+    page: tuple[Page, Console], browser: Browser, stack: Stack, admin_account: None
+) -> None:
+    tab, _ = page
+    customer = call(stack, lambda router: helpers.register(router, "web"))
+    context = browser.new_context(base_url=stack.web_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        theirs = context.new_page()
+        their_console = Console(theirs)
+        their_console.allowed.append(re.compile(r"status of 401"))
+        log_in(theirs, customer.login, customer.password)
+        theirs.get_by_role("link", name="My purchases").click()
+        expect(theirs.get_by_role("heading", name="My purchases")).to_be_visible()
+
+        log_in(tab, ADMIN_LOGIN, ADMIN_PASSWORD)
+        tab.get_by_role("link", name="Catalog").click()
+        users = tab.get_by_role("region", name="User access")
+        users.get_by_label("User id").fill(customer.id)
+        users.get_by_role("button", name="Find user").click()
+        card = users.locator(f"[data-user='{customer.login}']")
+        expect(card.locator(".tag")).to_have_text("active")
+        expect(card).to_contain_text("2 live sessions")  # its registration's and the page's
+        card.get_by_role("button", name=f"Disable {customer.login}").click()
+        expect(card.locator(".tag")).to_have_text("disabled")
+        expect(card).to_contain_text("0 live sessions")
+        check_page(tab, "admin-users")
+        refused(stack, customer.token)
+
+        disabled = "Your account has been disabled. Contact the shop to have it enabled."
+        theirs.get_by_role("link", name="Sessions").click()
+        expect(theirs.get_by_role("status")).to_have_text(disabled)
+        theirs.get_by_label("Login", exact=True).fill(customer.login)
+        theirs.get_by_label("Password", exact=True).fill(customer.password)
+        theirs.get_by_role("button", name="Log in").click()
+        expect(theirs.get_by_role("alert")).to_have_text(disabled)
+
+        card.get_by_role("button", name=f"Enable {customer.login}").click()
+        expect(card.locator(".tag")).to_have_text("active")
+        log_in(theirs, customer.login, customer.password)
+        assert their_console.errors == []
+    finally:
+        context.close()
+
+
+def test_a_stored_session_the_api_does_not_know_sends_the_user_to_log_in(
+    page: tuple[Page, Console], stack: Stack
+) -> None:
+    tab, _ = page
+    user = {"id": "1", "login": "gone", "firstName": "Old", "role": "CUSTOMER"}
+    session = {"refreshToken": "not-a-refresh-token-of-this-deployment", "holder": "gone", "user": user}
     tab.goto("#/shops")
     tab.evaluate("s => sessionStorage.setItem('service-tree.session', s)", json.dumps(session))
     tab.goto("#/purchases")
     tab.reload()
     expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
-    expect(tab.get_by_role("status")).to_have_text("Your session has expired. Please log in again.")
+    expect(tab.get_by_role("status")).to_have_text("Your session is no longer valid. Please log in again.")
     expect(tab.get_by_role("link", name="Log in")).to_be_visible()
     assert tab.evaluate("sessionStorage.getItem('service-tree.session')") is None
-    check_page(tab, "session-expired")
 
 
 def test_the_playground_opens_with_a_collection_ready_to_run(browser: Browser, stack: Stack) -> None:

@@ -4,11 +4,13 @@ import { AdminPage } from './pages/AdminPage';
 import { FactoriesPage } from './pages/FactoriesPage';
 import { LoginPage } from './pages/LoginPage';
 import { PurchasesPage } from './pages/PurchasesPage';
+import { SessionsPage } from './pages/SessionsPage';
 import { ShopPage } from './pages/ShopPage';
 import { ShopsPage } from './pages/ShopsPage';
 import { useSession } from './session';
 
-/** The page the location's hash names: #/shops, #/shop/<id>, #/purchases, #/login, #/admin, #/factories. */
+/** The page the location's hash names: #/shops, #/shop/<id>, #/purchases, #/sessions, #/login, #/admin,
+ * #/factories. */
 function useRoute(): string[] {
   const read = () => window.location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const [route, setRoute] = useState(read);
@@ -34,6 +36,7 @@ export function App() {
   if (page === 'login') content = <LoginPage />;
   else if (page === 'shop' && id) content = <ShopPage key={id} shopId={id} />;
   else if (page === 'purchases') content = user ? <PurchasesPage /> : <LoginPage />;
+  else if (page === 'sessions') content = user ? <SessionsPage /> : <LoginPage />;
   else if (page === 'admin') content = admin ? <AdminPage /> : <p>Only administrators see this page.</p>;
   else if (page === 'factories') content = admin ? <FactoriesPage /> : <p>Only administrators see this page.</p>;
   else content = <ShopsPage />;
@@ -46,6 +49,7 @@ export function App() {
           <ul>
             {link('#/shops', 'Shops', 'shops')}
             {user && link('#/purchases', 'My purchases', 'purchases')}
+            {user && link('#/sessions', 'Sessions', 'sessions')}
             {admin && link('#/admin', 'Catalog', 'admin')}
             {admin && link('#/factories', 'Factories', 'factories')}
             {user ? (

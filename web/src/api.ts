@@ -10,6 +10,8 @@ export class ApiError extends Error {
     message: string,
     readonly code: string,
     readonly extensions: Record<string, unknown> = {},
+    /** The HTTP status of the answer: 401 when the router or a subgraph refused the token itself. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -20,14 +22,6 @@ export class ApiError extends Error {
     const field = this.extensions.field;
     return typeof field === 'string' ? field : undefined;
   }
-}
-
-type Listener = (error: ApiError) => void;
-let onUnauthenticated: Listener = () => undefined;
-
-/** Called whenever the API refuses the session's token (expired, forged, from another deployment). */
-export function setUnauthenticatedHandler(listener: Listener): void {
-  onUnauthenticated = listener;
 }
 
 interface GraphQLErrorBody {
@@ -79,9 +73,7 @@ export async function request<TResult, TVariables>(
   const first = body.errors?.[0];
   if (first) {
     const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
-    const error = new ApiError(first.message, code, first.extensions ?? {});
-    if (code === 'UNAUTHENTICATED' && token) onUnauthenticated(error);
-    throw error;
+    throw new ApiError(first.message, code, first.extensions ?? {}, response.status);
   }
   if (body.data == null) throw new ApiError('The shop sent no data.', 'INTERNAL_SERVER_ERROR');
   return body.data;

@@ -1,5 +1,31 @@
 import { ApiError } from './api';
 
+const LOG_IN_AGAIN = 'Please log in again.';
+// Why a token or a refresh token is refused, or a session ended, as the API says it (docs/api.md,
+// "Authentication and roles"), and what the user should read on the login page.
+const REFUSALS = new Map<string, string>(Object.entries({
+  'Token expired': `Your session has expired. ${LOG_IN_AGAIN}`,
+  'Refresh token expired': `Your session has expired. ${LOG_IN_AGAIN}`,
+  'Invalid token': `Your session is no longer valid. ${LOG_IN_AGAIN}`,
+  'Invalid refresh token': `Your session is no longer valid. ${LOG_IN_AGAIN}`,
+  'Session ended: you logged out': `You logged out of this session. ${LOG_IN_AGAIN}`,
+  'Session ended: you logged out everywhere': `You logged out everywhere, which ended this session too. ${LOG_IN_AGAIN}`,
+  'Session ended: the password was changed': `Your password was changed, which ended this session. Please log in with the new password.`,
+  'Session ended: it was ended from another session': `This session was ended from another of your sessions. ${LOG_IN_AGAIN}`,
+  'Session ended: the account is disabled': 'Your account has been disabled. Contact the shop to have it enabled.',
+  'This account is disabled': 'Your account has been disabled. Contact the shop to have it enabled.',
+  'Session ended: its refresh token was used twice':
+    `This session was ended for your safety: its refresh token was used twice, so a copy of it may exist. ${LOG_IN_AGAIN}`,
+  'That refresh token is not yours; its session has ended': `This session was ended for your safety. ${LOG_IN_AGAIN}`,
+}));
+
+/** Whether the API refused the token a request carried (expired, invalid, its session ended), as opposed to
+ * an UNAUTHENTICATED answer of the operation itself (a wrong password at login). */
+export function refusesToken(error: unknown): boolean {
+  if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED') return false;
+  return error.status === 401 || REFUSALS.has(error.message) || error.message.startsWith('Session ended');
+}
+
 /** A sentence a person can act on, for any error the API (or the network) gives: the API's own message for
  * the codes whose messages are written for users, a sentence of ours for the rest (never a server's detail). */
 export function readable(error: unknown): string {
@@ -11,8 +37,10 @@ export function readable(error: unknown): string {
         ? `Not enough in stock: only ${ext.available} left.`
         : 'Not enough in stock.';
     case 'UNAUTHENTICATED':
-      if (error.message === 'Token expired') return 'Your session has expired. Please log in again.';
-      if (error.message === 'Invalid token') return 'Your session is no longer valid. Please log in again.';
+      if (REFUSALS.has(error.message)) return REFUSALS.get(error.message)!;
+      if (error.message.startsWith('Session ended: ')) {
+        return `Your session ended: ${error.message.slice('Session ended: '.length)}. ${LOG_IN_AGAIN}`;
+      }
       return error.message;
     case 'FORBIDDEN':
       return error.message || 'You are not allowed to do that.';

@@ -1,76 +1,43 @@
-// Who is logged in: the token lives in sessionStorage (this tab's session), with the user it names.
+// Who is logged in, for React: the session's credentials (credentials.ts) as state, and calls that carry them.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
 
-import { request, setUnauthenticatedHandler } from './api';
-import { readable } from './errors';
-import type { Role } from './gql/graphql';
+import { credentials, type SessionUser } from './credentials';
+import type { SessionPairFragment } from './gql/graphql';
 
-export interface SessionUser {
-  id: string;
-  login: string;
-  firstName: string;
-  role: Role;
-}
-
-interface Stored {
-  token: string;
-  user: SessionUser;
-}
+export type { SessionUser } from './credentials';
 
 interface Session {
-  token: string | null;
   user: SessionUser | null;
-  /** Why the user was sent to the login page (an expired token), shown there once. */
+  /** Why the user was sent to the login page (an expired or ended session), shown there once. */
   notice: string | null;
-  logIn: (token: string, user: SessionUser) => void;
-  logOut: (notice?: string) => void;
-  /** `request` with this session's token. */
+  /** Start the session of a login's or registration's answer. */
+  logIn: (pair: SessionPairFragment) => void;
+  /** End this session (the API too) and go to the login page. */
+  logOut: () => Promise<void>;
+  /** Forget a session the API has already ended (logoutEverywhere), going to the login page with `notice`. */
+  leave: (notice: string) => void;
+  /** `request` with this session's access token, refreshed when due or refused once. */
   call: <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables) => Promise<TResult>;
+  /** `call` for an operation answering this session's next pair (changePassword), which replaces the current. */
+  renew: typeof credentials.renew;
 }
 
-const KEY = 'service-tree.session';
 const SessionContext = createContext<Session | null>(null);
 
-function load(): Stored | null {
-  try {
-    const raw = sessionStorage.getItem(KEY);
-    return raw ? (JSON.parse(raw) as Stored) : null;
-  } catch {
-    return null;
-  }
-}
-
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [stored, setStored] = useState<Stored | null>(load);
-  const [notice, setNotice] = useState<string | null>(null);
-
-  const logIn = useCallback((token: string, user: SessionUser) => {
-    sessionStorage.setItem(KEY, JSON.stringify({ token, user }));
-    setStored({ token, user });
-    setNotice(null);
-  }, []);
-  const logOut = useCallback((why?: string) => {
-    sessionStorage.removeItem(KEY);
-    setStored(null);
-    setNotice(why ?? null);
-    window.location.hash = '#/login';
-  }, []);
-
-  useEffect(() => {
-    setUnauthenticatedHandler((error) => logOut(readable(error)));
-  }, [logOut]);
-
-  const token = stored?.token ?? null;
-  const call = useCallback(
-    <TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables) =>
-      request(document, variables, token),
-    [token],
-  );
-
+  const state = useSyncExternalStore(credentials.subscribe, credentials.snapshot);
   const value = useMemo<Session>(
-    () => ({ token, user: stored?.user ?? null, notice, logIn, logOut, call }),
-    [token, stored, notice, logIn, logOut, call],
+    () => ({
+      user: state.user,
+      notice: state.notice,
+      logIn: (pair) => credentials.begin(pair),
+      logOut: () => credentials.logOut(),
+      leave: (notice) => credentials.end(notice),
+      call: (document, variables) => credentials.call(document, variables),
+      renew: (document, variables, pairOf) => credentials.renew(document, variables, pairOf),
+    }),
+    [state],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -15,6 +15,7 @@ import {
   type ProductCardFragment,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
+import { UserAccess } from './UserAccess';
 
 type ShopForm = { name: string; address: string; phone: string };
 type ProductForm = { name: string; description: string; price: string; categoryId: string };
@@ -44,6 +45,7 @@ export function AdminPage() {
         </Select>
       )}
       {shopId && <ManageShop key={shopId} shopId={shopId} onRenamed={shops.reload} />}
+      <UserAccess />
     </div>
   );
 }

@@ -17,7 +17,7 @@ export function LoginPage() {
     event.preventDefault();
     const data = await login.run(form);
     if (data) {
-      logIn(data.login.token, data.login.user);
+      logIn(data.login);
       window.location.hash = '#/shops';
     }
   };
@@ -25,7 +25,7 @@ export function LoginPage() {
     event.preventDefault();
     const data = await register.run({ input: signup });
     if (data) {
-      logIn(data.register.token, data.register.user);
+      logIn(data.register);
       window.location.hash = '#/shops';
     }
   };

@@ -106,7 +106,7 @@ function ProductItem({ product, onAdd }: { product: ProductCardFragment; onAdd: 
 }
 
 function CartPanel({ shopId, cart, onBought }: { shopId: string; cart: ReturnType<typeof useCart>; onBought: () => void }) {
-  const { token } = useSession();
+  const { user } = useSession();
   const buy = useMutation(BuyDocument);
   const [payment, setPayment] = useState<Payment>('CARD');
   const [name, setName] = useState('Groceries');
@@ -178,7 +178,7 @@ function CartPanel({ shopId, cart, onBought }: { shopId: string; cart: ReturnTyp
             <option value="CASH">Cash</option>
           </Select>
           <ErrorText error={generalError} />
-          {token ? (
+          {user ? (
             <button type="submit" disabled={buy.pending}>{buy.pending ? 'Buying…' : 'Buy'}</button>
           ) : (
             <p><a href="#/login">Log in to buy</a></p>
