@@ -3,6 +3,7 @@
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 import orjson
@@ -12,14 +13,16 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
 from subgraphs._common import logs, metrics, telemetry
 from subgraphs._common.db import Database
 from subgraphs._common.errors import fallback_code
+from subgraphs._common.events import EventBus
 from subgraphs._common.request_id import RequestIdMiddleware
 from subgraphs._common.settings import SubgraphSettings
 
@@ -108,7 +111,20 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
     async def get_context(self, request: Any, response: Any) -> Any:
         if self.resources is None:
             raise RuntimeError("the app's lifespan has not started")
-        return self._build_context(request, self.resources)
+        context = self._build_context(request, self.resources)
+        if isinstance(request, WebSocket):
+            context.connection_params = None  # Strawberry sets it from `connection_init`
+        return context
+
+    async def on_ws_connect(self, context: Any) -> None:
+        # A WebSocket's caller may send its token in `connection_init` (browsers cannot set headers, and the
+        # router passes its caller's there): the context is built again as for a request carrying it.
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if isinstance(authorization, str) and self.resources is not None:
+            carrier = _Headers({"authorization": authorization})
+            context.__dict__.update(vars(self._build_context(cast(Request, carrier), self.resources)))
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -125,6 +141,13 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
                 media_type="application/json",
             )
         await response(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _Headers:
+    """What a context builder reads of a request: its headers."""
+
+    headers: dict[str, str]
 
 
 def _ping(session: Session) -> None:
@@ -155,13 +178,19 @@ def create_subgraph_app(
         db = Database(settings.database_url)
         telemetry.instrument(db.engine)
         metrics.count_statements(db.engine)
+        bus = EventBus(db, queue_limit=settings.subscriber_backlog)
         try:
+            await bus.start()  # before serving: a subscription never starts while events could be missed
             async with resources(settings, db) as opened:
                 graphql.resources = app.state.resources = opened
                 app.state.db = db
-                yield
+                try:
+                    yield
+                finally:
+                    await bus.stop()
         finally:
             graphql.resources = None
+            await bus.stop()
             await db.dispose()
             telemetry.shutdown()
 
@@ -176,6 +205,7 @@ def create_subgraph_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/metrics", metrics.endpoint(gauges)),
         ],

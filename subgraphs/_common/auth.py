@@ -2,7 +2,7 @@
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import anyio.to_thread
 import jwt
@@ -29,6 +29,8 @@ class Principal:
 
     subject: str
     role: Role
+    # When its token stops being valid (None: never, as for a script's operator); live subscriptions end then.
+    expires_at: datetime | None = None
 
     @property
     def user_id(self) -> int:
@@ -86,7 +88,8 @@ def authenticate(authorization: str | None, *, secret: str) -> Auth:
         claims = jwt.decode(
             token.strip(), secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
         )
-        return Auth(Principal(subject=str(claims["sub"]), role=Role(claims["role"])))
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        return Auth(Principal(subject=str(claims["sub"]), role=Role(claims["role"]), expires_at=expires_at))
     except jwt.ExpiredSignatureError:
         return Auth(None, "Token expired")
     except (jwt.InvalidTokenError, KeyError, ValueError):

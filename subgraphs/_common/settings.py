@@ -21,6 +21,8 @@ class SubgraphSettings(BaseSettings):
     # outlast the longest outage a retry may span.
     retention_days: float = 7.0
     prune_interval_seconds: float = 300.0
+    # Events one live subscriber may have waiting; past that it is ended (SUBSCRIBER_TOO_SLOW), not buffered.
+    subscriber_backlog: int = Field(default=100, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "SubgraphSettings":
