@@ -6,13 +6,16 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { defineConfig } from '@graphql-hive/gateway';
 
 import { useRequestBodyLimit } from './src/bodyLimit.ts';
+import { authorizationOf, useConnectionTokenCheck } from './src/connectionAuth.ts';
 import { readSettings, subgraphUrls } from './src/env.ts';
 import { useErrorContract } from './src/errorContract.ts';
 import { useOperationLimits } from './src/limits.ts';
+import { Counts, limitWebSockets, useLiveLimits } from './src/liveLimits.ts';
 import { createLogger, useRequestLog } from './src/logging.ts';
-import { prometheus } from './src/metrics.ts';
+import { prometheus, useSubscriptionMetrics } from './src/metrics.ts';
 import { playground } from './src/playground.ts';
 import { useStaticSite } from './src/staticSite.ts';
+import { SUBGRAPH_SOCKETS, subgraphSockets } from './src/subgraphSockets.ts';
 import { readSupergraph, transportEntries } from './src/supergraph.ts';
 import { hs256Tokens, useTokenCheck } from './src/tokenCheck.ts';
 import { startTracing } from './src/tracing.ts';
@@ -30,6 +33,9 @@ const supergraph = readSupergraph(settings.supergraph);
 const tokens = hs256Tokens(settings.jwtSecret);
 const documents = loadTrustedDocuments(settings.trustedDocuments.file, settings.trustedDocuments.enforced);
 if (settings.tracing) startTracing(settings.tracing);
+// WebSockets and SSE subscriptions open per client address, one count for both.
+const connections = new Counts<string>(settings.live.connectionsPerAddress);
+limitWebSockets(settings.live, connections);
 
 export const gatewayConfig = defineConfig({
   supergraph: settings.supergraph,
@@ -38,11 +44,19 @@ export const gatewayConfig = defineConfig({
   logging: createLogger(settings.log),
 
   transportEntries: transportEntries(subgraphUrls(process.env, supergraph.subgraphs), settings.dedupe),
+  // Subscriptions reach subgraphs on WebSockets (src/subgraphSockets.ts says why); the rest stays on HTTP.
+  transports: (kind) =>
+    kind === SUBGRAPH_SOCKETS
+      ? subgraphSockets({
+          keepAliveMs: settings.subgraphKeepAliveMs,
+          authorization: (request) => authorizationOf(request.context?.request, request.context),
+        })
+      : import(`@graphql-mesh/transport-${kind}`),
   // A hung subgraph gets an answer (an error for its part) instead of holding the client forever.
   upstreamTimeout: settings.upstreamTimeoutMs,
-  // Each subgraph checks the caller's token itself.
+  // Each subgraph checks the caller's token itself (a WebSocket's caller sends it in `connection_init`).
   propagateHeaders: {
-    fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') ?? undefined }),
+    fromClientToSubgraphs: ({ request, context }) => ({ authorization: authorizationOf(request, context) }),
   },
 
   // When enforced, only trusted documents run, besides any document sent with a SERVICE token (the factory's
@@ -69,6 +83,9 @@ export const gatewayConfig = defineConfig({
     ...(settings.webDir ? [useStaticSite(settings.webDir, ['/graphql', '/healthcheck', '/readiness'])] : []),
     useRequestBodyLimit(MAX_BODY_BYTES, MAX_DRAINED_BYTES),
     useTokenCheck(tokens),
+    useConnectionTokenCheck(tokens),
+    useLiveLimits(settings.live, connections),
+    useSubscriptionMetrics(supergraph.subscriptionFields),
     ...useOperationLimits({ depth: MAX_DEPTH, aliases: MAX_ALIASES, tokens: MAX_TOKENS }),
     // No "did you mean" suggestions where the schema is hidden.
     ...(settings.introspection ? [] : [blockFieldSuggestionsPlugin()]),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { LogLevel } from '@graphql-hive/gateway';
 
+import type { LiveLimits } from './liveLimits.ts';
 import type { LogSettings } from './logging.ts';
 import type { PlaygroundSettings } from './playground.ts';
 import { DEVELOPMENT_SECRET } from './tokenCheck.ts';
@@ -36,6 +37,10 @@ export interface Settings {
   webDir: string | undefined;
   /** Origins browsers may call from; none: same origin only. */
   corsOrigins: string[];
+  /** Limits of live subscriptions (WebSocket and SSE). */
+  live: LiveLimits;
+  /** Milliseconds between pings on the router's WebSockets to subgraphs. */
+  subgraphKeepAliveMs: number;
   /** Where spans go, if anywhere. */
   tracing: TracingSettings | undefined;
   playground: PlaygroundSettings;
@@ -113,6 +118,13 @@ export function readSettings(env: Env): Settings {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    live: {
+      subscriptionsPerConnection: envInt(env, 'ROUTER_SUBSCRIPTIONS_PER_CONNECTION', 20, 10_000),
+      connectionsPerAddress: envInt(env, 'ROUTER_CONNECTIONS_PER_ADDRESS', 100, 1_000_000),
+      maxMessageBytes: envInt(env, 'ROUTER_WS_MAX_MESSAGE_BYTES', 1_000_000, 100_000_000),
+      backlog: envInt(env, 'ROUTER_SUBSCRIBER_BACKLOG', 100, 1_000_000),
+    },
+    subgraphKeepAliveMs: 12_000,
     tracing: otlpEndpoint ? { endpoint: otlpEndpoint, serviceName: env.OTEL_SERVICE_NAME || 'router' } : undefined,
     playground: {
       login: env.ROUTER_PLAYGROUND_LOGIN || 'demo',

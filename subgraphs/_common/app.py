@@ -15,9 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.federation import Schema
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from subgraphs._common import logs, metrics, telemetry
 from subgraphs._common.db import Database
@@ -86,7 +87,19 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames (Strawberry would send `encode_json` bytes as binary)."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
+    websocket_adapter_class = _TextFrames
+
     def __init__(self, schema: Schema, build_context: Callable[[Request, R], Any]) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._build_context = build_context
