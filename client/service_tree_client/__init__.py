@@ -8,6 +8,12 @@ from .async_base_client import AsyncBaseClient
 from .base_model import BaseModel, Upload
 from .buy import Buy, BuyBuy, BuyBuyLines, BuyBuyLinesProduct, BuyBuyShop
 from .client import Client
+from .craft_run_changed import (
+    CraftRunChanged,
+    CraftRunChangedCraftRunChanged,
+    CraftRunChangedCraftRunChangedCraft,
+    CraftRunChangedCraftRunChangedCraftProduct,
+)
 from .craft_runs import CraftRuns, CraftRunsCraft, CraftRunsCraftRuns
 from .create_category import CreateCategory, CreateCategoryCreateCategory
 from .create_craft import (
@@ -62,6 +68,14 @@ from .my_purchases import (
 )
 from .pause_craft import PauseCraft, PauseCraftPauseCraft
 from .product_stock import ProductStock, ProductStockProduct
+from .purchase_recorded import (
+    PurchaseRecorded,
+    PurchaseRecordedPurchaseRecorded,
+    PurchaseRecordedPurchaseRecordedCheck,
+    PurchaseRecordedPurchaseRecordedCheckLines,
+    PurchaseRecordedPurchaseRecordedCheckLinesProduct,
+    PurchaseRecordedPurchaseRecordedCheckShop,
+)
 from .quick_buy import QuickBuy, QuickBuyBuy
 from .register import Register, RegisterRegistered, RegisterRegisteredUser
 from .resume_craft import ResumeCraft, ResumeCraftResumeCraft
@@ -70,6 +84,7 @@ from .shop_check_count import (
     ShopCheckCountShop,
     ShopCheckCountShopChecks,
 )
+from .stock_changed import StockChanged, StockChangedStockChanged
 from .user_purchase_count import (
     UserPurchaseCount,
     UserPurchaseCountUser,
@@ -92,6 +107,10 @@ __all__ = [
     "BuyInput",
     "BuyItem",
     "Client",
+    "CraftRunChanged",
+    "CraftRunChangedCraftRunChanged",
+    "CraftRunChangedCraftRunChangedCraft",
+    "CraftRunChangedCraftRunChangedCraftProduct",
     "CraftRunStatus",
     "CraftRuns",
     "CraftRunsCraft",
@@ -141,6 +160,12 @@ __all__ = [
     "Payment",
     "ProductStock",
     "ProductStockProduct",
+    "PurchaseRecorded",
+    "PurchaseRecordedPurchaseRecorded",
+    "PurchaseRecordedPurchaseRecordedCheck",
+    "PurchaseRecordedPurchaseRecordedCheckLines",
+    "PurchaseRecordedPurchaseRecordedCheckLinesProduct",
+    "PurchaseRecordedPurchaseRecordedCheckShop",
     "QuickBuy",
     "QuickBuyBuy",
     "Register",
@@ -153,6 +178,8 @@ __all__ = [
     "ShopCheckCount",
     "ShopCheckCountShop",
     "ShopCheckCountShopChecks",
+    "StockChanged",
+    "StockChangedStockChanged",
     "Upload",
     "UserPurchaseCount",
     "UserPurchaseCountUser",

@@ -1,0 +1,190 @@
+"""Live subscriptions through the real router, by real WebSocket and SSE clients: stock as it changes, runs as
+they are delivered (with the product resolved from the shop), purchases as they are recorded, each with the
+permissions of queries; a token that expires ends its subscription; a subgraph that goes away ends its
+subscriptions with a code, and a new subscription starts from the products as they are."""
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+from subgraphs._common.auth import Role, issue_token
+from subgraphs._common.settings import DEVELOPMENT_SECRET
+from tests.e2e.helpers import (
+    PAUSE_CRAFT,
+    Router,
+    bought,
+    buy,
+    codes,
+    create_catalog,
+    create_craft,
+    create_factory,
+    create_product,
+    register,
+    stock_of,
+)
+from tests.e2e.subscriptions import Socket, sse
+from tools.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+STOCK = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { id name stock } }"
+RUNS = (
+    "subscription($factory: ID) { craftRunChanged(factoryId: $factory) "
+    "{ id status attempts craft { id product { id name stock } } } }"
+)
+RECORDED = (
+    "subscription { purchaseRecorded { id name total "
+    "check { number shop { name } lines { quantity product { name } } } } }"
+)
+DELIVER = (
+    "mutation($p: ID!, $k: String!, $n: Int!) { deliver(input: {productId: $p, count: $n, key: $k}) { id } }"
+)
+
+
+async def test_a_delivery_reaches_a_stock_subscriber_within_two_seconds(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    product = await create_product(router, admin, "Dairy", ("Milk", 90, 10), prefix="LiveMilk")
+    async with Socket.open(stack.router_url) as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert await watching.data() == {"id": product.id, "name": "Milk", "stock": 10}  # as it is now
+        started = time.monotonic()
+        await router.data(DELIVER, {"p": product.id, "k": f"live-{product.id}", "n": 5}, token=admin)
+        assert await watching.data(within=2) == {"id": product.id, "name": "Milk", "stock": 15}
+        assert time.monotonic() - started < 2
+
+
+async def test_a_buy_of_three_shows_stock_down_by_three_over_sse_and_a_refused_buy_sends_nothing(
+    router: Router, stack: Stack, admin: str, http
+) -> None:
+    catalog = await create_catalog(router, admin, {"Bakery": [("Bread", 50, 10)]}, prefix="LiveBread")
+    bread = catalog.products["Bread"]
+    customer = await register(router, "livebuyer")
+    stream = sse(http, stack.router_url, STOCK, {"ids": [bread.id]}, token=customer.token)
+    assert (await anext(stream))["data"]["stockChanged"]["stock"] == 10
+    await bought(router, customer.token, catalog.shop_id, [(bread.id, 3)])
+    assert (await asyncio.wait_for(anext(stream), 10))["data"]["stockChanged"]["stock"] == 7
+    refused_buy = await buy(router, customer.token, catalog.shop_id, [(bread.id, 8)])
+    assert codes(refused_buy) == ["INSUFFICIENT_STOCK"]  # rolled back: nothing is published
+    await router.data(DELIVER, {"p": bread.id, "k": f"live-{bread.id}", "n": 1}, token=admin)
+    # The next event is the delivery's: the refused buy sent none in between.
+    assert (await asyncio.wait_for(anext(stream), 10))["data"]["stockChanged"]["stock"] == 8
+    await stream.aclose()
+
+
+async def test_an_admin_sees_a_run_go_from_pending_to_delivered_with_the_new_stock_from_the_shop(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    product = await create_product(router, admin, "Fruit", ("Apples", 30, 0), prefix="LiveApples")
+    factory = await create_factory(router, admin, "LiveWorks")
+    async with Socket.open(stack.router_url, admin) as socket:
+        runs = await socket.subscribe(RUNS, {"factory": factory.id})
+        craft = await create_craft(router, admin, factory.id, product.id, count=4, interval=1)
+        try:
+            pending = await runs.data()
+            assert (pending["status"], pending["attempts"]) == ("PENDING", 0)
+            assert pending["craft"]["id"] == craft.id
+            delivered = await runs.data()
+            while (
+                delivered["id"] != pending["id"]
+            ):  # a second run may be written before the first is delivered
+                delivered = await runs.data()
+            assert delivered["status"] == "DELIVERED"
+            shown = delivered["craft"]["product"]
+            assert (shown["id"], shown["name"]) == (product.id, "Apples")
+            assert (
+                shown["stock"] >= 4 and shown["stock"] % 4 == 0
+            )  # resolved from the shop, after the delivery
+        finally:
+            await router.data(PAUSE_CRAFT, {"id": craft.id}, token=admin)
+
+
+async def test_a_customer_may_not_watch_runs_and_sees_only_their_own_purchases(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    catalog = await create_catalog(router, admin, {"Toys": [("Kite", 700, 10)]}, prefix="LiveToys")
+    kite = catalog.products["Kite"]
+    alice, bob = await register(router, "livealice"), await register(router, "livebob")
+    async with (
+        Socket.open(stack.router_url, alice.token) as alices,
+        Socket.open(stack.router_url, bob.token) as bobs,
+        Socket.open(stack.router_url, admin) as admins,
+    ):
+        assert await (await alices.subscribe(RUNS)).codes() == ["FORBIDDEN"]
+        alice_sees, bob_sees, admin_sees = [await s.subscribe(RECORDED) for s in (alices, bobs, admins)]
+        alice_check = await bought(router, alice.token, catalog.shop_id, [(kite.id, 2)], name="For Alice")
+        seen = await alice_sees.data()
+        assert (seen["name"], seen["total"]) == ("For Alice", 1400)
+        assert seen["check"]["number"] == alice_check.number  # the check and its lines, from the shop
+        assert seen["check"]["shop"]["name"] == catalog.name
+        assert seen["check"]["lines"] == [{"quantity": 2, "product": {"name": "Kite"}}]
+        await bought(router, bob.token, catalog.shop_id, [(kite.id, 1)], name="For Bob")
+        # Bob's first event is his own purchase: Alice's never reached him.
+        assert (await bob_sees.data())["name"] == "For Bob"
+        assert [(await admin_sees.data())["name"] for _ in range(2)] == ["For Alice", "For Bob"]
+
+
+async def test_an_anonymous_caller_may_not_watch_purchases(stack: Stack) -> None:
+    async with Socket.open(stack.router_url) as socket:
+        assert await (await socket.subscribe(RECORDED)).codes() == ["UNAUTHENTICATED"]
+
+
+async def test_a_subscription_ends_with_unauthenticated_when_its_token_expires(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    product = await create_product(router, admin, "Dairy", ("Cream", 120, 3), prefix="LiveCream")
+    short, expires_at = issue_token(secret=DEVELOPMENT_SECRET, subject="1", role=Role.CUSTOMER, ttl_seconds=3)
+    async with Socket.open(stack.router_url, short) as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await watching.data())["stock"] == 3
+        assert await watching.codes(within=15) == ["UNAUTHENTICATED"]
+        await watching.ended()
+    assert time.time() >= expires_at.timestamp() - 1  # it ended at the expiry, not before
+
+
+async def test_unknown_and_too_many_ids_are_refused_with_their_codes(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    product = await create_product(router, admin, "Dairy", ("Kefir", 80, 1), prefix="LiveKefir")
+    async with Socket.open(stack.router_url, admin) as socket:
+        unknown = await socket.subscribe(STOCK, {"ids": [product.id, "999999"]})
+        payload = await unknown.next()
+        assert [e["extensions"]["code"] for e in payload["errors"]] == ["BAD_USER_INPUT"]
+        assert "999999" in payload["errors"][0]["message"]
+        await unknown.ended()
+        many = await socket.subscribe(STOCK, {"ids": [product.id] * 101})
+        assert await many.codes() == ["BAD_USER_INPUT"]
+        not_an_id = await socket.subscribe(STOCK, {"ids": ["x"]})
+        assert await not_an_id.codes() == ["BAD_USER_INPUT"]
+        factory = await socket.subscribe(RUNS, {"factory": "999999"})
+        assert await factory.codes() == ["BAD_USER_INPUT"]
+
+
+async def test_the_typed_client_subscribes(router: Router, admin: str) -> None:
+    product = await create_product(router, admin, "Dairy", ("Butter", 200, 6), prefix="LiveButter")
+    changes = router.as_().stock_changed(product_ids=[product.id])
+    assert (await anext(changes)).stock_changed.stock == 6
+    await router.data(DELIVER, {"p": product.id, "k": f"typed-{product.id}", "n": 2}, token=admin)
+    assert (await asyncio.wait_for(anext(changes), 10)).stock_changed.stock == 8
+    await changes.aclose()
+    assert await stock_of(router, product.id) == 8
+
+
+async def test_a_subgraph_going_away_ends_its_subscriptions_with_a_code_and_a_new_one_resumes(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    product = await create_product(router, admin, "Dairy", ("Yogurt", 60, 4), prefix="LiveYogurt")
+    async with Socket.open(stack.router_url) as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await watching.data())["stock"] == 4
+        stack.stop("shop", sig=signal.SIGKILL)  # a crash: no goodbye from the shop
+        try:
+            assert await watching.codes() == ["SUBSCRIPTION_INTERRUPTED"]
+            await watching.ended()
+        finally:
+            stack.start("shop")
+        await router.data(DELIVER, {"p": product.id, "k": f"resume-{product.id}", "n": 1}, token=admin)
+        again = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await again.data())["stock"] == 5  # starts from the product as it is now: no gap unseen
