@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +139,7 @@ async def sse(
     query: str,
     variables: dict[str, Any] | None = None,
     token: str | None = None,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """The payloads of a subscription over Server-Sent Events (the token in the Authorization header), until
     the stream completes."""
     body = {"query": query, "variables": variables or {}}
