@@ -8,7 +8,7 @@ import { defineConfig } from '@graphql-hive/gateway';
 import { useRequestBodyLimit } from './src/bodyLimit.ts';
 import { authorizationOf, useConnectionTokenCheck } from './src/connectionAuth.ts';
 import { readSettings, subgraphUrls } from './src/env.ts';
-import { useErrorContract } from './src/errorContract.ts';
+import { useErrorContract, useSocketRefusals } from './src/errorContract.ts';
 import { useOperationLimits } from './src/limits.ts';
 import { Counts, limitWebSockets, useLiveLimits } from './src/liveLimits.ts';
 import { createLogger, useRequestLog } from './src/logging.ts';
@@ -27,6 +27,7 @@ const MAX_ALIASES = 100;
 const MAX_TOKENS = 1_000;
 const MAX_BODY_BYTES = 1_000_000; // 1 MB
 const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read to the end first
+const SUBGRAPH_KEEP_ALIVE_MS = 12_000; // pings on the router's WebSockets to subgraphs, as on clients' (graphql-ws)
 
 const settings = readSettings(process.env);
 const supergraph = readSupergraph(settings.supergraph);
@@ -48,7 +49,7 @@ export const gatewayConfig = defineConfig({
   transports: (kind) =>
     kind === SUBGRAPH_SOCKETS
       ? subgraphSockets({
-          keepAliveMs: settings.subgraphKeepAliveMs,
+          keepAliveMs: SUBGRAPH_KEEP_ALIVE_MS,
           authorization: (request) => authorizationOf(request.context?.request, request.context),
         })
       : import(`@graphql-mesh/transport-${kind}`),
@@ -90,6 +91,7 @@ export const gatewayConfig = defineConfig({
     // No "did you mean" suggestions where the schema is hidden.
     ...(settings.introspection ? [] : [blockFieldSuggestionsPlugin()]),
     useErrorContract(),
+    useSocketRefusals(),
     useRequestLog(),
   ],
 });

@@ -39,8 +39,6 @@ export interface Settings {
   corsOrigins: string[];
   /** Limits of live subscriptions (WebSocket and SSE). */
   live: LiveLimits;
-  /** Milliseconds between pings on the router's WebSockets to subgraphs. */
-  subgraphKeepAliveMs: number;
   /** Where spans go, if anywhere. */
   tracing: TracingSettings | undefined;
   playground: PlaygroundSettings;
@@ -124,7 +122,6 @@ export function readSettings(env: Env): Settings {
       maxMessageBytes: envInt(env, 'ROUTER_WS_MAX_MESSAGE_BYTES', 1_000_000, 100_000_000),
       backlog: envInt(env, 'ROUTER_SUBSCRIBER_BACKLOG', 100, 1_000_000),
     },
-    subgraphKeepAliveMs: 12_000,
     tracing: otlpEndpoint ? { endpoint: otlpEndpoint, serviceName: env.OTEL_SERVICE_NAME || 'router' } : undefined,
     playground: {
       login: env.ROUTER_PLAYGROUND_LOGIN || 'demo',

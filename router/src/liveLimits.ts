@@ -67,17 +67,15 @@ export function bounded(
   const buffer = new FixedBuffer(backlog);
   return new Repeater<ExecutionResult>(async (push, stop) => {
     const iterator = source[Symbol.asyncIterator]();
-    let stopped = false;
-    stop.then(() => {
-      stopped = true;
-      void iterator.return?.();
-    });
+    const stopped = stop.then(() => undefined);
     try {
       for (;;) {
-        const next = await Promise.race([iterator.next(), stop.then(() => undefined)]);
-        if (stopped || next === undefined || next.done) break;
+        const next = await Promise.race([iterator.next(), stopped]);
+        if (next === undefined || next.done) break;
         if (buffer.full) {
-          await push({
+          // Dropped: the source stops now (nothing more is read for it), and the subscriber gets the code
+          // after the events already waiting for it.
+          void push({
             errors: [
               new GraphQLError(`More than ${backlog} events waited for this subscriber; subscribe again`, {
                 extensions: { code: 'SUBSCRIBER_TOO_SLOW' },

@@ -12,10 +12,12 @@ from typing import Any
 
 import httpx
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection
 
-from tests.support import auth
+from tests.support import auth, poll
 from tools.client import socket_url
+from tools.stack import Stack
 
 WITHIN = 10.0  # seconds a test waits for a message that must come
 
@@ -102,7 +104,7 @@ class Socket:
         self.subscriptions[subscription.id] = subscription
         payload: dict[str, Any] = {"query": query, "variables": variables or {}}
         if extensions is not None:
-            payload = {"variables": variables or {}, "extensions": extensions}
+            payload["extensions"] = extensions
         await self.send({"type": "subscribe", "id": subscription.id, "payload": payload})
         return subscription
 
@@ -154,3 +156,20 @@ async def sse(
                 yield json.loads(line.removeprefix("data:"))
             elif event == "complete":
                 return
+
+
+async def subscribed(stack: Stack, subgraph: str, field: str, count: int) -> None:
+    """Wait until `count` subscriptions of `field` are open at `subgraph` (its /metrics): a subscription that
+    sends nothing at first (runs, purchases) has no other sign that it is in place."""
+
+    async def open_now() -> float:
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(stack.metrics_url(subgraph))).text
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "service_tree_subscriptions_open" and sample.labels.get("field") == field
+        )
+
+    assert await poll(open_now, lambda value: value >= count, within=WITHIN) >= count

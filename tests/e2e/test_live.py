@@ -27,7 +27,7 @@ from tests.e2e.helpers import (
     register,
     stock_of,
 )
-from tests.e2e.subscriptions import Socket, sse
+from tests.e2e.subscriptions import Socket, sse, subscribed
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -82,6 +82,7 @@ async def test_an_admin_sees_a_run_go_from_pending_to_delivered_with_the_new_sto
     factory = await create_factory(router, admin, "LiveWorks")
     async with Socket.open(stack.router_url, admin) as socket:
         runs = await socket.subscribe(RUNS, {"factory": factory.id})
+        await subscribed(stack, "factory", "craftRunChanged", 1)
         craft = await create_craft(router, admin, factory.id, product.id, count=4, interval=1)
         try:
             pending = await runs.data()
@@ -115,6 +116,7 @@ async def test_a_customer_may_not_watch_runs_and_sees_only_their_own_purchases(
     ):
         assert await (await alices.subscribe(RUNS)).codes() == ["FORBIDDEN"]
         alice_sees, bob_sees, admin_sees = [await s.subscribe(RECORDED) for s in (alices, bobs, admins)]
+        await subscribed(stack, "purchase", "purchaseRecorded", 3)
         alice_check = await bought(router, alice.token, catalog.shop_id, [(kite.id, 2)], name="For Alice")
         seen = await alice_sees.data()
         assert (seen["name"], seen["total"]) == ("For Alice", 1400)

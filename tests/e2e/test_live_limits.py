@@ -141,3 +141,14 @@ async def test_subscriptions_meet_the_depth_alias_and_token_limits_of_queries(
             document = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { " + selection + " } }"
             refused = await socket.subscribe(document, {"ids": [product_id]})
             assert await refused.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_a_document_that_does_not_parse_or_fit_the_schema_is_that_operations_coded_error(
+    stack: Stack, product_id: str
+) -> None:
+    async with Socket.open(stack.router_url) as socket:
+        assert await (await socket.subscribe("subscription {")).codes() == ["GRAPHQL_PARSE_FAILED"]
+        unknown = await socket.subscribe("subscription { stockWent(productIds: []) { id } }")
+        assert await unknown.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+        # The connection is still open: its other subscriptions go on.
+        assert (await (await socket.subscribe(STOCK, {"ids": [product_id]})).data())["id"] == product_id
