@@ -15,7 +15,7 @@ import { createLogger, useRequestLog } from './src/logging.ts';
 import { prometheus, useSubscriptionMetrics } from './src/metrics.ts';
 import { playground } from './src/playground.ts';
 import { useStaticSite } from './src/staticSite.ts';
-import { SUBGRAPH_SOCKETS, subgraphSockets } from './src/subgraphSockets.ts';
+import { isSubscription, SUBGRAPH_SOCKETS, subgraphSockets } from './src/subgraphSockets.ts';
 import { readSupergraph, transportEntries } from './src/supergraph.ts';
 import { hs256Tokens, useTokenCheck } from './src/tokenCheck.ts';
 import { startTracing } from './src/tracing.ts';
@@ -53,8 +53,10 @@ export const gatewayConfig = defineConfig({
           authorization: (request) => authorizationOf(request.context?.request, request.context),
         })
       : import(`@graphql-mesh/transport-${kind}`),
-  // A hung subgraph gets an answer (an error for its part) instead of holding the client forever.
-  upstreamTimeout: settings.upstreamTimeoutMs,
+  // A hung subgraph gets an answer (an error for its part) instead of holding the client forever; a
+  // subscription is meant to stay open (its events' entity fetches, queries, still have the timeout).
+  upstreamTimeout: ({ executionRequest }) =>
+    executionRequest && isSubscription(executionRequest) ? undefined : settings.upstreamTimeoutMs,
   // Each subgraph checks the caller's token itself (a WebSocket's caller sends it in `connection_init`).
   propagateHeaders: {
     fromClientToSubgraphs: ({ request, context }) => ({ authorization: authorizationOf(request, context) }),

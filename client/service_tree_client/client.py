@@ -180,6 +180,7 @@ class Client(AsyncBaseClient):
             mutation Deliver($input: DeliverInput!) {
               deliver(input: $input) {
                 key
+                deliveredAt
               }
             }
             """)

@@ -9,7 +9,7 @@
 import type { Transport } from '@graphql-mesh/transport-common';
 import { makeAsyncDisposable } from '@graphql-mesh/utils';
 import { buildGraphQLWSExecutor } from '@graphql-tools/executor-graphql-ws';
-import type { ExecutionRequest, ExecutionResult } from '@graphql-tools/utils';
+import { getOperationASTFromRequest, type ExecutionRequest, type ExecutionResult } from '@graphql-tools/utils';
 import { GraphQLError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -22,6 +22,11 @@ export interface SubgraphSocketOptions {
   keepAliveMs: number;
   /** The Authorization to pass on for an operation's caller. */
   authorization(request: ExecutionRequest): string | undefined;
+}
+
+/** Whether a request to a subgraph is a subscription (which stays open: no upstream timeout applies). */
+export function isSubscription(request: ExecutionRequest): boolean {
+  return (request.operationType ?? getOperationASTFromRequest(request).operation) === 'subscription';
 }
 
 export function interruption(): GraphQLError {

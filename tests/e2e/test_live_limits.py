@@ -6,20 +6,21 @@ import asyncio
 import httpx
 import pytest
 
-from tests.e2e.helpers import Router, create_product, stack_fixture
+from tests.e2e.helpers import DELIVER, Router, create_product, stack_fixture
 from tests.e2e.subscriptions import Socket
 from tests.support import auth
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-PER_CONNECTION, PER_ADDRESS, MESSAGE_BYTES = 3, 4, 50_000
+PER_CONNECTION, PER_ADDRESS, MESSAGE_BYTES, UPSTREAM_TIMEOUT_MS = 3, 4, 50_000, 1_000
 stack = stack_fixture(
     "live-limits",
     {
         "ROUTER_SUBSCRIPTIONS_PER_CONNECTION": str(PER_CONNECTION),
         "ROUTER_CONNECTIONS_PER_ADDRESS": str(PER_ADDRESS),
         "ROUTER_WS_MAX_MESSAGE_BYTES": str(MESSAGE_BYTES),
+        "ROUTER_UPSTREAM_TIMEOUT_MS": str(UPSTREAM_TIMEOUT_MS),
     },
 )
 STOCK = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { id stock } }"
@@ -152,3 +153,17 @@ async def test_a_document_that_does_not_parse_or_fit_the_schema_is_that_operatio
         assert await unknown.codes() == ["GRAPHQL_VALIDATION_FAILED"]
         # The connection is still open: its other subscriptions go on.
         assert (await (await socket.subscribe(STOCK, {"ids": [product_id]})).data())["id"] == product_id
+
+
+async def test_a_subscription_outlives_the_upstream_timeout_of_queries(
+    stack: Stack, product_id: str, admin: str
+) -> None:
+    async with Socket.open(stack.router_url) as socket, httpx.AsyncClient() as http:
+        watching = await socket.subscribe(STOCK, {"ids": [product_id]})
+        stock = (await watching.data())["stock"]
+        # The scenario is time passing: twice the router's upstream timeout, which ends queries, not this.
+        await asyncio.sleep(2 * UPSTREAM_TIMEOUT_MS / 1000)
+        router = Router(http, stack.router_url)
+        await router.data(DELIVER, {"p": product_id, "k": f"outlive-{product_id}", "n": 1}, token=admin)
+        assert (await watching.data())["stock"] == stock + 1
+    await still_serves(stack, product_id)
