@@ -111,7 +111,9 @@ export function useSubscriptionMetrics(
           if (!(Symbol.asyncIterator in Object(result))) return;
           open.labels(operation).inc();
           return {
-            onNext: () => sent.labels(operation).inc(),
+            onNext: ({ result }) => {
+              if ((result as { data?: unknown }).data != null) sent.labels(operation).inc(); // events, not errors
+            },
             onEnd: () => open.labels(operation).dec(),
           };
         },

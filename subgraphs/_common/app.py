@@ -101,7 +101,10 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
     websocket_adapter_class = _TextFrames
 
     def __init__(self, schema: Schema, build_context: Callable[[Request, R], Any]) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        # The router carries every subscription of one caller token (all anonymous ones alike) on one
+        # WebSocket, so Strawberry's default of 100 per connection would refuse the 101st client: the router
+        # limits each client's subscriptions instead.
+        super().__init__(schema, graphql_ide="graphiql", max_subscriptions_per_connection=None)
         self._build_context = build_context
         self.resources: R | None = None  # set while the app's lifespan runs
 

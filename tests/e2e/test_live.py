@@ -4,11 +4,14 @@ permissions of queries; a token that expires ends its subscription; a subgraph t
 subscriptions with a code, and a new subscription starts from the products as they are."""
 
 import asyncio
+import contextlib
 import signal
 import time
+import uuid
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from client.service_tree_client import GraphQLClientGraphQLMultiError
 from subgraphs._common.auth import Role, issue_token
@@ -28,6 +31,7 @@ from tests.e2e.helpers import (
     stock_of,
 )
 from tests.e2e.subscriptions import Socket, sse, subscribed
+from tests.support import auth
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -197,3 +201,56 @@ async def test_a_subgraph_going_away_ends_its_subscriptions_with_a_code_and_a_ne
         await router.data(DELIVER, {"p": product.id, "k": f"resume-{product.id}", "n": 1}, token=admin)
         again = await socket.subscribe(STOCK, {"ids": [product.id]})
         assert (await again.data())["stock"] == 5  # starts from the product as it is now: no gap unseen
+
+
+async def test_events_are_counted_per_field_and_logged_under_the_request_id_of_their_change(
+    router: Router, stack: Stack, admin: str, http: httpx.AsyncClient
+) -> None:
+    product = await create_product(router, admin, "Dairy", ("Ryazhenka", 70, 1), prefix="LiveLogs")
+    origin = f"live-origin-{uuid.uuid4().hex}"
+    async with Socket.open(stack.router_url) as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        await watching.data()
+        delivered = await http.post(
+            stack.router_url,
+            json={"query": DELIVER, "variables": {"p": product.id, "k": origin, "n": 2}},
+            headers={**auth(admin), "x-request-id": origin},
+        )
+        assert "errors" not in delivered.json(), delivered.text
+        assert (await watching.data())["stock"] == 3
+        shop = await metric_samples(http, stack.metrics_url("shop"))
+        assert shop[("service_tree_subscriptions_open", "stockChanged")] >= 1
+        assert shop[("service_tree_subscription_events_total", "stockChanged")] >= 2
+        routed = await metric_samples(http, stack.metrics_url("router"), label="operation")
+        assert routed[("service_tree_router_subscriptions_open", "stockChanged")] >= 1
+        assert routed[("service_tree_router_subscription_events_total", "stockChanged")] >= 2
+    log = stack.data_dir / "logs" / "shop.log"
+    lines = [line for line in log.read_text().splitlines() if origin in line and "event stock" in line]
+    assert lines and "1 changes to" in lines[0], lines
+
+
+async def metric_samples(
+    http: httpx.AsyncClient, url: str, label: str = "field"
+) -> dict[tuple[str, str], float]:
+    """Every sample of a /metrics page by (name, the value of `label`)."""
+    text = (await http.get(url)).text
+    return {
+        (sample.name, sample.labels.get(label, "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_many_subscribers_of_one_token_share_the_routers_connection_to_the_subgraph(
+    router: Router, stack: Stack, admin: str
+) -> None:
+    product = await create_product(router, admin, "Dairy", ("Whey", 40, 0), prefix="LiveMany")
+    async with contextlib.AsyncExitStack() as sockets:
+        opened = [await sockets.enter_async_context(Socket.open(stack.router_url)) for _ in range(6)]
+        # 120 anonymous subscriptions: more than a subgraph's WebSocket would take by Strawberry's default.
+        watching = [
+            await socket.subscribe(STOCK, {"ids": [product.id]}) for socket in opened for _ in range(20)
+        ]
+        assert [(await each.data())["stock"] for each in watching] == [0] * 120
+        await router.data(DELIVER, {"p": product.id, "k": f"many-{product.id}", "n": 1}, token=admin)
+        assert [(await each.data())["stock"] for each in watching] == [1] * 120
