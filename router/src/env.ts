@@ -117,6 +117,7 @@ export function readSettings(env: Env): Settings {
       .map((origin) => origin.trim())
       .filter(Boolean),
     live: {
+      subscriptions: envInt(env, 'ROUTER_MAX_SUBSCRIPTIONS', 4_000, 1_000_000),
       subscriptionsPerConnection: envInt(env, 'ROUTER_SUBSCRIPTIONS_PER_CONNECTION', 20, 10_000),
       connectionsPerAddress: envInt(env, 'ROUTER_CONNECTIONS_PER_ADDRESS', 100, 1_000_000),
       maxMessageBytes: envInt(env, 'ROUTER_WS_MAX_MESSAGE_BYTES', 1_000_000, 100_000_000),

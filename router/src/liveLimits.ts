@@ -14,6 +14,8 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface LiveLimits {
+  /** Subscriptions open at once in all (each holds tens of KB of the router's heap). */
+  subscriptions: number;
   /** Subscriptions open at once on one WebSocket connection. */
   subscriptionsPerConnection: number;
   /** WebSocket connections and SSE subscriptions open at once from one client address. */
@@ -132,13 +134,21 @@ export function limitWebSockets(limits: LiveLimits, connections: Counts<string>)
  */
 export function useLiveLimits(limits: LiveLimits, connections: Counts<string>): GatewayPlugin {
   const perSocket = new Counts<object>(limits.subscriptionsPerConnection);
+  const all = new Counts<'all'>(limits.subscriptions);
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
       const context = args.contextValue as { socket?: object; req?: IncomingMessage };
+      if (!all.take('all')) {
+        setResultAndStopExecution({
+          errors: [refusal('This router holds as many subscriptions as it can; try again later', 'TOO_MANY_SUBSCRIPTIONS', 429)],
+        });
+        return;
+      }
       let release: () => void;
       if (context.socket) {
         const socket = context.socket;
         if (!perSocket.take(socket)) {
+          all.release('all');
           setResultAndStopExecution({
             errors: [
               refusal(
@@ -150,10 +160,14 @@ export function useLiveLimits(limits: LiveLimits, connections: Counts<string>): 
           });
           return;
         }
-        release = () => perSocket.release(socket);
+        release = () => {
+          perSocket.release(socket);
+          all.release('all');
+        };
       } else {
         const address = addressOf(context);
         if (!connections.take(address)) {
+          all.release('all');
           setResultAndStopExecution({
             errors: [
               refusal(
@@ -165,7 +179,10 @@ export function useLiveLimits(limits: LiveLimits, connections: Counts<string>): 
           });
           return;
         }
-        release = () => connections.release(address);
+        release = () => {
+          connections.release(address);
+          all.release('all');
+        };
       }
       return {
         onSubscribeResult({ result, setResult }) {

@@ -43,12 +43,36 @@ function asResult(error: unknown): ExecutionResult {
   return { errors: [interruption()] };
 }
 
-async function* coded(source: AsyncIterable<ExecutionResult>): AsyncGenerator<ExecutionResult> {
-  try {
-    yield* source;
-  } catch (error) {
-    yield asResult(error);
-  }
+/**
+ * `source` with a lost connection turned into a last result with SUBSCRIPTION_INTERRUPTED. Not an async
+ * generator: a generator's `return` waits for its pending `next`, which for an idle subscription never comes,
+ * so a client going away would leave the subgraph's subscription open; this one passes `return` on at once.
+ */
+export function coded(source: AsyncIterable<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  let ended = false;
+  const done = { done: true, value: undefined } as const;
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (ended) return done;
+      try {
+        const next = await iterator.next();
+        if (next.done) ended = true;
+        return next;
+      } catch (error) {
+        ended = true;
+        return { done: false, value: asResult(error) };
+      }
+    },
+    async return() {
+      ended = true;
+      await iterator.return?.();
+      return done;
+    },
+  };
 }
 
 function socketUrl(location: string): string {

@@ -158,18 +158,22 @@ async def sse(
                 return
 
 
+async def open_subscriptions(stack: Stack, subgraph: str, field: str) -> float:
+    """How many subscriptions of `field` are open at `subgraph`, by its /metrics."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(stack.metrics_url(subgraph))).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "service_tree_subscriptions_open" and sample.labels.get("field") == field
+    )
+
+
 async def subscribed(stack: Stack, subgraph: str, field: str, count: int) -> None:
-    """Wait until `count` subscriptions of `field` are open at `subgraph` (its /metrics): a subscription that
-    sends nothing at first (runs, purchases) has no other sign that it is in place."""
-
-    async def open_now() -> float:
-        async with httpx.AsyncClient() as http:
-            text = (await http.get(stack.metrics_url(subgraph))).text
-        return sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == "service_tree_subscriptions_open" and sample.labels.get("field") == field
-        )
-
-    assert await poll(open_now, lambda value: value >= count, within=WITHIN) >= count
+    """Wait until `count` subscriptions of `field` are open at `subgraph`: a subscription that sends nothing
+    at first (runs, purchases) has no other sign that it is in place."""
+    opened = await poll(
+        lambda: open_subscriptions(stack, subgraph, field), lambda n: n >= count, within=WITHIN
+    )
+    assert opened >= count

@@ -7,18 +7,19 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import DELIVER, Router, create_product, stack_fixture
-from tests.e2e.subscriptions import Socket
-from tests.support import auth
+from tests.e2e.subscriptions import Socket, open_subscriptions
+from tests.support import auth, poll
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-PER_CONNECTION, PER_ADDRESS, MESSAGE_BYTES, UPSTREAM_TIMEOUT_MS = 3, 4, 50_000, 1_000
+PER_CONNECTION, PER_ADDRESS, IN_ALL, MESSAGE_BYTES, UPSTREAM_TIMEOUT_MS = 3, 4, 5, 50_000, 1_000
 stack = stack_fixture(
     "live-limits",
     {
         "ROUTER_SUBSCRIPTIONS_PER_CONNECTION": str(PER_CONNECTION),
         "ROUTER_CONNECTIONS_PER_ADDRESS": str(PER_ADDRESS),
+        "ROUTER_MAX_SUBSCRIPTIONS": str(IN_ALL),
         "ROUTER_WS_MAX_MESSAGE_BYTES": str(MESSAGE_BYTES),
         "ROUTER_UPSTREAM_TIMEOUT_MS": str(UPSTREAM_TIMEOUT_MS),
     },
@@ -167,3 +168,32 @@ async def test_a_subscription_outlives_the_upstream_timeout_of_queries(
         await router.data(DELIVER, {"p": product_id, "k": f"outlive-{product_id}", "n": 1}, token=admin)
         assert (await watching.data())["stock"] == stock + 1
     await still_serves(stack, product_id)
+
+
+async def test_the_router_holds_at_most_its_number_of_subscriptions_in_all(
+    stack: Stack, product_id: str
+) -> None:
+    async with Socket.open(stack.router_url) as one, Socket.open(stack.router_url) as two:
+        held = [await one.subscribe(STOCK, {"ids": [product_id]}) for _ in range(3)]
+        held += [await two.subscribe(STOCK, {"ids": [product_id]}) for _ in range(2)]
+        for subscription in held:
+            await subscription.data()
+        async with Socket.open(stack.router_url) as three:
+            refused = await three.subscribe(STOCK, {"ids": [product_id]})
+            assert await refused.codes() == ["TOO_MANY_SUBSCRIPTIONS"]
+    await still_serves(stack, product_id)
+
+
+async def test_a_client_going_away_ends_its_subscriptions_at_the_subgraph(
+    stack: Stack, product_id: str
+) -> None:
+    before = await open_subscriptions(stack, "shop", "stockChanged")
+    async with Socket.open(stack.router_url) as socket:
+        for _ in range(2):
+            await (await socket.subscribe(STOCK, {"ids": [product_id]})).data()
+        assert await open_subscriptions(stack, "shop", "stockChanged") == before + 2
+    # Idle subscriptions: no event will come to notice the client left; the router ends them upstream.
+    after = await poll(
+        lambda: open_subscriptions(stack, "shop", "stockChanged"), lambda n: n == before, within=10
+    )
+    assert after == before
