@@ -127,78 +127,63 @@ export function limitWebSockets(limits: LiveLimits, connections: Counts<string>)
   };
 }
 
+/** One count to take for an operation, the refusal when it is full. */
+interface Hold {
+  take(): boolean;
+  release(): void;
+  refusal(): GraphQLError;
+}
+
+function hold<K>(counts: Counts<K>, key: K, refused: () => GraphQLError): Hold {
+  return { take: () => counts.take(key), release: () => counts.release(key), refusal: refused };
+}
+
 /**
- * The per-operation limits: subscriptions per WebSocket connection (TOO_MANY_SUBSCRIPTIONS), SSE subscriptions
- * per address counted with its WebSockets (429 TOO_MANY_CONNECTIONS), and the bounded backlog of every
- * subscriber, whatever its transport.
+ * The per-operation limits: subscriptions in all and per WebSocket connection (TOO_MANY_SUBSCRIPTIONS), SSE
+ * subscriptions per address counted with its WebSockets (429 TOO_MANY_CONNECTIONS), and the bounded backlog of
+ * every subscriber, whatever its transport.
  */
 export function useLiveLimits(limits: LiveLimits, connections: Counts<string>): GatewayPlugin {
   const perSocket = new Counts<object>(limits.subscriptionsPerConnection);
   const all = new Counts<'all'>(limits.subscriptions);
+  const tooMany = (message: string) => refusal(message, 'TOO_MANY_SUBSCRIPTIONS', 429);
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
       const context = args.contextValue as { socket?: object; req?: IncomingMessage };
-      if (!all.take('all')) {
-        setResultAndStopExecution({
-          errors: [refusal('This router holds as many subscriptions as it can; try again later', 'TOO_MANY_SUBSCRIPTIONS', 429)],
-        });
-        return;
-      }
-      let release: () => void;
-      if (context.socket) {
-        const socket = context.socket;
-        if (!perSocket.take(socket)) {
-          all.release('all');
-          setResultAndStopExecution({
-            errors: [
-              refusal(
-                `At most ${limits.subscriptionsPerConnection} subscriptions per connection`,
-                'TOO_MANY_SUBSCRIPTIONS',
-                429,
-              ),
-            ],
-          });
+      const holds = [
+        hold(all, 'all', () => tooMany('This router holds as many subscriptions as it can; try again later')),
+        context.socket
+          ? hold(perSocket, context.socket, () =>
+              tooMany(`At most ${limits.subscriptionsPerConnection} subscriptions per connection`),
+            )
+          : hold(connections, addressOf(context), () =>
+              refusal(`At most ${limits.connectionsPerAddress} connections per address`, 'TOO_MANY_CONNECTIONS', 429),
+            ),
+      ];
+      const taken: Hold[] = [];
+      for (const each of holds) {
+        if (!each.take()) {
+          taken.forEach((held) => held.release());
+          setResultAndStopExecution({ errors: [each.refusal()] });
           return;
         }
-        release = () => {
-          perSocket.release(socket);
-          all.release('all');
-        };
-      } else {
-        const address = addressOf(context);
-        if (!connections.take(address)) {
-          all.release('all');
-          setResultAndStopExecution({
-            errors: [
-              refusal(
-                `At most ${limits.connectionsPerAddress} connections per address`,
-                'TOO_MANY_CONNECTIONS',
-                429,
-              ),
-            ],
-          });
-          return;
-        }
-        release = () => {
-          connections.release(address);
-          all.release('all');
-        };
+        taken.push(each);
       }
+      let released = false;
+      const release = () => {
+        if (!released) {
+          released = true;
+          taken.forEach((held) => held.release());
+        }
+      };
       return {
         onSubscribeResult({ result, setResult }) {
           if (!(Symbol.asyncIterator in Object(result))) {
             release();
             return;
           }
-          let released = false;
-          const once = () => {
-            if (!released) {
-              released = true;
-              release();
-            }
-          };
           setResult(bounded(result as AsyncIterable<ExecutionResult>, limits.backlog));
-          return { onEnd: once };
+          return { onEnd: release };
         },
       };
     },
