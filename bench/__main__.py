@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from bench import buy, ceilings, data, ending, flagship, floors, lateness, plots, report
+from bench import buy, ceilings, data, ending, flagship, floors, lateness, live, plots, report
 from bench.figures import Figures, Repeats
 from bench.rss import Peaks
 from bench.system import System, Tree, running
 
 logger = logging.getLogger("bench")
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ceilings", "row", "flagship", "ending", "floors", "buy", "lateness")
+SECTIONS = ("ceilings", "row", "flagship", "ending", "floors", "buy", "lateness", "live")
 RSS_SECTION = "Peak RSS, MiB"
 # Nothing may answer without doing the work: the router's in-flight deduplication is off. The customers'
 # access tokens outlive a repeat (made at its start, used throughout; a tree before sessions ignores it).
@@ -137,6 +137,13 @@ def measure_lateness(system: System, *, crafts: int, args: argparse.Namespace) -
     return figures
 
 
+def measure_live(system: System, args: argparse.Namespace) -> Figures:
+    """The live subscriptions' figures, on their own system."""
+    figures = Figures()
+    live.measure(system, figures, seconds=args.seconds, warmup=args.warmup)
+    return figures
+
+
 def plan(args: argparse.Namespace) -> list[tuple[str, dict[str, str], Callable[[System], Figures]]]:
     """The measurements of one repeat: a name, the system's environment, and what to measure on it."""
     steps: list[tuple[str, dict[str, str], Callable[[System], Figures]]] = []
@@ -153,6 +160,8 @@ def plan(args: argparse.Namespace) -> list[tuple[str, dict[str, str], Callable[[
                     partial(measure_lateness, crafts=count, args=args),
                 )
             )
+    if "live" in args.only:
+        steps.append(("live", live.ENV, lambda system: measure_live(system, args)))
     return steps
 
 

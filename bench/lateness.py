@@ -65,7 +65,7 @@ def _call(admin: SyncGraph, operation: Callable[[], Coroutine[Any, Any, T]]) -> 
     raise AssertionError("unreachable")
 
 
-def _in_threads(items: list[Any], work: Any) -> list[Any]:
+def in_threads(items: list[Any], work: Any) -> list[Any]:
     """`work(item)` for every item, THREADS at a time (all on the ADMIN's one login: each password check
     holds tens of MB in the purchase subgraph while it runs)."""
     chunks = [items[n::THREADS] for n in range(THREADS)]
@@ -77,7 +77,7 @@ def _in_threads(items: list[Any], work: Any) -> list[Any]:
         return [result for results in pool.map(run, chunks) for result in results]
 
 
-def _create(admin: SyncGraph, product_ids: list[str], crafts: int) -> list[Craft]:
+def create_crafts(admin: SyncGraph, product_ids: list[str], crafts: int) -> list[Craft]:
     """`crafts` paused crafts, spread over factories of CRAFTS_PER_FACTORY and over the products."""
     factories = [
         admin.run(admin.api.create_factory(name=f"Works {n}")).create_factory.id
@@ -96,7 +96,7 @@ def _create(admin: SyncGraph, product_ids: list[str], crafts: int) -> list[Craft
         made = _call(admin, lambda: admin.api.create_craft(input=craft)).create_craft
         return Craft(made.id, factory_id, product, product + 1)
 
-    return _in_threads(list(range(crafts)), create)
+    return in_threads(list(range(crafts)), create)
 
 
 def _run_for(admin: SyncGraph, crafts: list[Craft], seconds: float) -> float:
@@ -118,7 +118,7 @@ def _run_for(admin: SyncGraph, crafts: list[Craft], seconds: float) -> float:
 
     started = time.monotonic()
     try:
-        _in_threads(crafts, resume)
+        in_threads(crafts, resume)
         resumed_in = time.monotonic() - started
     finally:
         pauses.shutdown(wait=True)
@@ -174,7 +174,7 @@ def measure(system: System, figures: Figures, *, crafts: int, seconds: float, pe
     catalog = data.catalog(admin, "Lateness shop", PRODUCTS, 0)
     with sampled(system.pids, peaks):
         started = time.monotonic()
-        made = _create(admin, catalog.product_ids, crafts)
+        made = create_crafts(admin, catalog.product_ids, crafts)
         created_in = time.monotonic() - started
         resumed_in = _run_for(admin, made, seconds)
         logger.info(

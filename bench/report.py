@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import buy, ceilings, flagship, lateness
+from bench import buy, ceilings, flagship, lateness, live
 from bench.figures import Repeats
 
 Key = tuple[str, str, str]
@@ -164,6 +164,21 @@ def targets(firsts: list[int], crafts: list[int], seconds: float) -> list[Target
             f"all four processes < 600 MB at peak ({many})",
             (rss, f"during {many}", "all four at one instant"),
             lambda v: v < 600 * 1e6 / 2**20,
+        ),
+        Target(
+            f"live: one delivery to {live.FANOUT_SUBSCRIBERS} subscribers, commit to last event p99 < 500 ms",
+            (live.SECTION, live.FANOUT_CASE, "commit to last subscriber p99 ms"),
+            lambda v: v < 500,
+        ),
+        Target(
+            f"live: {live.IDLE_SUBSCRIPTIONS} idle subscriptions add < 250 MB (all four processes)",
+            (live.SECTION, live.IDLE_CASE, "memory added, all four processes, MiB"),
+            lambda v: v < 250 * 1e6 / 2**20,
+        ),
+        Target(
+            f"live: flagship requests/s with {live.IDLE_SUBSCRIPTIONS} open within 10% of none open",
+            (live.SECTION, live.IDLE_CASE, "flagship requests/s open ÷ none"),
+            lambda v: v >= 0.9,
         ),
         Target(
             "all four processes < 600 MB at peak (flagship, c10)",

@@ -13,7 +13,9 @@ serve() {
         mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
         rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
     fi
-    exec uvicorn "subgraphs.$1.app:create_app" --factory --host 0.0.0.0 --port "${PORT:-8000}"
+    # Keep-alive longer than the router's idle connections (uvicorn's 5 s races them: "socket hang up").
+    exec uvicorn "subgraphs.$1.app:create_app" --factory --host 0.0.0.0 --port "${PORT:-8000}" \
+        --timeout-keep-alive 30
 }
 
 usage() {

@@ -7,15 +7,18 @@ import { defineConfig } from '@graphql-hive/gateway';
 
 import { useRequestBodyLimit } from './src/bodyLimit.ts';
 import { clientAddress, trustedProxies } from './src/clientAddress.ts';
+import { authorizationOf, useConnectionTokenCheck } from './src/connectionAuth.ts';
 import { EndedSessions, every, feedAgeGauge, remoteFeed } from './src/endedSessions.ts';
 import { readSettings, subgraphUrls } from './src/env.ts';
-import { useErrorContract } from './src/errorContract.ts';
+import { useErrorContract, useSocketRefusals } from './src/errorContract.ts';
 import { useOperationLimits } from './src/limits.ts';
+import { Counts, limitWebSockets, useLiveLimits } from './src/liveLimits.ts';
 import { createLogger, useRequestLog } from './src/logging.ts';
-import { prometheus } from './src/metrics.ts';
+import { prometheus, useSubscriptionMetrics } from './src/metrics.ts';
 import { playground } from './src/playground.ts';
 import { useStaticSite } from './src/staticSite.ts';
 import { KeyRing, remoteJwks, useJwks } from './src/keyRing.ts';
+import { isSubscription, SUBGRAPH_SOCKETS, subgraphSockets } from './src/subgraphSockets.ts';
 import { readSupergraph, transportEntries } from './src/supergraph.ts';
 import { jwksTokens, useTokenCheck } from './src/tokenCheck.ts';
 import { startTracing } from './src/tracing.ts';
@@ -27,6 +30,7 @@ const MAX_ALIASES = 100;
 const MAX_TOKENS = 1_000;
 const MAX_BODY_BYTES = 1_000_000; // 1 MB
 const MAX_DRAINED_BYTES = 16_000_000; // refused bodies up to this size are read to the end first
+const SUBGRAPH_KEEP_ALIVE_MS = 12_000; // pings on the router's WebSockets to subgraphs, as on clients' (graphql-ws)
 
 const settings = readSettings(process.env);
 const supergraph = readSupergraph(settings.supergraph);
@@ -43,6 +47,9 @@ const tokens = jwksTokens(keys, ended);
 const proxies = trustedProxies(settings.trustedProxies);
 const documents = loadTrustedDocuments(settings.trustedDocuments.file, settings.trustedDocuments.enforced);
 if (settings.tracing) startTracing(settings.tracing);
+// WebSockets and SSE subscriptions open per client address, one count for both.
+const connections = new Counts<string>(settings.live.connectionsPerAddress);
+limitWebSockets(settings.live, connections);
 
 export const gatewayConfig = defineConfig({
   supergraph: settings.supergraph,
@@ -51,12 +58,23 @@ export const gatewayConfig = defineConfig({
   logging: logger,
 
   transportEntries: transportEntries(subgraphUrls(process.env, supergraph.subgraphs), settings.dedupe),
-  // A hung subgraph gets an answer (an error for its part) instead of holding the client forever.
-  upstreamTimeout: settings.upstreamTimeoutMs,
-  // Each subgraph checks the caller's token itself, and learns the client's address from the router alone.
+  // Subscriptions reach subgraphs on WebSockets (src/subgraphSockets.ts says why); the rest stays on HTTP.
+  transports: (kind) =>
+    kind === SUBGRAPH_SOCKETS
+      ? subgraphSockets({
+          keepAliveMs: SUBGRAPH_KEEP_ALIVE_MS,
+          authorization: (request) => authorizationOf(request.context?.request, request.context),
+        })
+      : import(`@graphql-mesh/transport-${kind}`),
+  // A hung subgraph gets an answer (an error for its part) instead of holding the client forever; a
+  // subscription is meant to stay open (its events' entity fetches, queries, still have the timeout).
+  upstreamTimeout: ({ executionRequest }) =>
+    executionRequest && isSubscription(executionRequest) ? undefined : settings.upstreamTimeoutMs,
+  // Each subgraph checks the caller's token itself (a WebSocket's caller sends it in `connection_init`), and
+  // learns the client's address from the router alone.
   propagateHeaders: {
     fromClientToSubgraphs: ({ request, context }) => ({
-      authorization: request.headers.get('authorization') ?? undefined,
+      authorization: authorizationOf(request, context),
       'x-forwarded-for': clientAddress(
         (context as { req?: { socket?: { remoteAddress?: string } } }).req?.socket?.remoteAddress,
         request.headers.get('x-forwarded-for'),
@@ -90,10 +108,14 @@ export const gatewayConfig = defineConfig({
     ...(settings.webDir ? [useStaticSite(settings.webDir, ['/graphql', '/healthcheck', '/readiness'])] : []),
     useRequestBodyLimit(MAX_BODY_BYTES, MAX_DRAINED_BYTES),
     useTokenCheck(tokens),
+    useConnectionTokenCheck(tokens),
+    useLiveLimits(settings.live, connections),
+    useSubscriptionMetrics(supergraph.subscriptionFields),
     ...useOperationLimits({ depth: MAX_DEPTH, aliases: MAX_ALIASES, tokens: MAX_TOKENS }),
     // No "did you mean" suggestions where the schema is hidden.
     ...(settings.introspection ? [] : [blockFieldSuggestionsPlugin()]),
     useErrorContract(),
+    useSocketRefusals(),
     useRequestLog(),
   ],
 });

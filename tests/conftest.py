@@ -16,7 +16,7 @@ from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.app import create_app as create_shop_app
 from subgraphs.shop.settings import Settings as ShopSettings
 from tests.databases import BACKENDS, Databases
-from tests.support import IDENTITY_ENV, Link
+from tests.support import IDENTITY_ENV, Link, poll
 
 
 @asynccontextmanager
@@ -126,6 +126,14 @@ async def factory_app(
     )
     app = create_factory_app(settings, router_transport=router_link, identity_transport=Link(purchase_app))
     async with started(app):
+        # On PostgreSQL the scheduler starts once this process takes the advisory lock, in the background:
+        # a test that creates a craft at once must find it running, as it does on SQLite.
+        scheduler = app.state.resources.scheduler
+
+        async def running() -> bool:
+            return bool(scheduler.running)
+
+        assert await poll(running, bool, within=10)
         yield app
 
 

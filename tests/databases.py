@@ -2,6 +2,7 @@
 test run (`pytest --backend postgresql`), in which every test or stack gets fresh, migrated databases."""
 
 import itertools
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +37,10 @@ class Databases:
         return cls(backend, cluster)
 
     def stop(self) -> None:
-        """Stop the cluster, if there is one (its folder is temporary)."""
+        """Stop the cluster, if there is one, and delete its temporary folder (a few GB after a run)."""
         if self.cluster is not None:
             self.cluster.stop()
+            shutil.rmtree(self.cluster.data_dir.parent, ignore_errors=True)
 
     def fresh(self, subgraph: str, folder: Path) -> str:
         """The URL of a new database of `subgraph`, migrated to the newest revision."""

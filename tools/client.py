@@ -15,7 +15,16 @@ from graphql import OperationDefinitionNode, parse, print_ast
 
 from client.service_tree_client import Client, GraphQLClientGraphQLMultiError
 
-__all__ = ["Client", "GraphQLClientGraphQLMultiError", "SyncGraph", "codes", "document", "graph", "refused"]
+__all__ = [
+    "Client",
+    "GraphQLClientGraphQLMultiError",
+    "SyncGraph",
+    "codes",
+    "document",
+    "graph",
+    "refused",
+    "socket_url",
+]
 
 T = TypeVar("T")
 
@@ -47,9 +56,20 @@ class _Bearer:
         """Nothing: the shared client is closed by whoever made it."""
 
 
+def socket_url(url: str) -> str:
+    """The WebSocket URL of the graph at the HTTP `url` (subscriptions: ws:// for http://, wss:// for https://)."""
+    return "ws" + url.removeprefix("http") if url.startswith("http") else url
+
+
 def graph(http: httpx.AsyncClient, url: str, token: str | None = None) -> Client:
-    """The typed client of the graph at `url`, calling it through `http` with `token` (anonymous without)."""
-    return Client(url=url, http_client=_Bearer(http, token))
+    """The typed client of the graph at `url`, calling it through `http` with `token` (anonymous without);
+    its subscriptions open a WebSocket each, the token in `connection_init` as a browser sends it."""
+    return Client(
+        url=url,
+        http_client=_Bearer(http, token),
+        ws_url=socket_url(url),
+        ws_connection_init_payload={"Authorization": f"Bearer {token}"} if token else None,
+    )
 
 
 def codes(error: GraphQLClientGraphQLMultiError) -> list[str]:

@@ -220,6 +220,10 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.ports[name]),
+                # Longer than the router keeps an idle connection to a subgraph: with uvicorn's 5 s, a request
+                # the router sends on a connection just as uvicorn closes it fails ("socket hang up").
+                "--timeout-keep-alive",
+                "30",
                 *(("--workers", str(self.workers)) if self.workers > 1 else ()),
             ]
             # Its processes' counters, summed by /metrics: one folder per subgraph, emptied before it starts.

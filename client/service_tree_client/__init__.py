@@ -13,6 +13,12 @@ from .change_password import (
     ChangePasswordChangePasswordUser,
 )
 from .client import Client
+from .craft_run_changed import (
+    CraftRunChanged,
+    CraftRunChangedCraftRunChanged,
+    CraftRunChangedCraftRunChangedCraft,
+    CraftRunChangedCraftRunChangedCraftProduct,
+)
 from .craft_runs import CraftRuns, CraftRunsCraft, CraftRunsCraftRuns
 from .create_category import CreateCategory, CreateCategoryCreateCategory
 from .create_craft import (
@@ -71,6 +77,14 @@ from .my_purchases import (
 from .my_sessions import MySessions, MySessionsMe, MySessionsMeSessions
 from .pause_craft import PauseCraft, PauseCraftPauseCraft
 from .product_stock import ProductStock, ProductStockProduct
+from .purchase_recorded import (
+    PurchaseRecorded,
+    PurchaseRecordedPurchaseRecorded,
+    PurchaseRecordedPurchaseRecordedCheck,
+    PurchaseRecordedPurchaseRecordedCheckLines,
+    PurchaseRecordedPurchaseRecordedCheckLinesProduct,
+    PurchaseRecordedPurchaseRecordedCheckShop,
+)
 from .quick_buy import QuickBuy, QuickBuyBuy
 from .refresh_session import (
     RefreshSession,
@@ -85,6 +99,7 @@ from .shop_check_count import (
     ShopCheckCountShop,
     ShopCheckCountShopChecks,
 )
+from .stock_changed import StockChanged, StockChangedStockChanged
 from .user_purchase_count import (
     UserPurchaseCount,
     UserPurchaseCountUser,
@@ -110,6 +125,10 @@ __all__ = [
     "ChangePasswordChangePassword",
     "ChangePasswordChangePasswordUser",
     "Client",
+    "CraftRunChanged",
+    "CraftRunChangedCraftRunChanged",
+    "CraftRunChangedCraftRunChangedCraft",
+    "CraftRunChangedCraftRunChangedCraftProduct",
     "CraftRunStatus",
     "CraftRuns",
     "CraftRunsCraft",
@@ -165,6 +184,12 @@ __all__ = [
     "Payment",
     "ProductStock",
     "ProductStockProduct",
+    "PurchaseRecorded",
+    "PurchaseRecordedPurchaseRecorded",
+    "PurchaseRecordedPurchaseRecordedCheck",
+    "PurchaseRecordedPurchaseRecordedCheckLines",
+    "PurchaseRecordedPurchaseRecordedCheckLinesProduct",
+    "PurchaseRecordedPurchaseRecordedCheckShop",
     "QuickBuy",
     "QuickBuyBuy",
     "RefreshSession",
@@ -182,6 +207,8 @@ __all__ = [
     "ShopCheckCount",
     "ShopCheckCountShop",
     "ShopCheckCountShopChecks",
+    "StockChanged",
+    "StockChangedStockChanged",
     "Upload",
     "UserPurchaseCount",
     "UserPurchaseCountUser",

@@ -1,9 +1,12 @@
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, Optional, Union
 
 from .add_product import AddProduct
 from .async_base_client import AsyncBaseClient
+from .base_model import UNSET, UnsetType
 from .buy import Buy
 from .change_password import ChangePassword
+from .craft_run_changed import CraftRunChanged
 from .craft_runs import CraftRuns
 from .create_category import CreateCategory
 from .create_craft import CreateCraft
@@ -28,12 +31,14 @@ from .my_purchases import MyPurchases
 from .my_sessions import MySessions
 from .pause_craft import PauseCraft
 from .product_stock import ProductStock
+from .purchase_recorded import PurchaseRecorded
 from .quick_buy import QuickBuy
 from .refresh_session import RefreshSession
 from .register import Register
 from .resume_craft import ResumeCraft
 from .set_user_disabled import SetUserDisabled
 from .shop_check_count import ShopCheckCount
+from .stock_changed import StockChanged
 from .user_purchase_count import UserPurchaseCount
 
 
@@ -317,6 +322,7 @@ class Client(AsyncBaseClient):
             mutation Deliver($input: DeliverInput!) {
               deliver(input: $input) {
                 key
+                deliveredAt
               }
             }
             """)
@@ -450,6 +456,87 @@ class Client(AsyncBaseClient):
         )
         data = self.get_data(response)
         return FactoryRuns.model_validate(data)
+
+    async def stock_changed(
+        self, product_ids: list[str], **kwargs: Any
+    ) -> AsyncIterator[StockChanged]:
+        query = gql("""
+            subscription StockChanged($productIds: [ID!]!) {
+              stockChanged(productIds: $productIds) {
+                id
+                name
+                stock
+              }
+            }
+            """)
+        variables: dict[str, object] = {"productIds": product_ids}
+        async for data in self.execute_ws(
+            query=query, operation_name="StockChanged", variables=variables, **kwargs
+        ):
+            yield StockChanged.model_validate(data)
+
+    async def craft_run_changed(
+        self, factory_id: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> AsyncIterator[CraftRunChanged]:
+        query = gql("""
+            subscription CraftRunChanged($factoryId: ID) {
+              craftRunChanged(factoryId: $factoryId) {
+                id
+                key
+                status
+                attempts
+                error
+                scheduledAt
+                finishedAt
+                craft {
+                  id
+                  product {
+                    id
+                    name
+                    stock
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"factoryId": factory_id}
+        async for data in self.execute_ws(
+            query=query, operation_name="CraftRunChanged", variables=variables, **kwargs
+        ):
+            yield CraftRunChanged.model_validate(data)
+
+    async def purchase_recorded(self, **kwargs: Any) -> AsyncIterator[PurchaseRecorded]:
+        query = gql("""
+            subscription PurchaseRecorded {
+              purchaseRecorded {
+                id
+                name
+                total
+                createdAt
+                check {
+                  id
+                  number
+                  shop {
+                    name
+                  }
+                  lines {
+                    quantity
+                    product {
+                      name
+                    }
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        async for data in self.execute_ws(
+            query=query,
+            operation_name="PurchaseRecorded",
+            variables=variables,
+            **kwargs,
+        ):
+            yield PurchaseRecorded.model_validate(data)
 
     async def buy(self, input: BuyInput, **kwargs: Any) -> Buy:
         query = gql("""

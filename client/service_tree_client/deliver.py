@@ -1,3 +1,7 @@
+from datetime import datetime
+
+from pydantic import Field
+
 from .base_model import BaseModel
 
 
@@ -7,6 +11,7 @@ class Deliver(BaseModel):
 
 class DeliverDeliver(BaseModel):
     key: str
+    delivered_at: datetime = Field(alias="deliveredAt")
 
 
 Deliver.model_rebuild()

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { LogLevel } from '@graphql-hive/gateway';
 
+import type { LiveLimits } from './liveLimits.ts';
 import type { LogSettings } from './logging.ts';
 import type { PlaygroundSettings } from './playground.ts';
 import type { TracingSettings } from './tracing.ts';
@@ -37,6 +38,8 @@ export interface Settings {
   webDir: string | undefined;
   /** Origins browsers may call from; none: same origin only. */
   corsOrigins: string[];
+  /** Limits of live subscriptions (WebSocket and SSE). */
+  live: LiveLimits;
   /** Where spans go, if anywhere. */
   tracing: TracingSettings | undefined;
   playground: PlaygroundSettings;
@@ -132,6 +135,13 @@ export function readSettings(env: Env): Settings {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    live: {
+      subscriptions: envInt(env, 'ROUTER_MAX_SUBSCRIPTIONS', 4_000, 1_000_000),
+      subscriptionsPerConnection: envInt(env, 'ROUTER_SUBSCRIPTIONS_PER_CONNECTION', 20, 10_000),
+      connectionsPerAddress: envInt(env, 'ROUTER_CONNECTIONS_PER_ADDRESS', 100, 1_000_000),
+      maxMessageBytes: envInt(env, 'ROUTER_WS_MAX_MESSAGE_BYTES', 1_000_000, 100_000_000),
+      backlog: envInt(env, 'ROUTER_SUBSCRIBER_BACKLOG', 100, 1_000_000),
+    },
     tracing: otlpEndpoint ? { endpoint: otlpEndpoint, serviceName: env.OTEL_SERVICE_NAME || 'router' } : undefined,
     playground: {
       login: env.ROUTER_PLAYGROUND_LOGIN || 'demo',

@@ -54,3 +54,36 @@ export function useErrorContract(): GatewayPlugin {
     },
   };
 }
+
+/** An operation's context, when it came on a WebSocket (the gateway puts the `connection_init` payload there). */
+function onSocket(context: unknown): boolean {
+  return typeof context === 'object' && context !== null && 'connectionParams' in context;
+}
+
+/**
+ * A refusal thrown before an operation sent on a WebSocket runs (an untrusted document, a missing hash) is that
+ * operation's coded error, as it is a request's over HTTP: the gateway's WebSocket server would otherwise close
+ * the whole connection (4500), ending every other subscription on it.
+ */
+export function useSocketRefusals(): GatewayPlugin {
+  return {
+    onYogaInit({ yoga }) {
+      const run = yoga.getResultForParams;
+      yoga.getResultForParams = (args, context) => {
+        if (!onSocket(context)) return run(args, context);
+        const refused = (error: unknown) => ({
+          errors: [
+            error instanceof GraphQLError
+              ? error
+              : new GraphQLError('Internal error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+          ],
+        });
+        try {
+          return Promise.resolve(run(args, context)).catch(refused);
+        } catch (error) {
+          return refused(error);
+        }
+      };
+    },
+  };
+}

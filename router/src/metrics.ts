@@ -1,8 +1,8 @@
 // Prometheus metrics: every series is labelled by the operation's one root field (as the subgraphs label
 // theirs), else "other", never by the client's operation name: the label set stays bounded by the schema.
-import { createCounter, createHistogram } from '@graphql-hive/gateway';
+import { createCounter, createHistogram, type GatewayPlugin } from '@graphql-hive/gateway';
 import { getOperationAST, Kind, type DocumentNode, type GraphQLError } from 'graphql';
-import { register, type Registry } from 'prom-client';
+import { Counter, Gauge, register, type Registry } from 'prom-client';
 
 type Phase = 'execute' | 'subscribe';
 type ErrorPhase = 'parse' | 'validate' | 'context' | Phase;
@@ -77,4 +77,47 @@ export function prometheus(rootFields: Set<string>, registry: Registry = registe
       graphql_gateway_subgraph_execute_errors: true,
     },
   } as const;
+}
+
+/**
+ * Live subscriptions in /metrics: those open and the events sent to subscribers, by root field (of
+ * `subscriptionFields`, the supergraph's, else "other"), each series at zero from the start.
+ */
+export function useSubscriptionMetrics(
+  subscriptionFields: Set<string>,
+  registry: Registry = register,
+): GatewayPlugin {
+  const open = new Gauge({
+    name: 'service_tree_router_subscriptions_open',
+    help: 'Subscriptions open at the router, by operation (its root field, else "other")',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  const sent = new Counter({
+    name: 'service_tree_router_subscription_events_total',
+    help: 'Events the router sent to subscribers, by operation',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  for (const field of [...subscriptionFields, 'other']) {
+    open.labels(field).set(0);
+    sent.labels(field).inc(0);
+  }
+  return {
+    onSubscribe({ args }) {
+      const operation = operationLabel(args.document, args.operationName ?? undefined, subscriptionFields);
+      return {
+        onSubscribeResult({ result }) {
+          if (!(Symbol.asyncIterator in Object(result))) return;
+          open.labels(operation).inc();
+          return {
+            onNext: ({ result }) => {
+              if ((result as { data?: unknown }).data != null) sent.labels(operation).inc(); // events, not errors
+            },
+            onEnd: () => open.labels(operation).dec(),
+          };
+        },
+      };
+    },
+  };
 }

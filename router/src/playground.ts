@@ -37,9 +37,19 @@ export const MY_PURCHASES = `query MyPurchases {
 }
 `;
 
+/** A live subscription: the demo shop's first products, now and after each change (the crafts deliver). */
+export const LIVE_STOCK = `subscription LiveStock {
+  stockChanged(productIds: ["1", "2", "3"]) {
+    id
+    name
+    stock
+  }
+}
+`;
+
 /**
  * The playground's options: a "Service Tree: start here" collection with a mutation that logs in as the demo
- * customer and the flagship query, sent with that customer's token.
+ * customer, the flagship query, sent with that customer's token, and a subscription to stock.
  */
 export function playground(settings: PlaygroundSettings) {
   const createdAt = new Date().toISOString();
@@ -59,7 +69,8 @@ export function playground(settings: PlaygroundSettings) {
       {
         id: 'service-tree',
         name: 'Service Tree: start here',
-        description: 'Log in as the demo customer, then ask for its purchases with their checks in one request.',
+        description:
+          'Log in as the demo customer, ask for its purchases with their checks in one request, and watch stock live.',
         createdAt,
         operations: [
           operation(
@@ -77,6 +88,14 @@ export function playground(settings: PlaygroundSettings) {
             MY_PURCHASES,
             {},
             { Authorization: `Bearer ${settings.token}` },
+          ),
+          operation(
+            'live-stock',
+            '3. Live stock (a subscription)',
+            "The demo shop's first products as they are, then after each buy or delivery: the crafts deliver every few seconds.",
+            LIVE_STOCK,
+            {},
+            {},
           ),
         ],
       },

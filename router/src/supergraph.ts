@@ -3,11 +3,15 @@ import { readFileSync } from 'node:fs';
 
 import { Kind, parse, type DocumentNode } from 'graphql';
 
+import { SUBGRAPH_SOCKETS } from './subgraphSockets.ts';
+
 export interface Supergraph {
   /** The subgraphs it joins, by the names their `<NAME>_URL` settings use. */
   subgraphs: string[];
-  /** Its root fields (Query and Mutation): the bounded set metrics label by. */
+  /** Its root fields (Query, Mutation and Subscription): the bounded set metrics label by. */
   rootFields: Set<string>;
+  /** Its Subscription fields. */
+  subscriptionFields: Set<string>;
 }
 
 /**
@@ -26,13 +30,13 @@ export function subgraphNames(document: DocumentNode): string[] {
   });
 }
 
-/** The names of the supergraph's root fields (Query and Mutation). */
-export function rootFields(document: DocumentNode): Set<string> {
+/** The names of the supergraph's root fields (of Query, Mutation and Subscription, or of `types`). */
+export function rootFields(document: DocumentNode, types = ['Query', 'Mutation', 'Subscription']): Set<string> {
   const names = new Set<string>();
   for (const definition of document.definitions) {
     if (
       (definition.kind === Kind.OBJECT_TYPE_DEFINITION || definition.kind === Kind.OBJECT_TYPE_EXTENSION) &&
-      (definition.name.value === 'Query' || definition.name.value === 'Mutation')
+      types.includes(definition.name.value)
     ) {
       for (const field of definition.fields ?? []) names.add(field.name.value);
     }
@@ -43,16 +47,23 @@ export function rootFields(document: DocumentNode): Set<string> {
 /** Reads and parses the supergraph `file` once (at start-up) for what the router derives from it. */
 export function readSupergraph(file: string): Supergraph {
   const document = parse(readFileSync(file, 'utf8'));
-  return { subgraphs: subgraphNames(document), rootFields: rootFields(document) };
+  return {
+    subgraphs: subgraphNames(document),
+    rootFields: rootFields(document),
+    subscriptionFields: rootFields(document, ['Subscription']),
+  };
 }
 
 /**
  * The gateway's per-subgraph transport overrides, merged over what the supergraph's @join__graph says: the URL
- * of each subgraph in `urls`, and, unless `dedupe`, no deduplication of identical in-flight subgraph queries.
+ * of each subgraph in `urls`, subscriptions on WebSockets, and, unless `dedupe`, no deduplication of identical
+ * in-flight subgraph queries.
  */
 export function transportEntries(urls: Record<string, string>, dedupe: boolean) {
   const entries: Record<string, { location?: string; options?: Record<string, unknown> }> = {};
   for (const [subgraph, location] of Object.entries(urls)) entries[subgraph] = { location };
+  // Subscriptions go to every subgraph on its own WebSocket transport, at the subgraph's /graphql URL.
+  entries['*'] = { options: { subscriptions: { kind: SUBGRAPH_SOCKETS } } };
   // Deduplication is on by default (its key includes the forwarded headers, so users never share a response);
   // benchmarks switch it off.
   if (!dedupe) entries['*.http'] = { options: { deduplicateInflightRequests: false } };

@@ -21,6 +21,13 @@ test('development defaults', () => {
     trustedDocuments: { file: path.join(REPO, 'web', 'src', 'gql', 'persisted-documents.json'), enforced: false },
     webDir: undefined,
     corsOrigins: [],
+    live: {
+      subscriptions: 4_000,
+      subscriptionsPerConnection: 20,
+      connectionsPerAddress: 100,
+      maxMessageBytes: 1_000_000,
+      backlog: 100,
+    },
     tracing: undefined,
     playground: { login: 'demo', password: 'demo-password', token: '<the token Login answers>' },
   });
@@ -65,6 +72,11 @@ test('every setting is read from its variable', () => {
     ROUTER_PLAYGROUND_LOGIN: 'ann',
     ROUTER_PLAYGROUND_PASSWORD: 'ann-password',
     ROUTER_PLAYGROUND_TOKEN: 'a.token.here',
+    ROUTER_SUBSCRIPTIONS_PER_CONNECTION: '5',
+    ROUTER_CONNECTIONS_PER_ADDRESS: '7',
+    ROUTER_WS_MAX_MESSAGE_BYTES: '4096',
+    ROUTER_SUBSCRIBER_BACKLOG: '9',
+    ROUTER_MAX_SUBSCRIPTIONS: '11',
   });
   assert.deepEqual(settings, {
     supergraph: path.resolve('some/supergraph.graphql'), // relative to the current directory
@@ -80,6 +92,7 @@ test('every setting is read from its variable', () => {
     trustedDocuments: { file: path.resolve('manifest.json'), enforced: true },
     webDir: path.resolve('web/dist'),
     corsOrigins: ['https://shop.example', 'https://admin.example'],
+    live: { subscriptions: 11, subscriptionsPerConnection: 5, connectionsPerAddress: 7, maxMessageBytes: 4096, backlog: 9 },
     tracing: { endpoint: 'http://127.0.0.1:4318', serviceName: 'router-2' },
     playground: { login: 'ann', password: 'ann-password', token: 'a.token.here' },
   });

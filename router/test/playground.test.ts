@@ -19,8 +19,8 @@ function operations() {
   return Object.fromEntries(collection!.operations.map((operation) => [operation.id, operation]));
 }
 
-test('the collection logs in as the demo customer, then asks the flagship query with its token', () => {
-  const { login, 'my-purchases': purchases, ...others } = operations();
+test('the collection logs in as the demo customer, asks the flagship query with its token, and subscribes to stock', () => {
+  const { login, 'my-purchases': purchases, 'live-stock': live, ...others } = operations();
   assert.deepEqual(Object.keys(others), []);
   assert.match(login!.query, /^mutation Login\(\$login: String!, \$password: String!\) \{\n {2}login\(/);
   assert.deepEqual(JSON.parse(login!.variables), { login: 'demo', password: 'demo-password' });
@@ -30,9 +30,12 @@ test('the collection logs in as the demo customer, then asks the flagship query 
   const flagship = purchases!.query.replace(/\s+/g, ' ');
   assert.match(flagship, /me \{ login purchases\(first: 10\) \{ totalCount nodes \{ name total check \{ number /);
   assert.match(flagship, /shop \{ name address \} lines \{ quantity unitPrice product \{ name category \{ name \} \} \}/);
+  // Anyone may watch stock: no token needed.
+  assert.match(live!.query, /^subscription LiveStock \{\n {2}stockChanged\(productIds: \["1", "2", "3"\]\)/);
+  assert.deepEqual(JSON.parse(live!.headers), {});
 });
 
-test("both operations are valid against the API's schema", () => {
+test("every operation is valid against the API's schema", () => {
   for (const operation of Object.values(operations())) {
     assert.deepEqual(validate(api, parse(operation.query)).map(String), [], operation.id);
   }

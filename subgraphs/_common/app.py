@@ -4,6 +4,7 @@ import inspect
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 import orjson
@@ -13,14 +14,17 @@ from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.federation import Schema
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from subgraphs._common import logs, metrics, telemetry
 from subgraphs._common.db import Database
 from subgraphs._common.errors import fallback_code
+from subgraphs._common.events import EventBus
 from subgraphs._common.request_id import RequestIdMiddleware
 from subgraphs._common.settings import SubgraphSettings
 
@@ -84,9 +88,24 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames (Strawberry would send `encode_json` bytes as binary)."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
+    websocket_adapter_class = _TextFrames
+
     def __init__(self, schema: Schema, build_context: Callable[[Request, R], Any]) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        # The router carries every subscription of one caller token (all anonymous ones alike) on one
+        # WebSocket, so Strawberry's default of 100 per connection would refuse the 101st client: the router
+        # limits each client's subscriptions instead.
+        super().__init__(schema, graphql_ide="graphiql", max_subscriptions_per_connection=None)
         self._build_context = build_context
         self.resources: R | None = None  # set while the app's lifespan runs
 
@@ -111,7 +130,22 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
             raise RuntimeError("the app's lifespan has not started")
         context = self._build_context(request, self.resources)
         # A subgraph that checks tokens builds its context asynchronously (a key may need fetching).
-        return await context if inspect.isawaitable(context) else context
+        context = await context if inspect.isawaitable(context) else context
+        if isinstance(request, WebSocket):
+            context.connection_params = None  # Strawberry sets it from `connection_init`
+        return context
+
+    async def on_ws_connect(self, context: Any) -> None:
+        # A WebSocket's caller may send its token in `connection_init` (browsers cannot set headers, and the
+        # router passes its caller's there): the context is built again as for a request carrying it.
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if isinstance(authorization, str) and self.resources is not None:
+            carrier = _Headers({"authorization": authorization})
+            built = self._build_context(cast(Request, carrier), self.resources)
+            built = await built if inspect.isawaitable(built) else built
+            context.__dict__.update(vars(built))
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,6 +162,13 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
                 media_type="application/json",
             )
         await response(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _Headers:
+    """What a context builder reads of a request: its headers."""
+
+    headers: dict[str, str]
 
 
 def _ping(session: Session) -> None:
@@ -161,13 +202,19 @@ def create_subgraph_app(
         db = Database(settings.database_url)
         telemetry.instrument(db.engine)
         metrics.count_statements(db.engine)
+        bus = EventBus(db, queue_limit=settings.subscriber_backlog)
         try:
+            await bus.start()  # before serving: a subscription never starts while events could be missed
             async with resources(settings, db) as opened:
                 graphql.resources = app.state.resources = opened
                 app.state.db = db
-                yield
+                try:
+                    yield
+                finally:
+                    await bus.stop()
         finally:
             graphql.resources = None
+            await bus.stop()
             await db.dispose()
             telemetry.shutdown()
 
@@ -182,6 +229,7 @@ def create_subgraph_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/metrics", metrics.endpoint(gauges)),
             *routes,

@@ -54,6 +54,8 @@ class Auth:
     problem: str | None = None
     # Why the token that made `principal` is no longer good now (None: still good); set by the verifier.
     recheck: Callable[[], str | None] | None = None
+    # When that token expires (Unix time; None when anonymous): a subscription ends then at the latest.
+    expires_at: float | None = None
 
     def still_valid(self) -> bool:
         """Whether the caller's token is still good at this moment: not expired, its session not ended, its

@@ -91,6 +91,8 @@ class Database:
             ThreadPoolExecutor(1, thread_name_prefix="db-write") if self.is_sqlite else self._readers
         )
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        # Put into the `info` of every session this database opens (the event bus a change publishes to).
+        self.session_info: dict[str, Any] = {}
 
     async def read(self, fn: Callable[Concatenate[Session, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """`fn(session, ...)` in a read-only transaction."""
@@ -123,11 +125,12 @@ class Database:
         return result
 
     def _read_now(self, fn: Callable[[Session], R]) -> R:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        info = dict(self.session_info)
+        with Session(self.engine, expire_on_commit=False, info=info) as session, session.begin():
             return fn(session)
 
     def _write_now(self, fn: Callable[[Session], R]) -> tuple[R, list[AfterCommit]]:
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with Session(self._write_engine, expire_on_commit=False, info=dict(self.session_info)) as session:
             with session.begin():
                 result = fn(session)
             return result, session.info.pop(_AFTER_COMMIT, [])

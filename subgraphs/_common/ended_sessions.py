@@ -56,10 +56,14 @@ def refusal(reason: str) -> str:
 
 class EndedSessions:
     """The sessions ended while their tokens may be live, by session id; polled from `source` every
-    `interval` seconds once `poller` is started."""
+    `interval` seconds once `poller` is started; `on_end` is called whenever sessions become known as ended
+    (what outlives a request, a live subscription, is ended then rather than at its next check)."""
 
-    def __init__(self, source: FeedSource, *, interval: float) -> None:
+    def __init__(
+        self, source: FeedSource, *, interval: float, on_end: Callable[[], object] | None = None
+    ) -> None:
         self._source = source
+        self._on_end = on_end
         self._ended: dict[str, Ended] = {}
         self._cursor: str | None = None
         self._answered_at: float | None = None  # wall time of the feed's last answer
@@ -73,6 +77,7 @@ class EndedSessions:
     def add(self, sid: str, ended: Ended) -> None:
         """Know of an ended session now (the process that ended it does not wait for the feed)."""
         self._ended[sid] = ended
+        self._told()
 
     def age(self) -> float | None:
         """Seconds since the feed last answered (None: never)."""
@@ -90,10 +95,17 @@ class EndedSessions:
         if self._failing:
             logger.info("the ended-sessions feed answers again")
         self._failing = False
-        for entry in answer.get("ended") or []:
+        entries = answer.get("ended") or []
+        for entry in entries:
             self._ended[str(entry["sid"])] = Ended(reason=str(entry["reason"]), until=float(entry["until"]))
         self._cursor = answer.get("cursor") or self._cursor
         self._answered_at = now = time.time()
         FEED_ANSWERED.set(now)
         for sid in [sid for sid, ended in self._ended.items() if ended.until < now]:
             del self._ended[sid]
+        if entries:
+            self._told()
+
+    def _told(self) -> None:
+        if self._on_end is not None:
+            self._on_end()

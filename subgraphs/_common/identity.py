@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from subgraphs._common import live
 from subgraphs._common.ended_sessions import EndedSessions
 from subgraphs._common.jwks import KeyRing
 from subgraphs._common.poller import Poller
@@ -66,7 +67,9 @@ async def identity_of(
             return await _get_json(http, base + ENDED_SESSIONS_PATH, **({"after": cursor} if cursor else {}))
 
         keys = KeyRing(jwks, cooldown=JWKS_COOLDOWN_SECONDS)
-        verifier = Verifier(keys, EndedSessions(ended, interval=settings.ended_sessions_poll_seconds))
+        verifier = Verifier(
+            keys, EndedSessions(ended, interval=settings.ended_sessions_poll_seconds, on_end=live.recheck)
+        )
         tokens = ServiceTokens(http, identity_url=base, service=service, secret=secret)
         async with polled(verifier, jwks_max_age=settings.jwks_max_age_seconds):
             yield Identity(verifier=verifier, tokens=tokens)

@@ -94,7 +94,10 @@ def operation_label(schema: GraphQLSchema, document: Any, operation_name: str | 
     operation = get_operation_ast(document, operation_name) if document is not None else None
     if operation is None:
         return OTHER
-    root = schema.mutation_type if operation.operation == OperationType.MUTATION else schema.query_type
+    root = {
+        OperationType.MUTATION: schema.mutation_type,
+        OperationType.SUBSCRIPTION: schema.subscription_type,
+    }.get(operation.operation, schema.query_type)
     names = {
         selection.name.value
         for selection in operation.selection_set.selections
@@ -110,7 +113,11 @@ def declare(schema: GraphQLSchema) -> None:
     """Create every operation's series (each root field, and "other") at zero, with its errors' series for
     INTERNAL_SERVER_ERROR (the failures an alert watches; the codes of client errors appear with the first):
     a scrape before the first request shows zeros, not nothing (a rate over no series is no data)."""
-    roots = [root for root in (schema.query_type, schema.mutation_type) if root is not None]
+    roots = [
+        root
+        for root in (schema.query_type, schema.mutation_type, schema.subscription_type)
+        if root is not None
+    ]
     for operation in [*(name for root in roots for name in root.fields), OTHER]:
         REQUESTS.labels(operation)
         DURATION.labels(operation)

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from subgraphs._common import live
 from subgraphs._common.errors import ErrorCodes
 from subgraphs._common.metrics import RequestMetrics, declare
 from subgraphs._common.strawberry_adapter import BatchedEntities, check_supported, graphql_schema
@@ -46,7 +47,9 @@ class RefuseBadTokens(SchemaExtension):
 class SubgraphSchema(BatchedEntities):
     """Pinned to Federation 2.9, the newest version the gateway's composition knows."""
 
-    def __init__(self, *, query: type, mutation: type, types: Iterable[type] = ()) -> None:
+    def __init__(
+        self, *, query: type, mutation: type, subscription: type | None = None, types: Iterable[type] = ()
+    ) -> None:
         extensions: list[Any] = [
             RequestMetrics,  # first: it sees every other extension's work, and the codes they gave
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
@@ -58,10 +61,17 @@ class SubgraphSchema(BatchedEntities):
             lambda: ValidationCache(maxsize=512),
         ]
         super().__init__(
-            query=query, mutation=mutation, types=types, federation_version="2.9", extensions=extensions
+            query=query,
+            mutation=mutation,
+            subscription=subscription,
+            types=types,
+            federation_version="2.9",
+            extensions=extensions,
         )
         check_supported(self)
-        declare(graphql_schema(self))
+        built = graphql_schema(self)
+        declare(built)
+        live.declare(list(built.subscription_type.fields) if built.subscription_type else [])
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -31,6 +31,8 @@ class SubgraphSettings(BaseSettings):
     # outlast the longest outage a retry may span.
     retention_days: float = 7.0
     prune_interval_seconds: float = 300.0
+    # Events one live subscriber may have waiting; past that it is ended (SUBSCRIBER_TOO_SLOW), not buffered.
+    subscriber_backlog: int = Field(default=100, ge=1)
 
     def require_outside_development(self, *fields: str) -> None:
         """Outside development, `fields` must be set (their defaults are this machine's development files and

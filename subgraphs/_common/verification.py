@@ -76,7 +76,9 @@ class Verifier:
         problem = self.problem(verified)
         if problem is not None:
             return Auth(None, problem)
-        return Auth(verified.principal, recheck=lambda: self.problem(verified))
+        return Auth(
+            verified.principal, recheck=lambda: self.problem(verified), expires_at=verified.expires_at
+        )
 
     def problem(self, verified: Verified) -> str | None:
         """Why a verified token is no longer good now, or None while it is."""

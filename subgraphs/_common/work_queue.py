@@ -165,6 +165,12 @@ class Sender(Generic[Item]):
         """Send `items` in one request; per item, None when the peer confirmed it, else why not."""
         raise NotImplementedError
 
+    def record(
+        self, session: Session, *, done: Sequence[Any], failed: Mapping[Any, Refusal], backoff: Backoff
+    ) -> None:
+        """Write outcomes in one transaction (the queue's `record`; a use may add to it)."""
+        self._queue.record(session, done=done, failed=failed, backoff=backoff)
+
     def start(self) -> None:
         """Run rounds on the timer, in the background of the current event loop."""
         self.poller.start()
@@ -246,6 +252,6 @@ class Sender(Generic[Item]):
             while self._done or self._failed:
                 done, self._done = self._done, []
                 failed, self._failed = self._failed, {}
-                await self._db.write(self._queue.record, done=done, failed=failed, backoff=self._backoff)
+                await self._db.write(self.record, done=done, failed=failed, backoff=self._backoff)
         finally:
             self._writing = None

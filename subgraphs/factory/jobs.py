@@ -7,7 +7,11 @@ thousand crafts firing in the same second cost a few transactions and requests, 
 """
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
 
 from subgraphs._common import request_id
 from subgraphs._common.backoff import Backoff
@@ -67,6 +71,12 @@ class Deliveries(Sender[DueRun]):
         if claimed:
             logger.info("delivering %d runs: %s", len(claimed), ", ".join(run.key for run in claimed[:20]))
         return claimed
+
+    def record(
+        self, session: Session, *, done: Sequence[Any], failed: Mapping[Any, Refusal], backoff: Backoff
+    ) -> None:
+        """Write outcomes, and publish the runs' changes (the craftRunChanged subscription)."""
+        runs.record_outcomes(session, done=done, failed=dict(failed), backoff=backoff)
 
     async def send(self, items: list[DueRun], *, wait_seconds: float | None) -> list[Refusal | None]:
         """Deliver `items` in one request (one transaction in the shop)."""

@@ -4,16 +4,21 @@ worker claims and delivers until it is DELIVERED or FAILED (`subgraphs._common.w
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
+from subgraphs._common import events
+from subgraphs._common.backoff import Backoff
 from subgraphs._common.db import as_utc, utcnow
+from subgraphs._common.service_client import Refusal
 from subgraphs._common.work_queue import WorkQueue
 from subgraphs.factory.grid import slot_of
 from subgraphs.factory.models import Craft, CraftRun
 
 PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"
+RUN_CHANGES = "craft_run"  # the topic of runs' committed changes (the craftRunChanged subscription)
 _RUN = CraftRun.__table__  # type: ignore[attr-defined]
 _CRAFT = Craft.__table__  # type: ignore[attr-defined]
 
@@ -103,8 +108,40 @@ def record_fires(
     taken = set(session.execute(select(_RUN.c.key).where(_RUN.c.key.in_(list(wanted)))).scalars())
     new = [run for key, run in wanted.items() if key not in taken]
     if new:
-        session.execute(insert(_RUN), new)
+        ids = session.execute(insert(_RUN).returning(_RUN.c.id, sort_by_parameter_order=True), new).scalars()
+        publish_runs(session, list(ids))
     return len(new)
+
+
+def record_outcomes(
+    session: Session, *, done: Sequence[Any], failed: dict[Any, Refusal], backoff: Backoff
+) -> None:
+    """The outcomes of delivery attempts (`WorkQueue.record`), and the runs' changes published."""
+    RUNS.record(session, done=done, failed=failed, backoff=backoff)
+    publish_runs(session, [*done, *failed])
+
+
+def run_order(item: dict[str, Any]) -> tuple[int, int]:
+    """The order of a run's changes: attempts only grow, and a finished run never becomes PENDING again."""
+    return int(item["attempts"]), int(item["status"] != PENDING)
+
+
+def publish_runs(session: Session, run_ids: Sequence[int]) -> None:
+    """Publish the runs `run_ids` as they are in this transaction, once it commits."""
+    if not run_ids:
+        return
+    changed = session.execute(
+        select(_RUN, _CRAFT.c.factory_id)
+        .join(_CRAFT, _CRAFT.c.id == _RUN.c.craft_id)
+        .where(_RUN.c.id.in_(sorted(run_ids)))
+    ).all()
+    fields = ("id", "craft_id", "key", "scheduled_at", "finished_at", "status", "attempts", "error")
+    items = [{name: _json(getattr(row, name)) for name in (*fields, "factory_id")} for row in changed]
+    events.publish(session, RUN_CHANGES, items)
+
+
+def _json(value: Any) -> Any:
+    return as_utc(value).isoformat() if isinstance(value, datetime) else value
 
 
 def record_and_claim(

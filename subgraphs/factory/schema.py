@@ -1,11 +1,25 @@
 """Query and Mutation of the factory subgraph, and its federation schema (ADMIN only, but Product.crafts)."""
 
+import functools
+from collections.abc import AsyncGenerator
+
 import strawberry
 
+from subgraphs._common import live, rows
+from subgraphs._common.db import Database
+from subgraphs._common.events import Event, bus_of
 from subgraphs._common.ids import parse_id
 from subgraphs._common.schema import SubgraphSchema
-from subgraphs.factory import services
-from subgraphs.factory.types import Craft, CreateCraftInput, Factory, Info, Product, UpdateCraftInput
+from subgraphs.factory import models, runs, services
+from subgraphs.factory.types import (
+    Craft,
+    CraftRun,
+    CreateCraftInput,
+    Factory,
+    Info,
+    Product,
+    UpdateCraftInput,
+)
 
 
 def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
@@ -122,4 +136,41 @@ async def _set_active(info: Info, id: strawberry.ID, *, active: bool) -> Craft:
     return Craft.from_row(row)
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, types=[Product])
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="ADMIN. Each committed change of a run (written PENDING, retried, DELIVERED, FAILED) of "
+        "one factory's crafts, or of all; never older than one sent before."
+    )
+    async def craft_run_changed(
+        self, info: Info, factory_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[CraftRun, None]:
+        factory = _optional_id(factory_id, "factoryId")
+        db = info.context.db
+        async with live.watch(
+            bus_of(db), runs.RUN_CHANGES, field="craftRunChanged", auth=info.context.auth
+        ) as changes:
+            await db.read(services.check_watch, actor=info.context.auth.require(), factory_id=factory)
+            sent: dict[int, tuple[int, int]] = {}
+            async for event in changes:
+                fresh = [
+                    item
+                    for item in event.items
+                    if factory in (None, item["factory_id"])
+                    and runs.run_order(item) > sent.get(item["id"], (-1, -1))
+                ]
+                if not fresh:
+                    continue
+                crafts = await event.shared("crafts", functools.partial(_crafts_of, db, event))
+                for item in fresh:
+                    sent[item["id"]] = runs.run_order(item)
+                    live.sent("craftRunChanged")
+                    yield CraftRun.of_event(item, crafts.get(item["craft_id"]))
+
+
+async def _crafts_of(db: Database, event: Event) -> dict[int, models.Craft]:
+    """The crafts of an event's runs, read once for every subscriber of this process."""
+    return await db.read(rows.by_ids, models.Craft, sorted({item["craft_id"] for item in event.items}))
+
+
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Product])

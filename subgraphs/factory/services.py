@@ -101,6 +101,14 @@ def list_factories(session: Session, *, actor: Principal) -> list[Factory]:
     return list(session.exec(select(Factory).order_by(col(Factory.id))).all())
 
 
+def check_watch(session: Session, *, actor: Principal, factory_id: int | None) -> None:
+    """May the actor watch the runs of the factory `factory_id` (of every factory when None)? ADMIN, and an
+    unknown factory is BAD_USER_INPUT naming it."""
+    actor.require(Role.ADMIN)
+    if factory_id is not None and session.get(Factory, factory_id) is None:
+        raise BadUserInput(f"No such factory: {factory_id}", field="factoryId")
+
+
 def find_factory(session: Session, *, actor: Principal, factory_id: int) -> Factory | None:
     """A factory by id, or None (ADMIN)."""
     actor.require(Role.ADMIN)

@@ -2,7 +2,7 @@
 
 import enum
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 
@@ -32,6 +32,9 @@ class CraftRun:
     status: CraftRunStatus
     attempts: int
     error: str | None
+    craft_id: strawberry.Private[int]
+    # The craft as read for a live event (once for all its subscribers); a query loads it when asked.
+    craft_row: strawberry.Private[models.Craft | None] = None
 
     @classmethod
     def from_row(cls, row: models.CraftRun) -> Self:
@@ -43,7 +46,29 @@ class CraftRun:
             status=CraftRunStatus(row.status),
             attempts=row.attempts,
             error=row.error,
+            craft_id=row.craft_id,
         )
+
+    @classmethod
+    def of_event(cls, item: dict[str, Any], craft: models.Craft | None) -> Self:
+        """A run as a live event carries it (`runs.publish_runs`)."""
+        return cls(
+            id=to_id(item["id"]),
+            key=item["key"],
+            scheduled_at=datetime.fromisoformat(item["scheduled_at"]),
+            finished_at=datetime.fromisoformat(item["finished_at"]) if item["finished_at"] else None,
+            status=CraftRunStatus(item["status"]),
+            attempts=item["attempts"],
+            error=item["error"],
+            craft_id=item["craft_id"],
+            craft_row=craft,
+        )
+
+    @strawberry.field(description="The craft this run is of.")
+    async def craft(self, info: Info) -> "Craft":
+        if self.craft_row is not None:
+            return Craft.from_row(self.craft_row)
+        return Craft.from_row(await load_required(info.context.loaders.craft, self.craft_id, "craft"))
 
 
 @strawberry.federation.type(keys=["id"])

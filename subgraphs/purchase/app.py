@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from subgraphs._common import live
 from subgraphs._common.app import create_subgraph_app
 from subgraphs._common.db import Database
 from subgraphs._common.ended_sessions import EndedSessions
@@ -36,7 +37,9 @@ async def _resources(settings: Settings, db: Database) -> AsyncIterator[Resource
         return await ended_sessions(db, settings, cursor)
 
     keys = KeyRing(jwks, cooldown=JWKS_COOLDOWN_SECONDS)
-    verifier = Verifier(keys, EndedSessions(ended, interval=settings.ended_sessions_poll_seconds))
+    verifier = Verifier(
+        keys, EndedSessions(ended, interval=settings.ended_sessions_poll_seconds, on_end=live.recheck)
+    )
     issuer = Issuer(
         signer=Signer(folder),
         access_ttl_seconds=settings.access_token_ttl_seconds,

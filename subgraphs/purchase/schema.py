@@ -1,11 +1,13 @@
 """Query and Mutation of the purchase subgraph, and its federation schema."""
 
 import logging
+from collections.abc import AsyncGenerator
 
 import strawberry
 
-from subgraphs._common import request_id
+from subgraphs._common import live, request_id
 from subgraphs._common.db import utcnow
+from subgraphs._common.events import bus_of
 from subgraphs._common.ids import parse_id, parse_ids
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.purchase import services, sessions
@@ -217,4 +219,20 @@ class Mutation:
         return Purchase.of(services.PurchaseView(purchase=row, category=None))
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, types=[Check])
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="CUSTOMER: each purchase of yours once recorded; ADMIN: everyone's.")
+    async def purchase_recorded(self, info: Info) -> AsyncGenerator[Purchase, None]:
+        db = info.context.db
+        async with live.watch(
+            bus_of(db), services.RECORDED, field="purchaseRecorded", auth=info.context.auth
+        ) as recorded:
+            actor = services.watch_purchases(info.context.auth.require())
+            async for event in recorded:
+                for item in event.items:
+                    if actor.can_read(item["user_id"]):
+                        live.sent("purchaseRecorded")
+                        yield Purchase.of_event(item)
+
+
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Check])

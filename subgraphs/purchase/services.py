@@ -14,9 +14,9 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from subgraphs._common import rows
+from subgraphs._common import events, rows
 from subgraphs._common.auth import Principal, Role, hash_password, verify_password
-from subgraphs._common.db import Database, utcnow
+from subgraphs._common.db import Database, as_utc, utcnow
 from subgraphs._common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs._common.inputs import text
 from subgraphs._common.pagination import Listing, Page, Sort
@@ -30,6 +30,7 @@ LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 _BAD_CREDENTIALS = "Wrong login or password"
 _CATEGORY_TAKEN = "You already have a category with that name"
+RECORDED = "purchase"  # the topic of purchases recorded (the purchaseRecorded subscription)
 _PURCHASES = Listing(
     select(Purchase).where(col(Purchase.user_id) == bindparam("owner")),
     order=(Sort(col(Purchase.created_at), descending=True), Sort(col(Purchase.id), descending=True)),
@@ -444,4 +445,18 @@ def record_purchase(
     )
     session.add(purchase)
     session.flush()
+    events.publish(session, RECORDED, [purchase_event(purchase)])
     return purchase
+
+
+def purchase_event(purchase: Purchase) -> dict[str, object]:
+    """A recorded purchase as its live event carries it (JSON)."""
+    fields = ("id", "user_id", "check_id", "name", "payment", "total")
+    return {name: getattr(purchase, name) for name in fields} | {
+        "created_at": as_utc(purchase.created_at).isoformat()
+    }
+
+
+def watch_purchases(actor: Principal) -> Principal:
+    """Who may watch recorded purchases: a CUSTOMER (their own) or an ADMIN (everyone's)."""
+    return actor.require(Role.CUSTOMER, Role.ADMIN)

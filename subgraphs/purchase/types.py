@@ -2,7 +2,7 @@
 
 import enum
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 import strawberry
 
@@ -151,6 +151,20 @@ class Purchase:
             user_category=UserCategory.from_row(category) if category else None,
             check=Check(id=to_id(row.check_id)),
             user_id=row.user_id,
+        )
+
+    @classmethod
+    def of_event(cls, item: dict[str, Any]) -> Self:
+        """A purchase as its live event carries it (`services.purchase_event`): new, uncategorised."""
+        return cls(
+            id=to_id(item["id"]),
+            name=item["name"],
+            payment=Payment(item["payment"]),
+            total=item["total"],
+            created_at=datetime.fromisoformat(item["created_at"]),
+            user_category=None,
+            check=Check(id=to_id(item["check_id"])),
+            user_id=item["user_id"],
         )
 
     @classmethod

@@ -17,7 +17,7 @@ from subgraphs._common.payment import Payment
 from subgraphs.shop.checks import CheckView, check_views
 from subgraphs.shop.models import Category, Check, CheckLine, Outbox, Product, Shop
 from subgraphs.shop.outbox import Recorder, purchase_record
-from subgraphs.shop.services import MAX_INT, ProductView, get_shop
+from subgraphs.shop.services import MAX_INT, ProductView, get_shop, stock_changed
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -41,17 +41,19 @@ def _validate_items(items: Sequence[Item]) -> None:
         seen.add(item.product_id)
 
 
-def _take_stock(session: Session, *, product: Product, quantity: int) -> None:
-    # One conditional UPDATE: it can never drive stock below zero, and no concurrent buy's update is lost.
+def _take_stock(session: Session, *, product: Product, quantity: int) -> tuple[int, int, int]:
+    # One conditional UPDATE: it can never drive stock below zero, and no concurrent buy's update is lost. It
+    # bumps the version in the same statement, so the versions of one product follow the order of its changes.
     taken = session.execute(
         update(Product)
         .where(col(Product.id) == product.id, col(Product.stock) >= quantity)
-        .values(stock=col(Product.stock) - quantity)
-        .returning(col(Product.id))
+        .values(stock=col(Product.stock) - quantity, version=col(Product.version) + 1)
+        .returning(col(Product.id), col(Product.stock), col(Product.version))
     ).first()
     if taken is None:
         available = session.exec(select(Product.stock).where(Product.id == product.id)).one()
         raise InsufficientStock(product_id=product.id or 0, available=available)
+    return taken[0], taken[1], taken[2]
 
 
 def _next_check_number(session: Session, shop_id: int) -> int:
@@ -101,8 +103,9 @@ def buy(
     total = sum(products[pid].price * quantity for pid, quantity in quantities.items())
     if total > MAX_INT:
         raise BadUserInput(f"A check's total may not exceed {MAX_INT}", field="items")
-    for product_id in ids:  # a fixed order keeps concurrent buys from deadlocking on PostgreSQL
-        _take_stock(session, product=products[product_id], quantity=quantities[product_id])
+    # A fixed order keeps concurrent buys from deadlocking on PostgreSQL.
+    taken = [_take_stock(session, product=products[pid], quantity=quantities[pid]) for pid in ids]
+    stock_changed(session, taken)
     check = Check(
         shop_id=shop_id,
         number=_next_check_number(session, shop_id),

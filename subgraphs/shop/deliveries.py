@@ -12,7 +12,7 @@ from subgraphs._common.db import utcnow
 from subgraphs._common.errors import AppError, BadUserInput, Conflict, NotFound
 from subgraphs._common.inputs import nul_problem
 from subgraphs.shop.models import Delivery, Product
-from subgraphs.shop.services import MAX_STOCK
+from subgraphs.shop.services import MAX_STOCK, stock_changed
 
 MAX_DELIVERY = 1_000_000
 MAX_BATCH = 1_000
@@ -86,18 +86,20 @@ def deliver_many(
     added: dict[int, int] = {}
     for order in fresh.values():
         added[order.product_id] = added.get(order.product_id, 0) + order.count
+    changes: list[tuple[int, int, int]] = []
     for product_id, count in sorted(added.items()):  # a fixed order keeps concurrent batches deadlock-free
         # Conditional, like a buy's: a concurrent writer on another replica cannot push stock past its bound.
-        if (
-            session.execute(
-                update(Product)
-                .where(col(Product.id) == product_id, col(Product.stock) + count <= MAX_STOCK)
-                .values(stock=col(Product.stock) + count)
-                .returning(col(Product.id))
-            ).first()
-            is None
-        ):
+        # The version is bumped in the same statement (the order of the product's changes).
+        changed = session.execute(
+            update(Product)
+            .where(col(Product.id) == product_id, col(Product.stock) + count <= MAX_STOCK)
+            .values(stock=col(Product.stock) + count, version=col(Product.version) + 1)
+            .returning(col(Product.id), col(Product.stock), col(Product.version))
+        ).first()
+        if changed is None:
             raise Conflict("Stock changed meanwhile; deliver again", field="count")
+        changes.append((changed[0], changed[1], changed[2]))
+    stock_changed(session, changes)
     written: dict[str, DeliveryRecord] = {}
     if fresh:
         now = utcnow()

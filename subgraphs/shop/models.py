@@ -40,6 +40,9 @@ class Product(Table, table=True):
     description: str = Field(default="", max_length=5000)
     price: int
     stock: int = 0
+    # Bumped in the same UPDATE as every change of the product (its stock above all): the order of its
+    # changes, by which a live subscriber drops an event older than one it has sent.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Check(Table, table=True):

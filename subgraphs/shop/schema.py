@@ -1,11 +1,16 @@
 """Query and Mutation of the shop subgraph, and its federation schema."""
 
+import dataclasses
+import functools
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 
-from subgraphs._common import request_id
+from subgraphs._common import live, request_id
 from subgraphs._common.connection import Connection
+from subgraphs._common.db import Database
+from subgraphs._common.events import Event, bus_of
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.schema import SubgraphSchema
 from subgraphs.shop import buying, checks, deliveries, services
@@ -216,4 +221,44 @@ class Mutation:
         return entries
 
 
-schema = SubgraphSchema(query=Query, mutation=Mutation, types=[User])
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Anyone. 1..100 products: each as it is now, then as it is after each committed change "
+        "(buy, delivery, edit); never older than one sent before."
+    )
+    async def stock_changed(
+        self, info: Info, product_ids: list[strawberry.ID]
+    ) -> AsyncGenerator[Product, None]:
+        ids = parse_ids(product_ids, field="productIds")
+        db = info.context.db
+        async with live.watch(
+            bus_of(db), services.STOCK, field="stockChanged", auth=info.context.auth
+        ) as changes:
+            # Read after subscribing: a change committed in between comes as an event, and the versions
+            # tell which of the two is newer.
+            sent: dict[int, int] = {}
+            for view in await db.read(services.watched_products, ids=ids):
+                sent[view.product.id or 0] = view.product.version
+                live.sent("stockChanged")
+                yield Product.of(view)
+            async for event in changes:
+                fresh = [item for item in event.items if item["version"] > sent.get(item["id"], 2**63)]
+                if not fresh:
+                    continue
+                views = await event.shared("products", functools.partial(_products_of, db, event))
+                for item in fresh:
+                    if (changed := views.get(item["id"])) is None:
+                        continue  # deleted since (products are not deleted today)
+                    sent[item["id"]] = item["version"]
+                    live.sent("stockChanged")
+                    # The stock of the change itself: a later change has its own event, in its turn.
+                    yield dataclasses.replace(Product.of(changed), stock=item["stock"])
+
+
+async def _products_of(db: Database, event: Event) -> dict[int, services.ProductView]:
+    """The products of an event, read once for every subscriber of this process."""
+    return await db.read(services.products_by_ids, sorted({item["id"] for item in event.items}))
+
+
+schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[User])

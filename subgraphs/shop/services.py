@@ -5,10 +5,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from subgraphs._common import rows
+from subgraphs._common import events, rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.errors import BadUserInput
 from subgraphs._common.inputs import bounded, text
@@ -21,6 +21,7 @@ MAX_PRICE = 10**9
 MAX_STOCK = 10**9
 
 _SHOP_TAKEN = "A shop with that name exists"
+STOCK = "stock"  # the topic of products' committed changes (the stockChanged subscription)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,27 @@ def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, ProductVi
         view.product.id or 0: view
         for view in product_views(session, rows.by_ids(session, Product, ids).values())
     }
+
+
+MAX_WATCHED = 100  # products one stockChanged subscription may watch
+
+
+def watched_products(session: Session, *, ids: Sequence[int]) -> list[ProductView]:
+    """The products a live subscriber asks to watch, as they are now: 1 to MAX_WATCHED known ids."""
+    if not 1 <= len(ids) <= MAX_WATCHED:
+        raise BadUserInput(f"'productIds' must hold 1 to {MAX_WATCHED} ids", field="productIds")
+    found = products_by_ids(session, sorted(set(ids)))
+    unknown = [str(product_id) for product_id in ids if product_id not in found]
+    if unknown:
+        raise BadUserInput(f"No such product: {', '.join(unknown)}", field="productIds")
+    return [found[product_id] for product_id in dict.fromkeys(ids)]
+
+
+def stock_changed(session: Session, changes: Iterable[tuple[int, int, int]]) -> None:
+    """Publish products' changes (id, stock, version after the change) once the transaction commits."""
+    events.publish(
+        session, STOCK, [{"id": pid, "stock": stock, "version": version} for pid, stock, version in changes]
+    )
 
 
 def get_shop(session: Session, shop_id: int, *, field: str = "shopId") -> Shop:
@@ -189,7 +211,20 @@ def update_product(
         product.category_id = category_id
     session.add(product)
     session.flush()
+    stock_changed(session, [bump_version(session, product_id)])
     return product_views(session, [product])[0]
+
+
+def bump_version(session: Session, product_id: int) -> tuple[int, int, int]:
+    """The product's next version, taken in one UPDATE ... RETURNING like a buy's (a concurrent buy on another
+    replica queues on the row, so no two changes share a version); its id, stock and version."""
+    row = session.execute(
+        update(Product)
+        .where(col(Product.id) == product_id)
+        .values(version=col(Product.version) + 1)
+        .returning(col(Product.id), col(Product.stock), col(Product.version))
+    ).one()
+    return row[0], row[1], row[2]
 
 
 def _products(

@@ -287,6 +287,10 @@ async def bought(
 
 
 LOGIN = "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }"
+# A delivery of $n units of product $p under key $k (ADMIN), as a raw document.
+DELIVER = (
+    "mutation($p: ID!, $k: String!, $n: Int!) { deliver(input: {productId: $p, count: $n, key: $k}) { id } }"
+)
 # Through the router every probe is a real request: a slower pace than in-process tests need.
 poll = functools.partial(support.poll, interval=0.2)
 

@@ -17,6 +17,7 @@ from tests.e2e.helpers import (
     poll,
     stack_fixture,
 )
+from tests.e2e.subscriptions import Socket
 from tools.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db_agnostic]
@@ -26,7 +27,9 @@ MANIFEST: dict[str, str] = json.loads((ROOT / "web" / "src" / "gql" / "persisted
 
 def document_hash(name: str) -> str:
     """The manifest key of the web app's operation `name` (its document may start with the fragments it uses)."""
-    keys = [key for key, text in MANIFEST.items() if re.search(rf"\b(query|mutation) {name}\b", text)]
+    keys = [
+        key for key, text in MANIFEST.items() if re.search(rf"\b(query|mutation|subscription) {name}\b", text)
+    ]
     assert len(keys) == 1, name
     return keys[0]
 
@@ -106,3 +109,20 @@ async def test_the_factory_still_delivers_through_the_router_with_its_service_to
 
     settled = await poll(runs, lambda found: len(found) >= 2, within=60)
     assert {run["status"] for run in settled} == {"DELIVERED"}, settled
+
+
+async def test_a_subscription_is_a_trusted_document_too(production: Stack) -> None:
+    """The web app's live documents run by hash over WebSocket; their text, sent as text, is refused."""
+    shops = (
+        "subscription LiveStock($productIds: [ID!]!) { stockChanged(productIds: $productIds) { id stock } }"
+    )
+    async with Socket.open(production.router_url) as socket:
+        by_hash = await socket.subscribe(
+            "",
+            {"productIds": ["999999"]},
+            extensions={"persistedQuery": {"version": 1, "sha256Hash": document_hash("LiveStock")}},
+        )
+        # It ran: the shop itself refused the unknown product.
+        assert await by_hash.codes() == ["BAD_USER_INPUT"]
+        as_text = await socket.subscribe(shops, {"productIds": ["1"]})
+        assert await as_text.codes() == ["PERSISTED_QUERY_ONLY"]

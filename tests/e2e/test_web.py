@@ -2,7 +2,8 @@
 router from its own origin: a customer registers, searches, buys and sees the purchase; a buy beyond stock
 changes nothing; an admin watches a craft's stock grow and pauses it; sessions: the access token refreshed
 before it expires and kept out of storage, the Sessions page (end one, log out everywhere), a password change,
-log out, a copied tab, a session ended elsewhere or by an admin disabling its user, each sent to log in with why.
+log out, a copied tab, a session ended elsewhere or by an admin disabling its user, each sent to log in with why;
+the shop page's stock changes live, and comes back live after a router restart.
 
 Every page visited is checked with axe-core (no serious or critical violations) at 375 and 1280 px, and written
 as a screenshot under var/screenshots (SCREENSHOTS_DIR, e.g. docs/screenshots for `make screenshots`). A console
@@ -374,7 +375,7 @@ def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
     shown = card.locator(".stock")
     expect(shown).to_be_visible()
     first = int(shown.inner_text())
-    # Stock visibly grows: the page polls, and deliveries land every second.
+    # Stock visibly grows: the page's subscription to runs, and deliveries land every second.
     expect(shown).not_to_have_text(str(first), timeout=60_000)
     expect(card.locator("td.status.delivered").first).to_be_visible()
     check_page(tab, "factories")
@@ -722,6 +723,34 @@ def test_a_stored_session_the_api_does_not_know_sends_the_user_to_log_in(
     expect(tab.get_by_role("status")).to_have_text("Your session is no longer valid. Please log in again.")
     expect(tab.get_by_role("link", name="Log in")).to_be_visible()
     assert tab.evaluate("sessionStorage.getItem('service-tree.session')") is None
+
+
+DELIVER = "mutation($p: ID!, $k: String!) { deliver(input: {productId: $p, count: 4, key: $k}) { id } }"
+
+
+def test_the_shop_pages_stock_changes_live_and_comes_back_after_a_router_restart(
+    page: tuple[Page, Console], stack: Stack, catalog: Catalog, admin: str
+) -> None:
+    tab, console = page
+    # While the router is away the browser logs its failed reconnection attempts: expected here.
+    console.allowed.append(re.compile(r"WebSocket connection to .* failed"))
+    open_shop(tab, catalog)
+    cheese = catalog.products["Gouda cheese"]
+    card = tab.locator("[data-product='Gouda cheese']")
+    status = tab.locator("[data-live]")
+    expect(status).to_have_attribute("data-live", "live")
+    before = stock(stack, cheese.id)
+    expect(card.locator(".stock")).to_have_text(str(before))
+    data(stack, DELIVER, {"p": cheese.id, "k": unique("live")}, token=admin)
+    expect(card.locator(".stock")).to_have_text(str(before + 4))  # no reload: the subscription's event
+
+    stack.stop("router")
+    expect(status).to_have_attribute("data-live", "reconnecting")
+    expect(status).to_have_text(re.compile("Reconnecting"))
+    stack.start("router")
+    expect(status).to_have_attribute("data-live", "live")
+    data(stack, DELIVER, {"p": cheese.id, "k": unique("live")}, token=admin)
+    expect(card.locator(".stock")).to_have_text(str(before + 8))
 
 
 def test_the_playground_opens_with_a_collection_ready_to_run(browser: Browser, stack: Stack) -> None:

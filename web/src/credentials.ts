@@ -195,6 +195,18 @@ class Credentials {
     return this.refresh(this.access?.token ?? null);
   }
 
+  /** The access token a live connection presents (null when logged out): the one in memory, or a new one. */
+  async liveToken(): Promise<string | null> {
+    if (!this.refreshToken) return null;
+    return this.token();
+  }
+
+  /** A new access token in place of `stale`, which a live subscription had refused (it expired, or its session
+   * ended elsewhere). When the session is over the page goes to the login page with the reason, and this throws. */
+  renewed(stale: string): Promise<string> {
+    return this.refresh(stale);
+  }
+
   /** A new access token in place of `stale` (null: none yet). One refresh at a time, joined by every caller;
    * a caller whose stale token was already replaced gets the new one without another refresh. */
   private refresh(stale: string | null): Promise<string> {

@@ -10,11 +10,12 @@ export interface QueryState<T> {
   reload: () => void;
 }
 
-/** Runs a query when `variables` change (compared as JSON), and every `pollMs` if given. */
+/** Runs a query when `variables` change (compared as JSON), and again on `reload` (live pages reload when an
+ * event says their data changed: nothing polls). */
 export function useQuery<TResult, TVariables>(
   document: TypedDocumentNode<TResult, TVariables>,
   variables: TVariables,
-  options: { pollMs?: number; skip?: boolean } = {},
+  options: { skip?: boolean } = {},
 ): QueryState<TResult> {
   const { call } = useSession();
   const [data, setData] = useState<TResult | null>(null);
@@ -42,12 +43,6 @@ export function useQuery<TResult, TVariables>(
       },
     );
   }, [call, document, key, tick, options.skip]);
-
-  useEffect(() => {
-    if (!options.pollMs || options.skip) return;
-    const timer = window.setInterval(() => setTick((n) => n + 1), options.pollMs);
-    return () => window.clearInterval(timer);
-  }, [options.pollMs, options.skip]);
 
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { data, error, loading, reload };

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 
 import { ErrorText, Field, NameForm, Select } from '../components';
 import { fieldError, formError, when } from '../errors';
@@ -7,24 +7,59 @@ import {
   CreateCraftDocument,
   CreateFactoryDocument,
   FactoriesDocument,
+  LiveRunsDocument,
   PauseCraftDocument,
   ResumeCraftDocument,
   type FactoriesQuery,
+  type LiveRunsSubscription,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
+import { LiveStatus, useSubscription } from '../live';
 
-const POLL_MS = 2000;
+const RUNS = 5;
 type Craft = FactoriesQuery['factories'][number]['crafts'][number];
+type RunChange = LiveRunsSubscription['craftRunChanged'];
 
-/** Factories and their crafts, polled so that runs and stock show as they happen (ADMIN). */
+/** A craft as the page shows it: as loaded, then with each change of one of its runs (newest runs first). */
+function withChange(craft: Craft, change: RunChange): Craft {
+  const { craft: changed, ...run } = change;
+  const runs = [run, ...craft.runs.filter((shown) => shown.id !== run.id)]
+    .sort((a, b) => b.scheduledAt.localeCompare(a.scheduledAt))
+    .slice(0, RUNS);
+  return {
+    ...craft,
+    active: changed.active,
+    nextRunAt: changed.nextRunAt,
+    product: { ...craft.product, stock: changed.product.stock },
+    runs,
+  };
+}
+
+/** Factories and their crafts, with runs and stock as they happen (a subscription to every run's changes;
+ * ADMIN). */
 export function FactoriesPage() {
-  const factories = useQuery(FactoriesDocument, { runs: 5 }, { pollMs: POLL_MS });
-  const list = factories.data?.factories ?? [];
+  const factories = useQuery(FactoriesDocument, { runs: RUNS });
+  const [changes, setChanges] = useState<Record<string, RunChange[]>>({});
+  const onRun = useCallback(({ craftRunChanged }: LiveRunsSubscription) => {
+    setChanges((known) => ({
+      ...known,
+      [craftRunChanged.craft.id]: [...(known[craftRunChanged.craft.id] ?? []), craftRunChanged].slice(-RUNS * 4),
+    }));
+  }, []);
+  // Changes apply over the data last loaded: a fresh load already holds them.
+  useEffect(() => setChanges({}), [factories.data]);
+  // Back after a lost connection: reload, since runs may have changed meanwhile.
+  const onResume = factories.reload;
+  const live = useSubscription(LiveRunsDocument, {}, onRun, { onResume });
+  const list = (factories.data?.factories ?? []).map((factory) => ({
+    ...factory,
+    crafts: factory.crafts.map((craft) => (changes[craft.id] ?? []).reduce(withChange, craft)),
+  }));
   return (
     <div className="admin">
       <h1>Factories</h1>
-      <p className="hint">Updated every {POLL_MS / 1000} seconds.</p>
-      <ErrorText error={factories.error} />
+      <LiveStatus state={live.state} />
+      <ErrorText error={factories.error ?? live.error} />
       <NameForm label="New factory" action="Create factory" document={CreateFactoryDocument}
         variables={(name) => ({ name })} onDone={factories.reload} />
       {list.length > 0 && <CreateCraft factories={list} onCreated={factories.reload} />}

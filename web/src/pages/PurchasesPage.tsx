@@ -5,12 +5,14 @@ import { money, when } from '../errors';
 import {
   CreateUserCategoryDocument,
   DeletePurchaseDocument,
+  LivePurchasesDocument,
   MyPurchasesDocument,
   UpdatePurchaseDocument,
   type MyPurchasesQuery,
   type UserCategoryNameFragment,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
+import { LiveStatus, useSubscription } from '../live';
 
 const PAGE = 10;
 type Purchase = NonNullable<MyPurchasesQuery['me']>['purchases']['nodes'][number];
@@ -20,10 +22,13 @@ export function PurchasesPage() {
   const result = useQuery(MyPurchasesDocument, { first: PAGE, after: cursors[cursors.length - 1] ?? null });
   const me = result.data?.me;
   const connection = me?.purchases;
+  // A purchase recorded (here, or bought in another tab): the page shows it, newest first.
+  const live = useSubscription(LivePurchasesDocument, {}, result.reload, { onResume: result.reload });
   return (
     <section aria-labelledby="purchases-heading">
       <h1 id="purchases-heading">My purchases</h1>
-      <ErrorText error={result.error} />
+      <LiveStatus state={live.state} />
+      <ErrorText error={result.error ?? live.error} />
       {connection && <p className="count">{connection.totalCount} purchases</p>}
       <NameForm label="New category for purchases" action="Add category" document={CreateUserCategoryDocument}
         variables={(name) => ({ name })} onDone={result.reload} />

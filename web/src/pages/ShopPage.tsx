@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 
 import { ApiError } from '../api';
 import { useCart } from '../cart';
@@ -6,12 +6,14 @@ import { ErrorText, Field, Pager, Select } from '../components';
 import { fieldOf, money } from '../errors';
 import {
   BuyDocument,
+  LiveStockDocument,
   SearchProductsDocument,
   ShopCatalogDocument,
   type Payment,
   type ProductCardFragment,
 } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
+import { LiveStatus, useSubscription } from '../live';
 import { useSession } from '../session';
 
 const PAGE = 20;
@@ -36,6 +38,15 @@ export function ShopPage({ shopId }: { shopId: string }) {
   );
   const shop = catalog.data?.shop;
   const products = query ? (found.data?.searchProducts ?? []) : (shop?.products.nodes ?? []);
+  // Stock as it changes: the shown products' stock from the subscription, over what the page loaded.
+  const [stock, setStock] = useState<Record<string, number>>({});
+  const productIds = products.map((product) => product.id).sort();
+  const onStock = useCallback(
+    ({ stockChanged }: { stockChanged: { id: string; stock: number } }) =>
+      setStock((known) => ({ ...known, [stockChanged.id]: stockChanged.stock })),
+    [],
+  );
+  const live = useSubscription(LiveStockDocument, { productIds }, onStock, { skip: productIds.length === 0 });
 
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
@@ -49,6 +60,8 @@ export function ShopPage({ shopId }: { shopId: string }) {
         <h1 id="shop-heading">{shop?.name ?? 'Shop'}</h1>
         {shop && <p>{shop.address} · {shop.phone}</p>}
         <ErrorText error={catalog.error} />
+        {productIds.length > 0 && <LiveStatus state={live.state} />}
+        <ErrorText error={live.error} />
         <form className="filters" role="search" onSubmit={onSearch}>
           <Field label="Search products" type="search" name="query" value={search}
             onChange={(e) => setSearch(e.target.value)} />
@@ -69,7 +82,7 @@ export function ShopPage({ shopId }: { shopId: string }) {
         </p>
         <ul className="cards">
           {products.map((product) => (
-            <ProductItem key={product.id} product={product}
+            <ProductItem key={product.id} product={product} stock={stock[product.id] ?? product.stock}
               onAdd={(quantity) => cart.add({ productId: product.id, name: product.name, price: product.price }, quantity)} />
           ))}
         </ul>
@@ -84,14 +97,18 @@ export function ShopPage({ shopId }: { shopId: string }) {
   );
 }
 
-function ProductItem({ product, onAdd }: { product: ProductCardFragment; onAdd: (quantity: number) => void }) {
+function ProductItem({ product, stock, onAdd }: {
+  product: ProductCardFragment;
+  stock: number;
+  onAdd: (quantity: number) => void;
+}) {
   const [quantity, setQuantity] = useState(1);
   return (
     <li className="card product" data-product={product.name}>
       <h2>{product.name}</h2>
       {product.description && <p>{product.description}</p>}
       <p>
-        <strong>{money(product.price)}</strong> · {product.stock} in stock
+        <strong>{money(product.price)}</strong> · <span className="stock">{stock}</span> in stock
         {product.category && <> · {product.category.name}</>}
       </p>
       <div className="row">

@@ -1,0 +1,105 @@
+"""Live subscriptions across processes on PostgreSQL: a change committed by one shop process reaches the
+subscribers of another (LISTEN/NOTIFY), and a process that loses its listening connection ends its
+subscriptions with SUBSCRIPTION_INTERRUPTED, then serves new ones once it listens again."""
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from subgraphs._common.db import sync_url
+from tests.e2e.helpers import DELIVER, Router, create_product, poll
+from tests.e2e.subscriptions import Socket
+from tools.stack import ROOT, Process, Stack, free_port
+
+pytestmark = pytest.mark.e2e
+
+STOCK = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { id stock } }"
+
+
+@pytest.fixture(scope="module")
+def second_shop(stack: Stack) -> Iterator[Process]:
+    """Another process of the shop subgraph on the stack's database, on a port of its own."""
+    if stack.database_url("shop").startswith("sqlite"):
+        pytest.skip(
+            "events reach other processes through PostgreSQL (make test runs this with --backend postgresql)"
+        )
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "subgraphs.shop.app:create_app",
+        "--factory",
+        "--port",
+        str(port),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SHOP_DATABASE_URL": stack.database_url("shop"),
+        "SHOP_PURCHASE_URL": stack.subgraph_url("purchase"),
+    }
+    process = Process(
+        "second shop", argv, env, port, "/health", stack.data_dir / "logs" / "second-shop.log", cwd=ROOT
+    )
+    process.start()
+    try:
+        process.wait_healthy(timeout=60)
+        yield process
+    finally:
+        process.stop()
+
+
+def end_listening(stack: Stack, process: Process) -> int:
+    """Terminate the listening connection of `process` from the database side (a network fault, a restarted
+    PostgreSQL); how many connections were ended."""
+    assert process.popen is not None
+    engine = create_engine(sync_url(stack.database_url("shop")))
+    try:
+        with engine.connect() as connection:
+            ended = connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE :name"
+                ),
+                {"name": f"events %:{process.popen.pid}"},
+            ).all()
+    finally:
+        engine.dispose()
+    return len(ended)
+
+
+async def test_a_change_through_one_shop_process_reaches_a_subscriber_of_another(
+    stack: Stack, second_shop: Process, router: Router, admin: str
+) -> None:
+    product = await create_product(router, admin, "Tools", ("Hammer", 900, 2), prefix="Across")
+    async with Socket.open(second_shop.url + "/graphql") as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await watching.data())["stock"] == 2
+        # Through the router, to the stack's own shop process: not the one the subscriber is connected to.
+        await router.data(DELIVER, {"p": product.id, "k": f"across-{product.id}", "n": 3}, token=admin)
+        assert (await watching.data(within=2))["stock"] == 5
+
+
+async def test_a_lost_listening_connection_ends_subscriptions_with_a_code_then_serves_new_ones(
+    stack: Stack, second_shop: Process, router: Router, admin: str
+) -> None:
+    product = await create_product(router, admin, "Tools", ("Saw", 1200, 1), prefix="Lost")
+    url = second_shop.url + "/graphql"
+    async with Socket.open(url) as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await watching.data())["stock"] == 1
+        assert end_listening(stack, second_shop) == 1
+        assert await watching.codes() == ["SUBSCRIPTION_INTERRUPTED"]  # events may have been missed
+        await watching.ended()
+    await router.data(DELIVER, {"p": product.id, "k": f"lost-{product.id}", "n": 4}, token=admin)
+
+    async def resubscribed() -> dict[str, object]:
+        async with Socket.open(url) as again:
+            return await (await again.subscribe(STOCK, {"ids": [product.id]})).next()
+
+    # Refused (SERVICE_UNAVAILABLE) until the process listens again, then from the product as it is now.
+    payload = await poll(resubscribed, lambda answer: not answer.get("errors"), within=20)
+    assert payload == {"data": {"stockChanged": {"id": product.id, "stock": 5}}}
