@@ -167,7 +167,8 @@ class Stack:
         """The Prometheus /metrics URL of the process `name` (a subgraph or the router)."""
         return f"http://127.0.0.1:{self.ports[name]}/metrics"
 
-    def _env(self) -> dict[str, str]:
+    def process_environment(self) -> dict[str, str]:
+        """The environment every process of this stack starts with (a replica started by hand too)."""
         env = {**os.environ, **self.environment, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         for subgraph in registry.SUBGRAPHS:
             env[f"{subgraph.env_prefix}DATABASE_URL"] = self.database_url(subgraph.name)
@@ -203,7 +204,9 @@ class Stack:
         if name == registry.ROUTER:
             # Started directly, not through npm, so that stopping this PID stops the gateway itself.
             argv = [str(ROUTER_BIN), "supergraph"]
-            env = {key: value for key, value in self._env().items() if key not in ("PORT", "HOST")}
+            env = {
+                key: value for key, value in self.process_environment().items() if key not in ("PORT", "HOST")
+            }
             env.setdefault("NODE_OPTIONS", ROUTER_NODE_OPTIONS)
             env["OTEL_SERVICE_NAME"] = name
             process = Process(
@@ -230,7 +233,11 @@ class Stack:
             metrics = self.data_dir / "metrics" / name
             shutil.rmtree(metrics, ignore_errors=True)
             metrics.mkdir(parents=True)
-            env = {**self._env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics), "OTEL_SERVICE_NAME": name}
+            env = {
+                **self.process_environment(),
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+                "OTEL_SERVICE_NAME": name,
+            }
             process = Process(name, argv, env, self.ports[name], "/health", logs / f"{name}.log")
         self.processes[name] = process
         return process

@@ -133,6 +133,7 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
         context = await context if inspect.isawaitable(context) else context
         if isinstance(request, WebSocket):
             context.connection_params = None  # Strawberry sets it from `connection_init`
+            context.peer = request.client  # for the context built again from `connection_init`
         return context
 
     async def on_ws_connect(self, context: Any) -> None:
@@ -141,7 +142,7 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
         params = context.connection_params or {}
         authorization = params.get("Authorization", params.get("authorization"))
         if isinstance(authorization, str) and self.resources is not None:
-            carrier = _Headers({"authorization": authorization})
+            carrier = _Headers({"authorization": authorization}, getattr(context, "peer", None))
             built = self._build_context(cast(Request, carrier), self.resources)
             built = await built if inspect.isawaitable(built) else built
             context.__dict__.update(vars(built))
@@ -166,9 +167,10 @@ class _SubgraphGraphQL(GraphQL[Any, None], Generic[R]):
 
 @dataclass(frozen=True)
 class _Headers:
-    """What a context builder reads of a request: its headers."""
+    """What a context builder reads of a request: its headers and its client's address."""
 
     headers: dict[str, str]
+    client: Any
 
 
 def _ping(session: Session) -> None:

@@ -2,7 +2,6 @@
 subscribers of another (LISTEN/NOTIFY), and a process that loses its listening connection ends its
 subscriptions with SUBSCRIPTION_INTERRUPTED, then serves new ones once it listens again."""
 
-import os
 import sys
 from collections.abc import Iterator
 
@@ -36,12 +35,7 @@ def second_shop(stack: Stack) -> Iterator[Process]:
         "--port",
         str(port),
     ]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "SHOP_DATABASE_URL": stack.database_url("shop"),
-        "SHOP_PURCHASE_URL": stack.subgraph_url("purchase"),
-    }
+    env = stack.process_environment()  # the same database, purchase and identity as the stack's shop
     process = Process(
         "second shop", argv, env, port, "/health", stack.data_dir / "logs" / "second-shop.log", cwd=ROOT
     )
