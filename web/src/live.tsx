@@ -26,6 +26,8 @@ interface Connection {
   connected: Set<() => void>;
   /** Called each time the socket closes. */
   closed: Set<() => void>;
+  /** Whether the socket is open and acknowledged now. */
+  open: boolean;
 }
 
 const connections = new Map<string, Connection>();
@@ -57,11 +59,18 @@ function connectionOf(token: string | null): Connection {
       shouldRetry: () => true, // a router restart: keep trying, the page says it is reconnecting
       retryWait: (retries) => new Promise((resolve) => window.setTimeout(resolve, retryDelay(retries))),
       on: {
-        connected: () => connected.forEach((listener) => listener()),
-        closed: () => closed.forEach((listener) => listener()),
+        connected: () => {
+          opened.open = true;
+          connected.forEach((listener) => listener());
+        },
+        closed: () => {
+          opened.open = false;
+          closed.forEach((listener) => listener());
+        },
       },
     });
-    connection = { client, connected, closed };
+    const opened: Connection = { client, connected, closed, open: false };
+    connection = opened;
     connections.set(key, connection);
   }
   return connection;
@@ -111,11 +120,13 @@ export function useSubscription<TResult, TVariables>(
     let token: string | null = null;
     let stopped = false;
     let retries = 0;
-    let everLive = false;
+    let everLive = false; // live once: a later connection may have missed events
+    let resumed = false; // started again after an error: events may have been missed
     let unsubscribe: (() => void) | null = null;
     let timer: number | undefined;
 
     const resume = () => {
+      resumed = true;
       setState('reconnecting');
       unsubscribe?.();
       unsubscribe = null;
@@ -126,8 +137,15 @@ export function useSubscription<TResult, TVariables>(
       connection?.connected.delete(onConnected);
       connection?.closed.delete(onClosed);
     };
+    // Live once the socket is acknowledged with the subscription on it (a subscription such as purchases sends
+    // nothing until something happens); back after a lost connection, events may have been missed: reload.
     const onConnected = () => {
-      if (everLive) handlers.current.onResume?.(); // back after a lost connection: events may have been missed
+      if (stopped) return;
+      const back = everLive || resumed;
+      everLive = true;
+      resumed = false;
+      setState('live');
+      if (back) handlers.current.onResume?.();
     };
     const onClosed = () => {
       if (!stopped && everLive) setState('reconnecting');
@@ -178,7 +196,6 @@ export function useSubscription<TResult, TVariables>(
             }
             return;
           }
-          if (first && everLive) handlers.current.onResume?.();
           first = false;
           everLive = true;
           retries = 0;
@@ -193,6 +210,7 @@ export function useSubscription<TResult, TVariables>(
           if (!stopped && !first) resume(); // the router ended it (after a coded error): start again
         },
       });
+      if (connection.open) onConnected(); // on a socket already open: no `connected` to wait for
     }
 
     setState('connecting');

@@ -29,7 +29,7 @@ export function PurchasesPage() {
       <h1 id="purchases-heading">My purchases</h1>
       <LiveStatus state={live.state} />
       <ErrorText error={result.error ?? live.error} />
-      {connection && <p className="count">{connection.totalCount} purchases</p>}
+      {connection && <p className="count">{connection.totalCount} {connection.totalCount === 1 ? 'purchase' : 'purchases'}</p>}
       <NameForm label="New category for purchases" action="Add category" document={CreateUserCategoryDocument}
         variables={(name) => ({ name })} onDone={result.reload} />
       <ul className="purchases">
