@@ -19,6 +19,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -72,6 +73,10 @@ class Subscribers:
     def __init__(self, url: str) -> None:
         self.url = socket_url(url)
         self.subscriptions: list[Subscription] = []
+        # Arrival times of the events carrying each stock value, of every subscription: what the fan-out waits
+        # for, counted as they arrive (scanning every subscription's events instead, many times a second from
+        # another thread, took the reader's CPU and held the GIL it needs).
+        self.arrivals: dict[int, list[float]] = defaultdict(list)
         self._connections: list[ClientConnection] = []
         self._readers: list[asyncio.Task[None]] = []
         self._loop = asyncio.new_event_loop()
@@ -128,8 +133,7 @@ class Subscribers:
         self._connections.append(connection)
         self._readers.append(asyncio.create_task(self._read(connection, mine)))
 
-    @staticmethod
-    async def _read(connection: ClientConnection, mine: dict[str, Subscription]) -> None:
+    async def _read(self, connection: ClientConnection, mine: dict[str, Subscription]) -> None:
         try:
             async for raw in connection:
                 arrived = time.time()
@@ -143,6 +147,7 @@ class Subscribers:
                 if message["type"] == "next" and not payload.get("errors"):
                     product = payload["data"]["stockChanged"]
                     subscription.events.append((product["id"], product["stock"], arrived))
+                    self.arrivals[product["stock"]].append(arrived)
                 elif message["type"] in ("next", "error"):
                     errors = payload.get("errors", payload) if isinstance(payload, dict) else payload
                     subscription.errors += [str(e.get("extensions", {}).get("code")) for e in errors]
@@ -180,7 +185,7 @@ def measure_fanout(system: System, figures: Figures, admin: SyncGraph) -> None:
             committed = answer.delivered_at.timestamp()
 
             def arrivals(stock: int = delivery) -> list[float]:
-                return [at for s in subscribers.subscriptions for _, seen, at in s.events if seen == stock]
+                return list(subscribers.arrivals[stock])
 
             seen = poll(arrivals, lambda found: len(found) >= FANOUT_SUBSCRIBERS, within=30, interval=0.01)
             if len(seen) < FANOUT_SUBSCRIBERS:
