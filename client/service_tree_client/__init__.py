@@ -45,6 +45,7 @@ from .factory_runs import (
     FactoryRunsFactoryCrafts,
     FactoryRunsFactoryCraftsRuns,
 )
+from .fragments import SessionPair
 from .input_types import (
     AddProductInput,
     BuyInput,
@@ -202,6 +203,7 @@ __all__ = [
     "ResumeCraft",
     "ResumeCraftResumeCraft",
     "Role",
+    "SessionPair",
     "SetUserDisabled",
     "SetUserDisabledSetUserDisabled",
     "ShopCheckCount",

@@ -51,10 +51,7 @@ class Client(AsyncBaseClient):
         query = gql("""
             mutation Register($input: RegisterInput!) {
               registered: register(input: $input) {
-                token
-                expiresAt
-                refreshToken
-                refreshExpiresAt
+                ...SessionPair
                 user {
                   id
                   login
@@ -63,6 +60,13 @@ class Client(AsyncBaseClient):
                   role
                 }
               }
+            }
+
+            fragment SessionPair on AuthPayload {
+              token
+              expiresAt
+              refreshToken
+              refreshExpiresAt
             }
             """)
         variables: dict[str, object] = {"input": input}
@@ -76,15 +80,19 @@ class Client(AsyncBaseClient):
         query = gql("""
             mutation Login($login: String!, $password: String!) {
               login(login: $login, password: $password) {
-                token
-                expiresAt
-                refreshToken
-                refreshExpiresAt
+                ...SessionPair
                 user {
                   id
                   role
                 }
               }
+            }
+
+            fragment SessionPair on AuthPayload {
+              token
+              expiresAt
+              refreshToken
+              refreshExpiresAt
             }
             """)
         variables: dict[str, object] = {"login": login, "password": password}
@@ -100,14 +108,18 @@ class Client(AsyncBaseClient):
         query = gql("""
             mutation RefreshSession($refreshToken: String!) {
               refreshSession(refreshToken: $refreshToken) {
-                token
-                expiresAt
-                refreshToken
-                refreshExpiresAt
+                ...SessionPair
                 user {
                   id
                 }
               }
+            }
+
+            fragment SessionPair on AuthPayload {
+              token
+              expiresAt
+              refreshToken
+              refreshExpiresAt
             }
             """)
         variables: dict[str, object] = {"refreshToken": refresh_token}
@@ -152,14 +164,18 @@ class Client(AsyncBaseClient):
         query = gql("""
             mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
               changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {
-                token
-                expiresAt
-                refreshToken
-                refreshExpiresAt
+                ...SessionPair
                 user {
                   id
                 }
               }
+            }
+
+            fragment SessionPair on AuthPayload {
+              token
+              expiresAt
+              refreshToken
+              refreshExpiresAt
             }
             """)
         variables: dict[str, object] = {

@@ -1,20 +1,13 @@
-from datetime import datetime
-
-from pydantic import Field
-
 from .base_model import BaseModel
 from .enums import Role
+from .fragments import SessionPair
 
 
 class Login(BaseModel):
     login: "LoginLogin"
 
 
-class LoginLogin(BaseModel):
-    token: str
-    expires_at: datetime = Field(alias="expiresAt")
-    refresh_token: str = Field(alias="refreshToken")
-    refresh_expires_at: datetime = Field(alias="refreshExpiresAt")
+class LoginLogin(SessionPair):
     user: "LoginLoginUser"
 
 
