@@ -29,7 +29,7 @@ from tests.e2e.helpers import (
     register,
     stock_of,
 )
-from tests.e2e.subscriptions import Socket, sse, subscribed
+from tests.e2e.subscriptions import Socket, Subscription, sse, subscribed
 from tests.support import auth, token
 from tools.stack import Stack
 
@@ -44,6 +44,13 @@ RECORDED = (
     "subscription { purchaseRecorded { id name total "
     "check { number shop { name } lines { quantity product { name } } } } }"
 )
+
+
+async def watch_stock(socket: Socket, product_id: str, stock: int) -> Subscription:
+    """A stockChanged subscription of one product, past its first event: the product as it is, `stock`."""
+    watching = await socket.subscribe(STOCK, {"ids": [product_id]})
+    assert (await watching.data())["stock"] == stock
+    return watching
 
 
 async def test_a_delivery_reaches_a_stock_subscriber_within_two_seconds(
@@ -144,8 +151,7 @@ async def test_a_subscription_ends_with_unauthenticated_when_its_token_expires(
     expires_at = time.time() + 3
     short = token("1", Role.CUSTOMER, ttl_seconds=3)
     async with Socket.open(stack.router_url, short) as socket:
-        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
-        assert (await watching.data())["stock"] == 3
+        watching = await watch_stock(socket, product.id, 3)
         assert await watching.codes(within=15) == ["UNAUTHENTICATED"]
         await watching.ended()
     assert time.time() >= expires_at - 1  # it ended at the expiry, not before
@@ -160,8 +166,7 @@ async def test_ending_a_session_ends_its_subscriptions_with_unauthenticated_with
     product = await create_product(router, admin, "Dairy", ("Whey", 50, 2), prefix="LiveWhey")
     customer = await register(router, "liveend")
     async with Socket.open(stack.router_url, customer.token) as socket:
-        stock = await socket.subscribe(STOCK, {"ids": [product.id]})
-        assert (await stock.data())["stock"] == 2
+        stock = await watch_stock(socket, product.id, 2)
         purchases = await socket.subscribe(RECORDED)
         assert await router.data("mutation { logoutEverywhere }", token=customer.token) == {
             "logoutEverywhere": 1
@@ -212,8 +217,7 @@ async def test_a_subgraph_going_away_ends_its_subscriptions_with_a_code_and_a_ne
 ) -> None:
     product = await create_product(router, admin, "Dairy", ("Yogurt", 60, 4), prefix="LiveYogurt")
     async with Socket.open(stack.router_url) as socket:
-        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
-        assert (await watching.data())["stock"] == 4
+        watching = await watch_stock(socket, product.id, 4)
         stack.stop("shop", sig=signal.SIGKILL)  # a crash: no goodbye from the shop
         try:
             assert await watching.codes() == ["SUBSCRIPTION_INTERRUPTED"]
