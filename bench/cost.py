@@ -4,9 +4,11 @@ plugins) answering the same flagship query, and each process's `{ __typename }`.
 
 import json
 import logging
+import math
 import os
+import statistics
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,60 @@ CONNECTIONS = 10
 CPU = "CPU ms/request"
 
 
+ROW = 'one row, { shop(id: "1") { name } } at the shop'
+BUY = f"buy through the router ({buy.LINES} lines)"
+PROCESSES = ("router", "purchase", "shop", "factory", "postgres", ALL)
+Key = tuple[str, str, str]
+
+
 def section(postgres: bool) -> str:
     """The report's section for one backend."""
     return f"CPU per request, {'PostgreSQL (2 processes per subgraph)' if postgres else 'SQLite'}"
+
+
+def flagship_case(purchases: int) -> str:
+    """How the report names the flagship for a customer with `purchases` purchases."""
+    return f"flagship, {purchases} purchase{'s' if purchases != 1 else ''} (first {FIRST})"
+
+
+def _figure(values: Mapping[Key, list[float]], where: str, case: str, starting: str) -> float | None:
+    """The median of the first figure of `case` whose name starts with `starting`."""
+    for key, found in values.items():
+        if key[:2] == (where, case) and key[2].startswith(starting):
+            real = [value for value in found if not math.isnan(value)]
+            return statistics.median(real) if real else None
+    return None
+
+
+def _cell(cost: float | None, floor: float | None) -> str:
+    if cost is None:
+        return "-"
+    return f"{cost:.2f} ({floor:.2f}, {cost / floor:.2f}x)" if floor else f"{cost:.2f}"
+
+
+def summary(values: Mapping[Key, list[float]]) -> list[str]:
+    """Per backend measured, one table of each process's cost per case: `cost (floor, cost ÷ floor)`."""
+    cases = [*(flagship_case(purchases) for purchases in PURCHASES), ROW, BUY]
+    lines: list[str] = []
+    for postgres in (False, True):
+        where = section(postgres)
+        if not any(key[0] == where for key in values):
+            continue
+        lines += ["", f"### {where}: CPU ms/request (floor, cost ÷ floor), medians", ""]
+        lines += ["| process | " + " | ".join(cases) + " |", "|" + "---|" * (len(cases) + 1)]
+        for name in PROCESSES:
+            row = [
+                _cell(
+                    _figure(values, where, f"{case}: {name}", CPU),
+                    _figure(values, where, f"{case}: {name}", "floor"),
+                )
+                for case in cases
+            ]
+            if any(text != "-" for text in row):
+                lines.append(f"| {name} | " + " | ".join(row) + " |")
+        rates = [_figure(values, where, case, "requests/s") for case in cases]
+        lines.append("| requests/s | " + " | ".join("-" if r is None else f"{r:.0f}" for r in rates) + " |")
+    return lines
 
 
 @contextmanager
@@ -129,7 +182,7 @@ def measure(system: System, figures: Figures, *, postgres: bool, seconds: float,
     with bare_gateway(system) as (bare_url, bare_pid):
         bare_pids = {**{name: pid for name, pid in pids.items() if name != "router"}, BARE: bare_pid}
         for purchases, customer in customers.items():
-            case = f"flagship, {purchases} purchase{'s' if purchases != 1 else ''} (first {FIRST})"
+            case = flagship_case(purchases)
             page, tokens = {"first": FIRST}, [customer.token]
             for url in (system.router_url, bare_url):
                 flagship.check_answer(url, customer, purchases, FIRST)
@@ -157,7 +210,7 @@ def measure(system: System, figures: Figures, *, postgres: bool, seconds: float,
             _record(figures, where, f"{case}, {BARE}", bare, {})
     row = _run(pids, system.urls["shop"], ONE_ROW, warmup=warmup, seconds=seconds)
     shop_floor = {"shop": typename["shop"]}
-    _record(figures, where, 'one row, { shop(id: "1") { name } } at the shop', row, shop_floor)
+    _record(figures, where, ROW, row, shop_floor)
     # One customer per connection, as bench/buy.py does; the outbox's work after wrk stops is not counted.
     bought = _run(
         pids,
@@ -169,4 +222,4 @@ def measure(system: System, figures: Figures, *, postgres: bool, seconds: float,
         warmup=warmup,
         seconds=seconds,
     )
-    _record(figures, where, f"buy through the router ({buy.LINES} lines)", bought, typename)
+    _record(figures, where, BUY, bought, typename)
