@@ -224,8 +224,10 @@ def raw(measured: list[Measured]) -> dict[str, object]:
 
 def markdown(measured: list[Measured], header: list[str], found: list[Target]) -> str:
     """The whole report."""
-    lines = [*header, "", "## Targets (median of the repeats; ✅ met, ❌ missed)", ""]
-    lines += targets_table(measured, found)
+    lines = list(header)
+    met = targets_table(measured, found)
+    if len(met) > 2:  # a run of parts that have no target (--only cost) has none to show
+        lines += ["", "## Targets (median of the repeats; ✅ met, ❌ missed)", "", *met]
     for tree in measured:
         table = cost.summary(tree.repeats.values)
         if table:
