@@ -14,15 +14,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
-from bench import buy, ceilings, data, ending, flagship, floors, lateness, live, plots, report
+from bench import buy, ceilings, cost, data, ending, flagship, floors, lateness, live, plots, report
 from bench.figures import Figures, Repeats
 from bench.rss import Peaks
 from bench.system import System, Tree, running
 
 logger = logging.getLogger("bench")
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ceilings", "row", "flagship", "ending", "floors", "buy", "lateness", "live")
+SECTIONS = ("ceilings", "row", "flagship", "ending", "floors", "buy", "lateness", "live", "cost")
 RSS_SECTION = "Peak RSS, MiB"
 # Nothing may answer without doing the work: the router's in-flight deduplication is off. The customers'
 # access tokens outlive a repeat (made at its start, used throughout; a tree before sessions ignores it).
@@ -144,24 +145,45 @@ def measure_live(system: System, args: argparse.Namespace) -> Figures:
     return figures
 
 
-def plan(args: argparse.Namespace) -> list[tuple[str, dict[str, str], Callable[[System], Figures]]]:
-    """The measurements of one repeat: a name, the system's environment, and what to measure on it."""
-    steps: list[tuple[str, dict[str, str], Callable[[System], Figures]]] = []
+def measure_cost(system: System, *, postgres: bool, args: argparse.Namespace) -> Figures:
+    """CPU per request of each process next to its floors, on its own system."""
+    figures = Figures()
+    cost.measure(system, figures, postgres=postgres, seconds=args.seconds, warmup=args.warmup)
+    return figures
+
+
+class Step(NamedTuple):
+    """One measurement of a repeat: its name, the system's environment and database, what it measures."""
+
+    name: str
+    environment: dict[str, str]
+    measure: Callable[[System], Figures]
+    postgres: bool = False
+
+
+def plan(args: argparse.Namespace) -> list[Step]:
+    """The measurements of one repeat."""
+    steps: list[Step] = []
     if set(args.only) & {"ceilings", "row", "flagship", "ending", "floors"}:
-        steps.append(("ceilings, flagship, floors", READ_ENV, lambda system: measure_reads(system, args)))
+        steps.append(Step("ceilings, flagship, floors", READ_ENV, lambda system: measure_reads(system, args)))
     if "buy" in args.only:
-        steps.append(("buy", READ_ENV, lambda system: measure_buy(system, args)))
+        steps.append(Step("buy", READ_ENV, lambda system: measure_buy(system, args)))
     if "lateness" in args.only:
         for count in args.crafts:
             steps.append(
-                (
+                Step(
                     f"lateness, {count} crafts",
                     LATENESS_ENV,
                     partial(measure_lateness, crafts=count, args=args),
                 )
             )
     if "live" in args.only:
-        steps.append(("live", live.ENV, lambda system: measure_live(system, args)))
+        steps.append(Step("live", live.ENV, lambda system: measure_live(system, args)))
+    if "cost" in args.only:
+        for postgres in (False, True):
+            backend = "PostgreSQL" if postgres else "SQLite"
+            measure = partial(measure_cost, postgres=postgres, args=args)
+            steps.append(Step(f"cost, {backend}", READ_ENV, measure, postgres))
     return steps
 
 
@@ -188,18 +210,23 @@ def main(argv: list[str] | None = None) -> int:
     results = {tree.label: Repeats() for tree in trees}
     started, stamp, load = time.monotonic(), datetime.now(UTC), os.getloadavg()
     for repeat in range(1, args.repeats + 1):
-        for name, environment, measure in plan(args):
+        for step in plan(args):
             # Trees take turns going first, so neither always meets the machine in the same state.
             for tree in trees if repeat % 2 else trees[::-1]:
                 logger.info(
-                    "repeat %d/%d, %s, %s (%s)", repeat, args.repeats, name, tree.label, commits[tree.label]
+                    "repeat %d/%d, %s, %s (%s)",
+                    repeat,
+                    args.repeats,
+                    step.name,
+                    tree.label,
+                    commits[tree.label],
                 )
                 try:
-                    with running(tree, **environment) as system:
-                        results[tree.label].add(repeat, measure(system))
+                    with running(tree, postgres=step.postgres, **step.environment) as system:
+                        results[tree.label].add(repeat, step.measure(system))
                 except Exception as error:  # one failed measurement must not lose the others
-                    logger.exception("%s failed on %s", name, tree.label)
-                    failed = Figures(notes=[f"{name}: FAILED, not measured: {str(error)[:300]}"])
+                    logger.exception("%s failed on %s", step.name, tree.label)
+                    failed = Figures(notes=[f"{step.name}: FAILED, not measured: {str(error)[:300]}"])
                     results[tree.label].add(repeat, failed)
     minutes = (time.monotonic() - started) / 60
     measured = [report.Measured(tree.label, commits[tree.label], results[tree.label]) for tree in trees]

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import buy, ceilings, flagship, lateness, live
+from bench import buy, ceilings, cost, flagship, lateness, live
 from bench.figures import Repeats
 
 Key = tuple[str, str, str]
@@ -224,8 +224,14 @@ def raw(measured: list[Measured]) -> dict[str, object]:
 
 def markdown(measured: list[Measured], header: list[str], found: list[Target]) -> str:
     """The whole report."""
-    lines = [*header, "", "## Targets (median of the repeats; ✅ met, ❌ missed)", ""]
-    lines += targets_table(measured, found)
+    lines = list(header)
+    met = targets_table(measured, found)
+    if len(met) > 2:  # a run of parts that have no target (--only cost) has none to show
+        lines += ["", "## Targets (median of the repeats; ✅ met, ❌ missed)", "", *met]
+    for tree in measured:
+        table = cost.summary(tree.repeats.values)
+        if table:
+            lines += ["", f"## CPU per request, {tree.label} ({tree.commit})", *table]
     for section, keys in _sections(measured).items():
         lines += ["", f"## {section}", "", *section_table(keys, measured)]
     notes = [f"- {tree.label}, {note}" for tree in measured for note in tree.repeats.notes]

@@ -22,7 +22,8 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The PIDs of a process's children, of every one of its threads."""
     found: list[int] = []
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
@@ -38,7 +39,7 @@ def tree_rss_mib(pid: int) -> float:
     while pending:
         current = pending.pop()
         total += _rss_kib(current)
-        pending += _children(current)
+        pending += children(current)
     return total / 1024
 
 

@@ -86,14 +86,16 @@ def _description(driver: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 @contextmanager
-def running(tree: Tree, **environment: str) -> Iterator[System]:
-    """The tree's system on free ports, with fresh databases in a temporary folder, during the block."""
+def running(tree: Tree, *, postgres: bool = False, **environment: str) -> Iterator[System]:
+    """The tree's system on free ports, with fresh databases in a temporary folder (or, with `postgres`, on a
+    PostgreSQL cluster of its own, two processes per subgraph), during the block."""
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         data_dir = Path(folder)
         env = {**os.environ, "PYTHONPATH": str(tree.root), "PYTHONUNBUFFERED": "1"}
         env.pop("VIRTUAL_ENV", None)
         argv = [str(tree.python), str(DRIVER), str(data_dir), ADMIN_LOGIN, ADMIN_PASSWORD]
         argv += [f"{name}={value}" for name, value in environment.items()]
+        argv += ["--postgres"] if postgres else []
         with open(data_dir / "driver.log", "w") as driver_log:
             driver = subprocess.Popen(
                 argv,
