@@ -4,6 +4,7 @@
 // (src/env.ts; README.md lists them).
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { defineConfig } from '@graphql-hive/gateway';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 
 import { useRequestBodyLimit } from './src/bodyLimit.ts';
 import { clientAddress, trustedProxies } from './src/clientAddress.ts';
@@ -53,6 +54,8 @@ limitWebSockets(settings.live, connections);
 
 export const gatewayConfig = defineConfig({
   supergraph: settings.supergraph,
+  // The query planner in Rust (Hive Router's): a third less CPU per request than the JavaScript one.
+  unifiedGraphHandler,
   host: settings.host,
   port: settings.port,
   logging: logger,

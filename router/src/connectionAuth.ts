@@ -4,7 +4,7 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 
-import type { Tokens } from './tokenCheck.ts';
+import type { Check, Tokens } from './tokenCheck.ts';
 
 /** What an operation's context holds of its transport: the WebSocket's `connection_init` payload, if any. */
 interface TransportContext {
@@ -26,11 +26,15 @@ export function authorizationOf(request: Request | undefined, context: unknown):
  */
 export function useConnectionTokenCheck(tokens: Tokens): GatewayPlugin {
   return {
-    async onParams({ context, setResult }) {
+    // Not async: an HTTP request (no connection_init) passes without a promise of its own.
+    onParams({ context, setResult }) {
       const params = (context as TransportContext | undefined)?.connectionParams;
       if (!params) return;
-      const { problem } = await tokens.check(authorizationOf(undefined, context) ?? null);
-      if (problem) setResult({ errors: [new GraphQLError(problem, { extensions: { code: 'UNAUTHENTICATED' } })] });
+      const refuse = ({ problem }: Check) => {
+        if (problem) setResult({ errors: [new GraphQLError(problem, { extensions: { code: 'UNAUTHENTICATED' } })] });
+      };
+      const checked = tokens.check(authorizationOf(undefined, context) ?? null);
+      return checked instanceof Promise ? checked.then(refuse) : refuse(checked);
     },
   };
 }

@@ -19,14 +19,13 @@ export function createLogger(settings: LogSettings): Logger {
 export function useRequestLog(): GatewayPlugin {
   const started = new WeakMap<Request, number>();
   return {
-    onRequest({ request }) {
-      started.set(request, performance.now());
+    onRequest({ request, url }) {
+      // Health checks and metrics scrapes are not worth a line. The server has parsed the URL already.
+      if (url.pathname === '/graphql') started.set(request, performance.now());
     },
     onResponse({ request, response, serverContext }) {
       const since = started.get(request);
       if (since === undefined) return;
-      const url = new URL(request.url);
-      if (url.pathname !== '/graphql') return; // health checks and metrics scrapes are not worth a line
       const log = (serverContext as { log?: Logger }).log;
       log?.info(
         { method: request.method, status: response.status, ms: Math.round(performance.now() - since) },

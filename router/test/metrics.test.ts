@@ -68,4 +68,6 @@ test('/metrics counts operations by root field and errors by code, never by oper
   ));
   assert.doesNotMatch(metrics, /ClientChosenName/);
   assert.match(metrics, /^graphql_gateway_subgraph_execute_duration_count\{subgraphName="tiny",operationType="query"\} 3$/m);
+  // The built-in series nobody reads are off: each would cost every request.
+  assert.doesNotMatch(metrics, /^(graphql_envelop_|graphql_yoga_|graphql_gateway_fetch_)/m);
 });
