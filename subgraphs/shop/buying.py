@@ -8,16 +8,15 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import after_commit, utcnow
-from subgraphs._common.errors import BadUserInput, InsufficientStock
+from subgraphs._common.errors import BadUserInput, InsufficientStock, NotFound
 from subgraphs._common.inputs import text
 from subgraphs._common.payment import Payment
 from subgraphs.shop.checks import CheckView, check_views
 from subgraphs.shop.models import Category, Check, CheckLine, Outbox, Product, Shop
 from subgraphs.shop.outbox import Recorder, purchase_record
-from subgraphs.shop.services import MAX_INT, ProductView, get_shop, stock_changed
+from subgraphs.shop.services import MAX_INT, ProductView, stock_changed
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -56,15 +55,19 @@ def _take_stock(session: Session, *, product: Product, quantity: int) -> tuple[i
     return taken[0], taken[1], taken[2]
 
 
-def _next_check_number(session: Session, shop_id: int) -> int:
+def _next_check_number(session: Session, shop_id: int) -> Shop:
     # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number.
-    result = session.execute(
+    # It returns the whole row, so the same statement also finds the shop (none: no such shop). Every buy
+    # locks its shop before its products, one order for all, so buys cannot deadlock on PostgreSQL.
+    shop = session.scalars(
         update(Shop)
         .where(col(Shop.id) == shop_id)
         .values(last_check_number=col(Shop.last_check_number) + 1)
-        .returning(col(Shop.last_check_number))
-    )
-    return int(result.scalar_one())
+        .returning(Shop)
+    ).first()
+    if shop is None:
+        raise NotFound("No such shop", field="shopId")
+    return shop
 
 
 def buy(
@@ -92,9 +95,16 @@ def buy(
         if earlier is not None:
             after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
             return check_views(session, [earlier])[0]
-    shop = get_shop(session, shop_id)
+    shop = _next_check_number(session, shop_id)
     ids = sorted(item.product_id for item in items)
-    products = {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(ids))).all()}
+    # The products with their categories in one statement: the check as the buyer sees it needs both.
+    found = session.exec(
+        select(Product, Category)
+        .outerjoin(Category, col(Category.id) == col(Product.category_id))
+        .where(col(Product.id).in_(ids))
+    ).all()
+    products = {p.id: p for p, _ in found}
+    categories = {c.id: c for _, c in found if c is not None}
     for product_id in ids:
         product = products.get(product_id)
         if product is None or product.shop_id != shop_id:
@@ -108,7 +118,7 @@ def buy(
     stock_changed(session, taken)
     check = Check(
         shop_id=shop_id,
-        number=_next_check_number(session, shop_id),
+        number=shop.last_check_number,
         user_id=user_id,
         payment=payment.value,
         total=total,
@@ -128,9 +138,7 @@ def buy(
     session.add_all([*lines, Outbox(check_id=check.id, next_attempt_at=first_due, request_id=request_id)])
     session.flush()
     after_commit(session, lambda: recorder.record_now(purchase_record(check, request_id=request_id)))
-    # The check as the buyer sees it, from the rows in hand (their categories are the one thing to read).
-    category_ids = sorted({p.category_id for p in products.values() if p.category_id is not None})
-    categories = rows.by_ids(session, Category, category_ids) if category_ids else {}
+    # The check as the buyer sees it, from the rows in hand.
     return CheckView(
         check=check,
         shop=shop,

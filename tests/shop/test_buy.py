@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from subgraphs._common.db import utcnow
 from subgraphs.shop.outbox import OutboxRelay
 from tests.purchase.fixtures import register
 from tests.shop.fixtures import ADMIN, BUY, catalog, order
-from tests.support import Link, codes, gql, token
+from tests.support import Link, codes, count_statements, gql, token
 
 STOCK = '{ products(ids: ["1", "2"]) { nodes { stock } } }'
 LATER = timedelta(hours=1)  # drain as if the backoff had passed
@@ -261,3 +262,24 @@ async def test_a_record_the_purchase_subgraph_refuses_for_good_ends_failed(
     assert "No such user" in recording["lastError"]
     assert await relay.drain(due_by=utcnow() + LATER) == 0
     assert purchase_link.operations("recordPurchase") == 1  # never sent again
+
+
+async def test_a_buy_costs_few_statements(
+    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, record_property: Any
+) -> None:
+    customer, _ = await register(purchase)
+    await catalog(shop, stock=100)
+    relay: OutboxRelay = shop_app.state.resources.relay
+    await gql(shop, BUY, order([("1", 1)]), as_=customer)  # the first buy of a process warms its caches
+    await relay.flushed()
+    counts = []
+    for items in ([("1", 1)], [("1", 1), ("2", 2)]):
+        with count_statements(shop_app.state.db.engine) as statements:
+            assert "errors" not in await gql(shop, BUY, order(items), as_=customer)
+            await relay.flushed()  # its record confirmed: the outbox row marked sent
+        counts.append(len(statements))
+    record_property("sql_statements_per_buy", counts)
+    # The shop's row numbered and read, the products with their categories, each product's stock, the check,
+    # its lines, its outbox row, and that row marked sent (concurrent buys share that one). SQLite returns the
+    # lines' ids row by row (one statement each); PostgreSQL adds the stock event's pg_notify.
+    assert counts == ([7, 9] if shop_app.state.db.is_sqlite else [8, 9]), counts
