@@ -2,8 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Row, Table, bindparam
+from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
@@ -74,6 +76,73 @@ def check_references(
         views.get(check_id) or (_forbidden(actor, found[check_id]) if check_id in found else None)
         for check_id in ids
     ]
+
+
+# The router's hot read (a page of purchases asks for their checks) as Core statements on the session's
+# connection, built once: their rows go straight to the GraphQL types, with no ORM objects, no identity map.
+_CHECK: Table = Check.__table__  # type: ignore[attr-defined]
+_LINE: Table = CheckLine.__table__  # type: ignore[attr-defined]
+_PRODUCT: Table = Product.__table__  # type: ignore[attr-defined]
+_CATEGORY: Table = Category.__table__  # type: ignore[attr-defined]
+_SHOP: Table = Shop.__table__  # type: ignore[attr-defined]
+_CHECK_ROWS = core_select(_CHECK).where(_CHECK.c.id.in_(bindparam("ids", expanding=True)))
+_LINE_ROWS = (
+    core_select(
+        _LINE.c.check_id,
+        _LINE.c.quantity,
+        _LINE.c.unit_price,
+        _PRODUCT.c.id.label("product_id"),
+        _PRODUCT.c.shop_id,
+        _PRODUCT.c.name,
+        _PRODUCT.c.description,
+        _PRODUCT.c.price,
+        _PRODUCT.c.stock,
+        _CATEGORY.c.id.label("category_id"),
+        _CATEGORY.c.name.label("category_name"),
+    )
+    .join(_PRODUCT, _PRODUCT.c.id == _LINE.c.product_id)
+    .outerjoin(_CATEGORY, _CATEGORY.c.id == _PRODUCT.c.category_id)
+    .where(_LINE.c.check_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_LINE.c.id)
+)
+_SHOP_ROWS = core_select(_SHOP).where(_SHOP.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRecord:
+    """A check as plain rows: its own, its lines (each with product and category), the shops of both."""
+
+    check: Row[Any, *tuple[Any, ...]]
+    lines: list[Row[Any, *tuple[Any, ...]]]
+    shops: dict[int, Row[Any, *tuple[Any, ...]]]
+
+
+def check_records(
+    session: Session, *, actor: Principal, ids: Sequence[int]
+) -> list[CheckRecord | Forbidden | None]:
+    """What `check_references` answers, as rows: three statements whatever the number of checks."""
+    connection = session.connection()
+    found = {row.id: row for row in connection.execute(_CHECK_ROWS, {"ids": list(ids)})}
+    visible = [row.id for row in found.values() if actor.can_read(row.user_id)]
+    lines: dict[int, list[Row[Any, *tuple[Any, ...]]]] = {check_id: [] for check_id in visible}
+    if visible:
+        for line in connection.execute(_LINE_ROWS, {"ids": visible}):
+            lines[line.check_id].append(line)
+    shop_ids = {found[check_id].shop_id for check_id in visible}
+    shop_ids |= {line.shop_id for found_lines in lines.values() for line in found_lines}
+    shops = (
+        {row.id: row for row in connection.execute(_SHOP_ROWS, {"ids": sorted(shop_ids)})} if shop_ids else {}
+    )
+    answers: list[CheckRecord | Forbidden | None] = []
+    for check_id in ids:
+        row = found.get(check_id)
+        if row is None:
+            answers.append(None)
+        elif check_id in lines:
+            answers.append(CheckRecord(check=row, lines=lines[check_id], shops=shops))
+        else:
+            answers.append(Forbidden("That check is not yours"))
+    return answers
 
 
 def checks_by_ids(session: Session, *, actor: Principal, ids: Sequence[int]) -> list[CheckView | None]:

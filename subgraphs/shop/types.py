@@ -2,9 +2,10 @@
 
 import enum
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
+from sqlalchemy import Row
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
@@ -33,7 +34,7 @@ class Shop:
     phone: str
 
     @classmethod
-    def from_row(cls, row: models.Shop) -> Self:
+    def from_row(cls, row: models.Shop | Row[Any, *tuple[Any, ...]]) -> Self:
         return cls(id=to_id(row.id), name=row.name, address=row.address, phone=row.phone)
 
     @classmethod
@@ -156,6 +157,41 @@ class Check:
             ],
         )
 
+    @classmethod
+    def of_record(cls, record: checks.CheckRecord) -> Self:
+        row = record.check
+        shops = {key: Shop.from_row(shop) for key, shop in record.shops.items()}
+        return cls(
+            id=to_id(row.id),
+            number=row.number,
+            payment=Payment(row.payment),
+            total=row.total,
+            created_at=as_utc(row.created_at),
+            shop=shops[row.shop_id],
+            user=User(id=to_id(row.user_id)),
+            lines=[
+                CheckLine(
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    total=line.quantity * line.unit_price,
+                    product=Product(
+                        id=to_id(line.product_id),
+                        name=line.name,
+                        description=line.description,
+                        price=line.price,
+                        stock=line.stock,
+                        category=Category(
+                            id=to_id(line.category_id), name=line.category_name, shop=shops[line.shop_id]
+                        )
+                        if line.category_id is not None
+                        else None,
+                        shop=shops[line.shop_id],
+                    ),
+                )
+                for line in record.lines
+            ],
+        )
+
     @strawberry.field(description="ADMIN only.")
     async def recording(self, info: Info) -> "PurchaseRecording | None":
         row = await info.context.loaders.recording.load(int(self.id))
@@ -164,9 +200,11 @@ class Check:
     @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
         found = await info.context.db.read(
-            checks.check_references, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
+            checks.check_records, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
         )
-        return [cls.of(view) if isinstance(view, checks.CheckView) else view for view in found]
+        return [
+            cls.of_record(record) if isinstance(record, checks.CheckRecord) else record for record in found
+        ]
 
 
 @strawberry.enum
