@@ -11,7 +11,7 @@ import { clientAddress, trustedProxies } from './src/clientAddress.ts';
 import { authorizationOf, useConnectionTokenCheck } from './src/connectionAuth.ts';
 import { EndedSessions, every, feedAgeGauge, remoteFeed } from './src/endedSessions.ts';
 import { readSettings, subgraphUrls } from './src/env.ts';
-import { useErrorContract, useSocketRefusals } from './src/errorContract.ts';
+import { useErrorContract, useNullableRootsOnError, useSocketRefusals } from './src/errorContract.ts';
 import { useOperationLimits } from './src/limits.ts';
 import { Counts, limitWebSockets, useLiveLimits } from './src/liveLimits.ts';
 import { createLogger, useRequestLog } from './src/logging.ts';
@@ -118,6 +118,7 @@ export const gatewayConfig = defineConfig({
     // No "did you mean" suggestions where the schema is hidden.
     ...(settings.introspection ? [] : [blockFieldSuggestionsPlugin()]),
     useErrorContract(),
+    useNullableRootsOnError(),
     useSocketRefusals(),
     useRequestLog(),
   ],

@@ -1,7 +1,14 @@
 // The error contract (docs/api.md, Conventions): every refused request gets a 4xx status and every error an
 // `extensions.code`, whatever the client's Accept header.
 import type { GatewayPlugin } from '@graphql-hive/gateway';
-import { GraphQLError } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  isNonNullType,
+  Kind,
+  type DocumentNode,
+  type GraphQLSchema,
+} from 'graphql';
 
 /** A GraphQL error that answers the whole request with `status` and carries `code`. */
 export function requestError(
@@ -86,4 +93,49 @@ export function useSocketRefusals(): GatewayPlugin {
       };
     },
   };
+}
+
+/**
+ * The answer to an operation whose root fields all failed (a subgraph down), as GraphQL answers it: a nullable
+ * root field that fails is null beside its error, so `{ me { id } }` with purchase down is `{"data":{"me":null}}`
+ * and its error, a 200. Hive Router's query planner drops `data` altogether when every root field failed (with
+ * two root fields it keeps the other's), and the gateway then answers 500. A non-null root field that fails
+ * makes `data` null (`{"data":null}` and its error, a 200 too).
+ */
+export function useNullableRootsOnError(): GatewayPlugin {
+  return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!result || Symbol.asyncIterator in result) return;
+          const { data, errors } = result;
+          if (data != null || !errors?.length || !errors.every((error) => error.path?.length)) return;
+          const nulled = nulledRoots(args.schema, args.document, args.operationName ?? undefined);
+          if (nulled !== undefined) setResult({ ...result, data: nulled });
+        },
+      };
+    },
+  };
+}
+
+/** Every root field of the operation as null; null when one of them may not be null; undefined when the
+ * operation is not found or a root selection is not a plain field. */
+export function nulledRoots(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+): Record<string, null> | null | undefined {
+  const operation = getOperationAST(document, operationName);
+  const root = operation && schema.getRootType(operation.operation);
+  if (!operation || !root) return undefined;
+  const fields = root.getFields();
+  const nulled: Record<string, null> = {};
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) return undefined;
+    const field = fields[selection.name.value];
+    if (!field) return undefined;
+    if (isNonNullType(field.type)) return null;
+    nulled[selection.alias?.value ?? selection.name.value] = null;
+  }
+  return nulled;
 }

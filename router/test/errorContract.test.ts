@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { requestError, useErrorContract } from '../src/errorContract.ts';
+import { buildSchema, parse } from 'graphql';
+
+import { nulledRoots, requestError, useErrorContract } from '../src/errorContract.ts';
 import { refusal, startGateway } from './gateway.ts';
 
 const gateway = (t: Parameters<typeof startGateway>[0]) => startGateway(t, { plugins: () => [useErrorContract()] });
@@ -55,4 +57,14 @@ test('a good request is answered as it is', async (t) => {
   const response = await gateway(t).post({ query: '{ hello }' });
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { data: { hello: 'world' } });
+});
+
+test('an operation whose root fields all failed: nullable ones are null, a non-null one makes data null', () => {
+  const schema = buildSchema('type Query { me: Int, shops: Int } type Mutation { logoutEverywhere: Int! }');
+  const roots = (source: string) => nulledRoots(schema, parse(source), undefined);
+  assert.deepEqual(roots('{ me }'), { me: null });
+  assert.deepEqual(roots('{ a: me b: shops }'), { a: null, b: null });
+  assert.equal(roots('mutation { logoutEverywhere }'), null);
+  assert.equal(roots('{ ... on Query { me } }'), undefined); // not a plain field: left as the planner gave it
+  assert.equal(nulledRoots(schema, parse('query A { me } query B { shops }'), 'C'), undefined);
 });
