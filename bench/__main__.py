@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bench import buy, ceilings, cost, data, ending, flagship, floors, lateness, live, plots, report
 from bench.figures import Figures, Repeats
@@ -123,11 +123,15 @@ def measure_reads(system: System, args: argparse.Namespace) -> Figures:
     return figures
 
 
-def measure_buy(system: System, args: argparse.Namespace) -> Figures:
-    """Buys at each concurrency, on their own system."""
-    figures = Figures()
-    buy.measure(system, figures, concurrencies=args.buy_concurrency, seconds=args.seconds)
-    return figures
+def on_its_own(measure: Callable[..., None], **options: Any) -> Callable[[System], Figures]:
+    """A step that runs `measure(system, figures, **options)` into figures of its own, on its own system."""
+
+    def step(system: System) -> Figures:
+        figures = Figures()
+        measure(system, figures, **options)
+        return figures
+
+    return step
 
 
 def measure_lateness(system: System, *, crafts: int, args: argparse.Namespace) -> Figures:
@@ -135,20 +139,6 @@ def measure_lateness(system: System, *, crafts: int, args: argparse.Namespace) -
     figures, peaks = Figures(), Peaks()
     lateness.measure(system, figures, crafts=crafts, seconds=args.lateness_seconds, peaks=peaks)
     _record_rss(figures, f"during {crafts} crafts x {args.lateness_seconds:g} s", peaks)
-    return figures
-
-
-def measure_live(system: System, args: argparse.Namespace) -> Figures:
-    """The live subscriptions' figures, on their own system."""
-    figures = Figures()
-    live.measure(system, figures, seconds=args.seconds, warmup=args.warmup)
-    return figures
-
-
-def measure_cost(system: System, *, postgres: bool, args: argparse.Namespace) -> Figures:
-    """CPU per request of each process next to its floors, on its own system."""
-    figures = Figures()
-    cost.measure(system, figures, postgres=postgres, seconds=args.seconds, warmup=args.warmup)
     return figures
 
 
@@ -167,7 +157,8 @@ def plan(args: argparse.Namespace) -> list[Step]:
     if set(args.only) & {"ceilings", "row", "flagship", "ending", "floors"}:
         steps.append(Step("ceilings, flagship, floors", READ_ENV, lambda system: measure_reads(system, args)))
     if "buy" in args.only:
-        steps.append(Step("buy", READ_ENV, lambda system: measure_buy(system, args)))
+        measure = on_its_own(buy.measure, concurrencies=args.buy_concurrency, seconds=args.seconds)
+        steps.append(Step("buy", READ_ENV, measure))
     if "lateness" in args.only:
         for count in args.crafts:
             steps.append(
@@ -178,11 +169,12 @@ def plan(args: argparse.Namespace) -> list[Step]:
                 )
             )
     if "live" in args.only:
-        steps.append(Step("live", live.ENV, lambda system: measure_live(system, args)))
+        measure = on_its_own(live.measure, seconds=args.seconds, warmup=args.warmup)
+        steps.append(Step("live", live.ENV, measure))
     if "cost" in args.only:
         for postgres in (False, True):
             backend = "PostgreSQL" if postgres else "SQLite"
-            measure = partial(measure_cost, postgres=postgres, args=args)
+            measure = on_its_own(cost.measure, postgres=postgres, seconds=args.seconds, warmup=args.warmup)
             steps.append(Step(f"cost, {backend}", READ_ENV, measure, postgres))
     return steps
 

@@ -123,6 +123,10 @@ class CheckLine:
     total: int
     product: Product
 
+    @classmethod
+    def of(cls, quantity: int, unit_price: int, product: Product) -> Self:
+        return cls(quantity=quantity, unit_price=unit_price, total=quantity * unit_price, product=product)
+
 
 @strawberry.federation.type(keys=["id"], description="Visible to its buyer and to ADMIN.")
 class Check:
@@ -137,59 +141,49 @@ class Check:
 
     @classmethod
     def of(cls, view: checks.CheckView) -> Self:
-        row = view.check
-        return cls(
-            id=to_id(row.id),
-            number=row.number,
-            payment=Payment(row.payment),
-            total=row.total,
-            created_at=as_utc(row.created_at),
-            shop=Shop.from_row(view.shop),
-            user=User(id=to_id(row.user_id)),
-            lines=[
-                CheckLine(
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    total=line.quantity * line.unit_price,
-                    product=Product.of(product),
-                )
-                for line, product in view.lines
-            ],
-        )
+        lines = [
+            CheckLine.of(line.quantity, line.unit_price, Product.of(product)) for line, product in view.lines
+        ]
+        return cls._of_row(view.check, Shop.from_row(view.shop), lines)
 
     @classmethod
     def of_record(cls, record: checks.CheckRecord) -> Self:
-        row = record.check
+        """From the flagship's compiled reads: rows mapped straight to the types, no ORM objects."""
         shops = {key: Shop.from_row(shop) for key, shop in record.shops.items()}
+        lines = [
+            CheckLine.of(
+                line.quantity,
+                line.unit_price,
+                Product(
+                    id=to_id(line.product_id),
+                    name=line.name,
+                    description=line.description,
+                    price=line.price,
+                    stock=line.stock,
+                    category=Category(
+                        id=to_id(line.category_id), name=line.category_name, shop=shops[line.shop_id]
+                    )
+                    if line.category_id is not None
+                    else None,
+                    shop=shops[line.shop_id],
+                ),
+            )
+            for line in record.lines
+        ]
+        return cls._of_row(record.check, shops[record.check.shop_id], lines)
+
+    @classmethod
+    def _of_row(cls, row: Any, shop: Shop, lines: list[CheckLine]) -> Self:
+        """The check of `row` (a model or a compiled read's row: the same columns), its shop and lines."""
         return cls(
             id=to_id(row.id),
             number=row.number,
             payment=Payment(row.payment),
             total=row.total,
             created_at=as_utc(row.created_at),
-            shop=shops[row.shop_id],
+            shop=shop,
             user=User(id=to_id(row.user_id)),
-            lines=[
-                CheckLine(
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    total=line.quantity * line.unit_price,
-                    product=Product(
-                        id=to_id(line.product_id),
-                        name=line.name,
-                        description=line.description,
-                        price=line.price,
-                        stock=line.stock,
-                        category=Category(
-                            id=to_id(line.category_id), name=line.category_name, shop=shops[line.shop_id]
-                        )
-                        if line.category_id is not None
-                        else None,
-                        shop=shops[line.shop_id],
-                    ),
-                )
-                for line in record.lines
-            ],
+            lines=lines,
         )
 
     @strawberry.field(description="ADMIN only.")
