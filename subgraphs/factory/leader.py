@@ -122,7 +122,7 @@ class AdvisoryLead:
         self,
         db: Database,
         *,
-        on_lead: Callable[[], Awaitable[None]],
+        on_lead: Callable[[datetime], Awaitable[None]],
         on_loss: Callable[[], Awaitable[None]],
         catch_up_window: timedelta,
     ) -> None:
@@ -177,7 +177,9 @@ class AdvisoryLead:
         )
         self.leading = True
         logger.info("scheduler: %s took the lead; made up %d slots of the handover", HOLDER, made_up)
-        await self._on_lead()
+        # The scheduler fires from the catch-up's `now` on, not from when it starts: a slot falling between
+        # the two (a loaded machine can take a while) would otherwise be neither made up nor fired.
+        await self._on_lead(now)
 
     def _try_lock(self) -> bool:
         if self._connection is None:

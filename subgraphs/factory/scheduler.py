@@ -45,15 +45,17 @@ class CraftScheduler:
     def running(self) -> bool:
         return self._scheduler is not None
 
-    async def start(self) -> None:
-        """Start firing every active craft (this process now runs the scheduler)."""
+    async def start(self, since: datetime | None = None) -> None:
+        """Start firing every active craft (this process now runs the scheduler). With `since` (when this
+        process took the lead and made up the slots before then), every craft's slots after `since` are fired:
+        none falls between the catch-up and this start."""
         if self._scheduler is not None:
             return
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.start()
         crafts = await self._db.read(grid.active_crafts)
         for craft in crafts:
-            self.schedule(craft)
+            self.schedule(craft, since=since)
         self._reconciler.start()
         SCHEDULER_HELD.set(1)
         logger.info("scheduler started with %d active crafts", len(crafts))
@@ -70,9 +72,10 @@ class CraftScheduler:
         SCHEDULER_HELD.set(0)
         logger.info("scheduler stopped")
 
-    def schedule(self, craft: grid.Grid) -> None:
-        """Fire `craft` on its grid from now on (or stop firing it, when paused). Slots of a new grid that
-        fell before now are not fired: no process fired them, and the schedule goes on from here."""
+    def schedule(self, craft: grid.Grid, *, since: datetime | None = None) -> None:
+        """Fire `craft` on its grid from now on, or from `since` (or stop firing it, when paused). Slots of a
+        new grid that fell before then are not fired: no process fired them, and the schedule goes on from
+        here."""
         if self._scheduler is None or craft.id is None:
             return
         if not craft.active:
@@ -95,7 +98,7 @@ class CraftScheduler:
             coalesce=True,
         )
         self._grids[craft.id] = craft_grid
-        self._fired[craft.id] = max(craft_grid.anchor_at, utcnow())
+        self._fired[craft.id] = max(craft_grid.anchor_at, since or utcnow())
 
     def unschedule(self, craft_id: int) -> None:
         """Stop firing a craft at once."""

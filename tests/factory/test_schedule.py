@@ -189,3 +189,27 @@ async def test_each_active_craft_has_a_job_firing_on_its_grid(
     job = wired(scheduler, craft_id)
     assert job.trigger.interval == timedelta(seconds=45)
     assert job.next_run_time == datetime.fromisoformat(await next_run(factory, craft_id))
+
+
+async def test_a_scheduler_starting_after_it_took_the_lead_fires_every_slot_since_the_lead(
+    factory_app: Starlette, factory: httpx.AsyncClient, shop: httpx.AsyncClient
+) -> None:
+    """A new leader makes up the slots before it took the lead (`take_lead`), then starts the scheduler, which
+    fires from that moment on: a slot that falls between the two (a loaded machine) is fired, not lost."""
+    resources, craft_id, first = await driven_craft(factory_app, factory, shop, count=1, interval=60)
+    await resources.scheduler.stop()
+    # The craft's grid began ten minutes ago; the lead was taken (and the slots until then made up) five and a
+    # half minutes ago; the scheduler starts only now.
+    anchor = first - MINUTE - 10 * MINUTE
+
+    def moved(session: Any) -> None:
+        craft = session.get(Craft, int(craft_id))
+        craft.anchor_at = anchor
+        session.add(craft)
+
+    await resources.db.write(moved)
+    lead_at = anchor + 4 * MINUTE + timedelta(seconds=30)
+    await resources.scheduler.start(since=lead_at)
+    now = anchor + 10 * MINUTE + timedelta(seconds=1)
+    assert await drive(resources, now) == 6  # the slots after the lead: 5 to 10 minutes past the anchor
+    assert slots(await runs_of(factory, craft_id)) == [anchor + k * MINUTE for k in range(5, 11)]
