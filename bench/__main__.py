@@ -189,6 +189,17 @@ def _cpu() -> str:
     return "unknown CPU"
 
 
+def _where(tree: Tree) -> str:
+    """A tree as the report names it: never a path of the machine it ran on (reports are committed)."""
+    return "`.` (this checkout)" if tree.root == ROOT else "another checkout"
+
+
+def _command(arguments: list[str], trees: list[Tree], commits: dict[str, str]) -> str:
+    """The command line, with the trees' paths replaced by what they were."""
+    named = {str(tree.root): f"<checkout of {commits[tree.label]}>" for tree in trees if tree.root != ROOT}
+    return " ".join(named.get(str(Path(argument).resolve()), argument) for argument in arguments)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; write and print the report."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -241,11 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         f"# Benchmark, {stamp:%Y-%m-%d %H:%M} UTC",
         "",
         f"- machine: {os.cpu_count()} cores ({_cpu()}), load average {load[0]:.2f} when the run started",
-        *(f"- {tree.label}: `{tree.root}` at commit {commits[tree.label]}" for tree in trees),
+        *(f"- {tree.label}: {_where(tree)} at commit {commits[tree.label]}" for tree in trees),
         f"- {args.repeats} repeat(s), each on freshly started systems; wrk runs of {args.seconds:g} s after "
         f"a {args.warmup:g} s warm-up; lateness runs of {args.lateness_seconds:g} s",
         f"- the whole run took {minutes:.0f} min",
-        f"- command: `python -m bench {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- command: `python -m bench {_command(sys.argv[1:] if argv is None else argv, trees, commits)}`",
         "- each cell: median of the repeats (min..max); ÷: ratio of the medians",
         *(f"- plot: [{picture.name}]({picture.name})" for picture in pictures),
         f"- every figure of every repeat: [{base.name}.json]({base.name}.json)",
