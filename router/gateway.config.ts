@@ -1,7 +1,7 @@
 // Hive Gateway configuration for the Service Tree router: the wiring of the modules in src/, one per concern.
-// Loaded by `hive-gateway supergraph` from the current directory (run it from router/, e.g. `npm start`) or
-// explicitly with `hive-gateway supergraph -c router/gateway.config.ts`. Settings come from the environment
-// (src/env.ts; README.md lists them).
+// Loaded by `node serve.mjs supergraph` (Hive Gateway's CLI; README.md) from the current directory (run it
+// from router/, e.g. `npm start`) or explicitly with `-c router/gateway.config.ts`. Settings come from the
+// environment (src/env.ts; README.md lists them).
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { defineConfig } from '@graphql-hive/gateway';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';

@@ -340,7 +340,7 @@ def _router_deployment() -> dict[str, Any]:
     container = _main_container(
         registry.ROUTER,
         ROUTER_IMAGE,
-        [],  # the image's command: hive-gateway over the supergraph it holds
+        [],  # the image's command: serve.mjs (Hive Gateway) over the supergraph it holds
         env,
         # Ready once the supergraph is loaded; alive while the process answers.
         readinessProbe=_http_probe("/readiness", period=5, failures=3),

@@ -25,7 +25,8 @@ from tools.processes import ending_with_parent, run_module, stop
 ROOT = Path(__file__).resolve().parents[1]
 SUBGRAPHS = registry.NAMES
 DEFAULT_PORTS = {registry.ROUTER: registry.ROUTER_PORT, **{sub.name: sub.port for sub in registry.SUBGRAPHS}}
-ROUTER_BIN = ROOT / "router" / "node_modules" / ".bin" / "hive-gateway"
+# Hive Gateway's CLI, its playground loaded on first use (router/serve.mjs).
+ROUTER_SERVE = ROOT / "router" / "serve.mjs"
 # The built web app (`make web`), which the router serves from its own origin when a stack asks for it.
 WEB_DIST = ROOT / "web" / "dist"
 # V8 would let the router's heap grow to a quarter of the machine's memory before collecting hard; 256 MB
@@ -203,7 +204,7 @@ class Stack:
         logs = self.data_dir / "logs"
         if name == registry.ROUTER:
             # Started directly, not through npm, so that stopping this PID stops the gateway itself.
-            argv = [str(ROUTER_BIN), "supergraph"]
+            argv = ["node", str(ROUTER_SERVE), "supergraph"]
             env = {
                 key: value for key, value in self.process_environment().items() if key not in ("PORT", "HOST")
             }
