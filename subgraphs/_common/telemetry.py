@@ -3,20 +3,19 @@ HTTP). When on, each request is a span (continuing the router's trace from its `
 statements and its calls to other processes (httpx, which passes the trace on) as children."""
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import Engine, event
 from starlette.types import ASGIApp
 
-_provider: TracerProvider | None = None
+# The SDK, the exporter and the instrumentations are imported when tracing is on, not before: httpx's
+# instrumentation alone pulls in httpx's command line (click, rich, pygments), some 15 MB of every process.
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+_provider: "TracerProvider | None" = None
 _tracer = trace.get_tracer(__name__)
 _SPAN = "service_tree_span"  # where a statement's span waits for its end, on SQLAlchemy's execution context
 
@@ -32,6 +31,12 @@ def configure() -> None:
     global _provider
     if not enabled() or _provider is not None:
         return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     _provider = TracerProvider(resource=Resource.create())
     # Sent in batches, off the request path; the exporter reads the endpoint from the environment.
     _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(), schedule_delay_millis=500))
@@ -69,6 +74,8 @@ def middleware(app: ASGIApp) -> ASGIApp:
     """`app` with a server span per HTTP request when tracing is on (health checks and scrapes left out)."""
     if not enabled():
         return app
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
     return OpenTelemetryMiddleware(app, excluded_urls="health,metrics")
 
 
