@@ -9,14 +9,16 @@ import httpx
 from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
+from subgraphs._common.context import context_builder
 from subgraphs._common.db import Database
 from subgraphs._common.identity import Identity, identity_of
 from subgraphs._common.retention import Pruner
 from subgraphs.factory import metrics, runs
 from subgraphs.factory.clients import RouterClient
-from subgraphs.factory.context import Resources, build_context
+from subgraphs.factory.context import Resources
 from subgraphs.factory.jobs import Deliveries
 from subgraphs.factory.leader import AdvisoryLead, FileLead
+from subgraphs.factory.loaders import Loaders
 from subgraphs.factory.scheduler import CraftScheduler
 from subgraphs.factory.schema import schema
 from subgraphs.factory.settings import Settings
@@ -109,6 +111,6 @@ def create_app(
         schema=schema,
         settings=settings or Settings(),
         resources=_resources(router_transport, identity_transport),
-        build_context=build_context,
+        build_context=context_builder(Loaders),
         gauges=metrics.gauges,
     )

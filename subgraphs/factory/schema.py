@@ -72,7 +72,7 @@ class Mutation:
         await info.context.db.write(
             services.delete_factory,
             actor=info.context.auth.require(),
-            scheduler=info.context.scheduler,
+            scheduler=info.context.resources.scheduler,
             factory_id=parse_id(id, field="id"),
         )
         return id
@@ -82,8 +82,8 @@ class Mutation:
         row = await services.create_craft(
             info.context.db,
             actor=info.context.auth.require(),
-            shop=info.context.router,
-            scheduler=info.context.scheduler,
+            shop=info.context.resources.router,
+            scheduler=info.context.resources.scheduler,
             factory_id=parse_id(input.factory_id, field="factoryId"),
             product_id=parse_id(input.product_id, field="productId"),
             count_per_run=input.count_per_run,
@@ -97,8 +97,8 @@ class Mutation:
         row = await services.update_craft(
             info.context.db,
             actor=info.context.auth.require(),
-            shop=info.context.router,
-            scheduler=info.context.scheduler,
+            shop=info.context.resources.router,
+            scheduler=info.context.resources.scheduler,
             craft_id=parse_id(input.id, field="id"),
             product_id=_optional_id(input.product_id, "productId"),
             count_per_run=input.count_per_run,
@@ -119,7 +119,7 @@ class Mutation:
         await info.context.db.write(
             services.delete_craft,
             actor=info.context.auth.require(),
-            scheduler=info.context.scheduler,
+            scheduler=info.context.resources.scheduler,
             craft_id=parse_id(id, field="id"),
         )
         return id
@@ -129,7 +129,7 @@ async def _set_active(info: Info, id: strawberry.ID, *, active: bool) -> Craft:
     row = await info.context.db.write(
         services.set_active,
         actor=info.context.auth.require(),
-        scheduler=info.context.scheduler,
+        scheduler=info.context.resources.scheduler,
         craft_id=parse_id(id, field="id"),
         active=active,
     )

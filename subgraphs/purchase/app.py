@@ -9,14 +9,16 @@ from starlette.applications import Starlette
 
 from subgraphs._common import live
 from subgraphs._common.app import create_subgraph_app
+from subgraphs._common.context import context_builder
 from subgraphs._common.db import Database
 from subgraphs._common.ended_sessions import EndedSessions
 from subgraphs._common.identity import JWKS_COOLDOWN_SECONDS, polled
 from subgraphs._common.jwks import KeyRing
 from subgraphs._common.keys import KeyFolder
 from subgraphs._common.verification import Verifier
-from subgraphs.purchase.context import Resources, build_context
+from subgraphs.purchase.context import Resources
 from subgraphs.purchase.endpoints import ROUTES, ended_sessions
+from subgraphs.purchase.loaders import Loaders
 from subgraphs.purchase.schema import schema
 from subgraphs.purchase.settings import Settings
 from subgraphs.purchase.signing import Issuer, Signer
@@ -56,6 +58,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema=schema,
         settings=settings or Settings(),
         resources=_resources,
-        build_context=build_context,
+        build_context=context_builder(Loaders),
         routes=ROUTES,
     )

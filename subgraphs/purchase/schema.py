@@ -60,7 +60,7 @@ class Mutation:
             password=input.password,
             first_name=input.first_name,
             second_name=input.second_name,
-            issuer=info.context.issuer,
+            issuer=info.context.resources.issuer,
         )
         return AuthPayload.of(issued)
 
@@ -70,8 +70,8 @@ class Mutation:
             info.context.db,
             login=login,
             password=password,
-            issuer=info.context.issuer,
-            policy=info.context.settings.login_policy,
+            issuer=info.context.resources.issuer,
+            policy=info.context.resources.settings.login_policy,
         )
         return AuthPayload.of(issued)
 
@@ -84,8 +84,8 @@ class Mutation:
             actor=info.context.auth.principal,
             refresh_token=refresh_token,
             address=info.context.address,
-            issuer=info.context.issuer,
-            policy=info.context.settings.refresh_policy,
+            issuer=info.context.resources.issuer,
+            policy=info.context.resources.settings.refresh_policy,
         )
         return AuthPayload.of(issued)
 
@@ -98,7 +98,7 @@ class Mutation:
             actor=info.context.auth.principal,
             refresh_token=refresh_token,
             address=info.context.address,
-            policy=info.context.settings.refresh_policy,
+            policy=info.context.resources.settings.refresh_policy,
         )
 
     @strawberry.mutation(description="End every session of yours; how many there were.")
@@ -114,8 +114,8 @@ class Mutation:
             actor=info.context.auth.require(),
             current_password=current_password,
             new_password=new_password,
-            issuer=info.context.issuer,
-            policy=info.context.settings.login_policy,
+            issuer=info.context.resources.issuer,
+            policy=info.context.resources.settings.login_policy,
         )
         return AuthPayload.of(issued)
 

@@ -166,27 +166,24 @@ def _logged_in(
 
 async def _by_refresh_token(
     db: Database,
-    fn: Callable[..., R],
+    fn: Callable[..., R | sessions.Refusal],
     *,
     address: str,
     policy: throttle.Policy,
-    counts: Callable[[R], bool],
     **kwargs: Any,
 ) -> R:
     """`fn(session, now=..., **kwargs)` in a write transaction, for a client presenting a refresh token:
-    refused (RATE_LIMITED) while its address is blocked; an outcome `counts` says is a guess counts against
-    the address."""
+    refused (RATE_LIMITED) while its address is blocked; a refusal is UNAUTHENTICATED, and one for a token
+    that matched nothing (a guess) counts against the address."""
     now = utcnow()
     key = throttle.address_key(address)
     await db.read(throttle.ensure_not_blocked, login=key, now=now)
     outcome = await db.write(fn, now=now, **kwargs)
-    if counts(outcome):
-        await db.write(throttle.record_failure, login=key, now=now, policy=policy)
+    if isinstance(outcome, sessions.Refusal):
+        if outcome.guess:
+            await db.write(throttle.record_failure, login=key, now=now, policy=policy)
+        raise Unauthenticated(outcome.message)
     return outcome
-
-
-def _guessed(outcome: object) -> bool:
-    return isinstance(outcome, sessions.Refusal) and outcome.guess
 
 
 async def refresh_session(
@@ -200,37 +197,25 @@ async def refresh_session(
 ) -> IssuedToken:
     """Trade a refresh token for a new pair (sessions.refresh); refresh tokens that match nothing count
     against the client's address, which is blocked for a while after a few (RATE_LIMITED)."""
-    outcome = await _by_refresh_token(
+    pair = await _by_refresh_token(
         db,
         sessions.refresh,
         address=address,
         policy=policy,
-        counts=_guessed,
         actor=actor,
         refresh_token=refresh_token,
         ttl=issuer.refresh_ttl,
     )
-    if isinstance(outcome, sessions.Refusal):
-        raise Unauthenticated(outcome.message)
-    return issuer.for_session(outcome)
+    return issuer.for_session(pair)
 
 
 async def logout(
     db: Database, *, actor: Principal | None, refresh_token: str, address: str, policy: throttle.Policy
 ) -> bool:
     """End the session of a refresh token (sessions.logout); guesses count as for refreshSession."""
-    outcome = await _by_refresh_token(
-        db,
-        sessions.logout,
-        address=address,
-        policy=policy,
-        counts=_guessed,
-        actor=actor,
-        refresh_token=refresh_token,
+    return await _by_refresh_token(
+        db, sessions.logout, address=address, policy=policy, actor=actor, refresh_token=refresh_token
     )
-    if isinstance(outcome, sessions.Refusal):
-        raise Unauthenticated(outcome.message)
-    return outcome
 
 
 async def change_password(

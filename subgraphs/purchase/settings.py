@@ -12,7 +12,7 @@ from subgraphs.purchase.throttle import Policy
 
 
 class Settings(SubgraphSettings):
-    model_config = SettingsConfigDict(env_prefix="PURCHASE_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="PURCHASE_")  # merged with SubgraphSettings' config
 
     database_url: str = "sqlite:///var/purchase.db"
     # login_max_failures failed logins of one login name within login_window_seconds block that name for

@@ -8,12 +8,14 @@ import httpx
 from starlette.applications import Starlette
 
 from subgraphs._common.app import create_subgraph_app
+from subgraphs._common.context import context_builder
 from subgraphs._common.db import Database
 from subgraphs._common.identity import Identity, identity_of
 from subgraphs._common.retention import Pruner
 from subgraphs.shop import deliveries, metrics, outbox
 from subgraphs.shop.clients import PurchaseClient
-from subgraphs.shop.context import Resources, build_context
+from subgraphs.shop.context import Resources
+from subgraphs.shop.loaders import Loaders
 from subgraphs.shop.schema import schema
 from subgraphs.shop.settings import Settings
 
@@ -76,6 +78,6 @@ def create_app(
         schema=schema,
         settings=settings or Settings(),
         resources=_resources(purchase_transport),
-        build_context=build_context,
+        build_context=context_builder(Loaders),
         gauges=metrics.gauges,
     )

@@ -1,44 +1,18 @@
 """Resources of the shop subgraph's app, and the per-request context built from them."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from starlette.requests import Request
-
-from subgraphs._common.auth import Auth
-from subgraphs._common.db import Database
-from subgraphs._common.verification import Verifier, request_auth
+from subgraphs._common.context import SubgraphContext, SubgraphResources
 from subgraphs.shop.loaders import Loaders
 from subgraphs.shop.outbox import OutboxRelay
 from subgraphs.shop.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
-class Resources:
+class Resources(SubgraphResources[Settings]):
     """What the app opens in its lifespan and every request shares."""
 
-    db: Database
-    settings: Settings
     relay: OutboxRelay
-    verifier: Verifier
 
 
-@dataclass
-class Context:
-    auth: Auth
-    db: Database
-    settings: Settings
-    relay: OutboxRelay
-    loaders: Loaders = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db, self.auth)
-
-
-async def build_context(request: Request, resources: Resources) -> Context:
-    """The acting principal from the Authorization header, and fresh DataLoaders."""
-    return Context(
-        auth=await request_auth(request, resources.verifier),
-        db=resources.db,
-        settings=resources.settings,
-        relay=resources.relay,
-    )
+Context = SubgraphContext[Resources, Loaders]

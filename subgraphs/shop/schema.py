@@ -187,7 +187,7 @@ class Mutation:
         row = await info.context.db.write(
             buying.buy,
             actor=actor,
-            recorder=info.context.relay,
+            recorder=info.context.resources.relay,
             shop_id=parse_id(input.shop_id, field="shopId"),
             items=items,
             payment=input.payment,

@@ -6,7 +6,7 @@ from subgraphs._common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOP_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="SHOP_")  # merged with SubgraphSettings' config
 
     database_url: str = "sqlite:///var/shop.db"
     # Its own credential: the secret it trades at purchase for SERVICE tokens (client id "shop").

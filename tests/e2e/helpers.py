@@ -196,6 +196,7 @@ class Product:
     name: str
     price: int
     category: str | None
+    shop_id: str
 
 
 @dataclass
@@ -242,7 +243,9 @@ async def create_catalog(
             assert (product.price, product.stock) == (price, stock)
             assert product.category is not None
             assert (product.category.id, product.category.name) == (category.id, category_name)
-            catalog.products[product_name] = Product(product.id, product_name, price, category_name)
+            catalog.products[product_name] = Product(
+                product.id, product_name, price, category_name, catalog.shop_id
+            )
     return catalog
 
 

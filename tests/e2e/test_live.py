@@ -69,14 +69,13 @@ async def test_a_delivery_reaches_a_stock_subscriber_within_two_seconds(
 async def test_a_buy_of_three_shows_stock_down_by_three_over_sse_and_a_refused_buy_sends_nothing(
     router: Router, stack: Stack, admin: str, http: httpx.AsyncClient
 ) -> None:
-    catalog = await create_catalog(router, admin, {"Bakery": [("Bread", 50, 10)]}, prefix="LiveBread")
-    bread = catalog.products["Bread"]
+    bread = await create_product(router, admin, "Bakery", ("Bread", 50, 10), prefix="LiveBread")
     customer = await register(router, "livebuyer")
     stream = sse(http, stack.router_url, STOCK, {"ids": [bread.id]}, token=customer.token)
     assert (await anext(stream))["data"]["stockChanged"]["stock"] == 10
-    await bought(router, customer.token, catalog.shop_id, [(bread.id, 3)])
+    await bought(router, customer.token, bread.shop_id, [(bread.id, 3)])
     assert (await asyncio.wait_for(anext(stream), 10))["data"]["stockChanged"]["stock"] == 7
-    refused_buy = await buy(router, customer.token, catalog.shop_id, [(bread.id, 8)])
+    refused_buy = await buy(router, customer.token, bread.shop_id, [(bread.id, 8)])
     assert isinstance(refused_buy, GraphQLClientGraphQLMultiError)
     assert codes(refused_buy) == ["INSUFFICIENT_STOCK"]  # rolled back: nothing is published
     await router.data(DELIVER, {"p": bread.id, "k": f"live-{bread.id}", "n": 1}, token=admin)

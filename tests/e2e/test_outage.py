@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from tests.e2e.helpers import Router, bought, create_catalog, poll, register, unsent_outbox_rows
+from tests.e2e.helpers import Router, bought, create_product, poll, register, unsent_outbox_rows
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -15,14 +15,13 @@ async def test_buy_while_purchase_is_down_is_recorded_once_it_is_back(
     stack: Stack, router: Router, admin: str, sig: signal.Signals
 ) -> None:
     """Each stops the purchase subgraph of the module's stack, and starts it again."""
-    catalog = await create_catalog(router, admin, {"Tea": [("Green tea", 30000, 10)]}, prefix="Outage")
-    product = catalog.products["Green tea"]
+    product = await create_product(router, admin, "Tea", ("Green tea", 30000, 10), prefix="Outage")
     customer = await register(router, "outage")
 
     stack.stop("purchase", sig=sig)
     assert not stack.processes["purchase"].alive()
 
-    check = await bought(router, customer.token, catalog.shop_id, [(product.id, 3)], name="Tea while down")
+    check = await bought(router, customer.token, product.shop_id, [(product.id, 3)], name="Tea while down")
     assert check.number == 1
     assert check.total == 90000
     stock = await router.data("query($id: ID!) { product(id: $id) { stock } }", {"id": product.id})

@@ -475,24 +475,24 @@ def header_button(tab: Page, name: str) -> Locator:
     return tab.get_by_role("banner").get_by_role("button", name=name)
 
 
-def on_sessions_page_with_another(tab: Page, stack: Stack) -> tuple[str, dict[str, Any], Locator]:
-    """A new customer registered in `tab`, logged in through the API too, on the Sessions page: its login,
-    the API session's pair and the page's session cards (two)."""
+def on_sessions_page_with_another(tab: Page, stack: Stack) -> tuple[Traffic, str, dict[str, Any], Locator]:
+    """A new customer registered in `tab` and logged in through the API too, on the Sessions page: the tab's
+    traffic (watched from before it registered), its login, the API session's pair and the session cards (two)."""
+    traffic = Traffic(tab)
     login = unique("web")
     register(tab, login)
     other = api_login(stack, login)
     tab.get_by_role("link", name="Sessions").click()
     cards = tab.locator("[data-session]")
     expect(cards).to_have_count(2)
-    return login, other, cards
+    return traffic, login, other, cards
 
 
 def test_the_sessions_page_shows_this_session_and_ends_another(
     page: tuple[Page, Console], stack: Stack
 ) -> None:
     tab, _ = page
-    traffic = Traffic(tab)
-    _, other, cards = on_sessions_page_with_another(tab, stack)
+    traffic, _, other, cards = on_sessions_page_with_another(tab, stack)
     [other_id] = [
         s["id"] for s in data(stack, MY_SESSIONS, token=other["token"])["me"]["sessions"] if s["current"]
     ]
@@ -519,8 +519,7 @@ def test_changing_the_password_ends_the_other_sessions_and_this_one_goes_on(
     page: tuple[Page, Console], stack: Stack
 ) -> None:
     tab, _ = page
-    traffic = Traffic(tab)
-    login, other, cards = on_sessions_page_with_another(tab, stack)
+    traffic, login, other, cards = on_sessions_page_with_another(tab, stack)
     before = tab.evaluate(STORED)["refreshToken"]
 
     form = tab.get_by_role("region", name="Change password")
