@@ -70,6 +70,9 @@ class Event:
         future = self._shared.get(key)
         if future is None:
             future = self._shared[key] = asyncio.ensure_future(compute())
+        if future.done():  # every subscriber after the first few: no shield, no await, per subscriber
+            result: T = future.result()
+            return result
         return await asyncio.shield(future)
 
 
@@ -117,8 +120,11 @@ class Subscriber:
         """The next event; None when `wait_seconds` passed without one. Raises the error it ended with."""
         if not self._events and self._end is None:
             self._ready.clear()
+            # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own, on every event of
+            # every subscriber.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), wait_seconds)
+                async with asyncio.timeout(wait_seconds):
+                    await self._ready.wait()
         if self._end is not None and not isinstance(self._end, SubscriberTooSlow) and self._events:
             return self._events.popleft()
         if self._end is not None:

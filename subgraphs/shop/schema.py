@@ -246,19 +246,24 @@ class Subscription:
                 fresh = [item for item in event.items if item["version"] > sent.get(item["id"], 2**63)]
                 if not fresh:
                     continue
-                views = await event.shared("products", functools.partial(_products_of, db, event))
+                products = await event.shared("products", functools.partial(_products_of, db, event))
                 for item in fresh:
-                    if (changed := views.get(item["id"])) is None:
+                    if (changed := products.get((item["id"], item["version"]))) is None:
                         continue  # deleted since (products are not deleted today)
                     sent[item["id"]] = item["version"]
                     live.sent("stockChanged")
-                    # The stock of the change itself: a later change has its own event, in its turn.
-                    yield dataclasses.replace(Product.of(changed), stock=item["stock"])
+                    yield changed
 
 
-async def _products_of(db: Database, event: Event) -> dict[int, services.ProductView]:
-    """The products of an event, read once for every subscriber of this process."""
-    return await db.read(services.products_by_ids, sorted({item["id"] for item in event.items}))
+async def _products_of(db: Database, event: Event) -> dict[tuple[int, int], Product]:
+    """The products of an event by (id, version), read and built once for every subscriber of this process."""
+    views = await db.read(services.products_by_ids, sorted({item["id"] for item in event.items}))
+    # The stock of the change itself: a later change has its own event, in its turn.
+    return {
+        (item["id"], item["version"]): dataclasses.replace(Product.of(views[item["id"]]), stock=item["stock"])
+        for item in event.items
+        if item["id"] in views
+    }
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[User])
