@@ -13,6 +13,7 @@ from subgraphs._common.db import Database
 from subgraphs._common.events import Event, bus_of
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.schema import SubgraphSchema
+from subgraphs._common.shared_answers import share
 from subgraphs.shop import buying, checks, deliveries, services
 from subgraphs.shop.types import (
     AddProductInput,
@@ -258,9 +259,12 @@ class Subscription:
 async def _products_of(db: Database, event: Event) -> dict[tuple[int, int], Product]:
     """The products of an event by (id, version), read and built once for every subscriber of this process."""
     views = await db.read(services.products_by_ids, sorted({item["id"] for item in event.items}))
-    # The stock of the change itself: a later change has its own event, in its turn.
+    # The stock of the change itself: a later change has its own event, in its turn. Shared: each is the same
+    # object for every subscriber, never changed, so its answer is executed once for subscribers alike.
     return {
-        (item["id"], item["version"]): dataclasses.replace(Product.of(views[item["id"]]), stock=item["stock"])
+        (item["id"], item["version"]): share(
+            dataclasses.replace(Product.of(views[item["id"]]), stock=item["stock"])
+        )
         for item in event.items
         if item["id"] in views
     }
