@@ -77,6 +77,41 @@ async def test_stopping_ends_every_subscriber_after_the_events_it_already_has(bu
             await other.next(None)  # a waiting subscriber is woken, not left waiting
 
 
+async def test_a_prepared_read_is_done_once_per_event_before_subscribers_get_it_and_keeps_their_order(
+    bus: EventBus,
+) -> None:
+    reads: list[int] = []
+    finished: list[int] = []
+    release = {1: asyncio.Event(), 2: asyncio.Event()}
+
+    async def read(event: events.Event) -> int:
+        value: int = event.items[0]["value"]
+        reads.append(value)
+        await release[value].wait()
+        finished.append(value)
+        return value * 10
+
+    bus.prepare("things", "tens", read)
+    with bus.subscribe("things") as first, bus.subscribe("things") as second:
+        bus.dispatch(events.Event("things", [{"value": 1}]))
+        bus.dispatch(events.Event("things", [{"value": 2}]))
+        release[2].set()  # the later event's read ends first
+        while finished != [2]:
+            await asyncio.sleep(0)
+        assert await first.next(0) is None  # nothing before the first event is ready
+        release[1].set()
+        for subscriber in (first, second):
+            for value in (1, 2):
+                event = await subscriber.next(1)
+                assert event is not None and event.items == [{"value": value}]
+
+                async def unexpected() -> int:
+                    raise AssertionError("read again")
+
+                assert await event.shared("tens", unexpected) == value * 10
+    assert reads == [1, 2]  # once per event, whatever the subscribers
+
+
 def test_notify_payloads_hold_as_many_items_as_fit_and_keep_their_order() -> None:
     items = [{"id": n, "stock": n * 7, "version": n} for n in range(1000)]
     payloads = list(events._payloads("stock", items, "a-request-id"))

@@ -233,9 +233,9 @@ class Subscription:
     ) -> AsyncGenerator[Product, None]:
         ids = parse_ids(product_ids, field="productIds")
         db = info.context.db
-        async with live.watch(
-            bus_of(db), services.STOCK, field="stockChanged", auth=info.context.auth
-        ) as changes:
+        bus = bus_of(db)
+        bus.prepare(services.STOCK, "products", functools.partial(_products_of, db))
+        async with live.watch(bus, services.STOCK, field="stockChanged", auth=info.context.auth) as changes:
             # Read after subscribing: a change committed in between comes as an event, and the versions
             # tell which of the two is newer.
             sent: dict[int, int] = {}
