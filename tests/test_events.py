@@ -81,14 +81,14 @@ async def test_a_prepared_read_is_done_once_per_event_before_subscribers_get_it_
     bus: EventBus,
 ) -> None:
     reads: list[int] = []
-    finished: list[int] = []
     release = {1: asyncio.Event(), 2: asyncio.Event()}
+    finished = {1: asyncio.Event(), 2: asyncio.Event()}
 
     async def read(event: events.Event) -> int:
         value: int = event.items[0]["value"]
         reads.append(value)
         await release[value].wait()
-        finished.append(value)
+        finished[value].set()
         return value * 10
 
     bus.prepare("things", "tens", read)
@@ -96,8 +96,7 @@ async def test_a_prepared_read_is_done_once_per_event_before_subscribers_get_it_
         bus.dispatch(events.Event("things", [{"value": 1}]))
         bus.dispatch(events.Event("things", [{"value": 2}]))
         release[2].set()  # the later event's read ends first
-        while finished != [2]:
-            await asyncio.sleep(0)
+        await finished[2].wait()
         assert await first.next(0) is None  # nothing before the first event is ready
         release[1].set()
         for subscriber in (first, second):
