@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import Session
 
 from subgraphs._common import events, live
@@ -109,6 +110,21 @@ async def test_a_prepared_read_is_done_once_per_event_before_subscribers_get_it_
 
                 assert await event.shared("tens", unexpected) == value * 10
     assert reads == [1, 2]  # once per event, whatever the subscribers
+
+
+async def test_events_sent_are_counted_in_the_metric_at_the_end_of_the_event_loops_turn() -> None:
+    def counted() -> float:
+        value = REGISTRY.get_sample_value("service_tree_subscription_events_total", {"field": "things"})
+        return value or 0.0
+
+    before = counted()
+    for _ in range(1000):  # a fan-out's subscribers, all in one turn
+        live.sent("things")
+    assert counted() == before  # not one increment of the shared value per subscriber
+    turn = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(turn.set_result, None)
+    await turn
+    assert counted() == before + 1000
 
 
 def test_notify_payloads_hold_as_many_items_as_fit_and_keep_their_order() -> None:

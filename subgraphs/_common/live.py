@@ -2,6 +2,8 @@
 stops being valid (`Auth.still_valid`: asked on every event, at the token's expiry, on a timer, and at once
 through `recheck` when a session ends), and its metrics."""
 
+import asyncio
+import collections
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,8 +43,10 @@ def recheck() -> int:
 
 
 # Each field's series of SENT, looked up once: `labels()` per event and subscriber was a measurable part of
-# a fan-out.
+# a fan-out. Events sent are counted into it once per turn of the event loop (a fan-out's subscribers all send
+# in one turn), not one increment of the shared memory-mapped value per subscriber.
 _SENT_BY_FIELD: dict[str, Counter] = {}
+_UNCOUNTED: collections.Counter[str] = collections.Counter()
 
 
 def declare(fields: list[str]) -> None:
@@ -53,11 +57,19 @@ def declare(fields: list[str]) -> None:
 
 
 def sent(field: str, count: int = 1) -> None:
-    """Count events sent to a subscriber of `field`."""
-    series = _SENT_BY_FIELD.get(field)
-    if series is None:
-        series = _SENT_BY_FIELD[field] = SENT.labels(field)
-    series.inc(count)
+    """Count events sent to a subscriber of `field` (in SENT by the end of this turn of the event loop)."""
+    if not _UNCOUNTED:
+        asyncio.get_running_loop().call_soon(_count_sent)
+    _UNCOUNTED[field] += count
+
+
+def _count_sent() -> None:
+    for field, count in _UNCOUNTED.items():
+        series = _SENT_BY_FIELD.get(field)
+        if series is None:
+            series = _SENT_BY_FIELD[field] = SENT.labels(field)
+        series.inc(count)
+    _UNCOUNTED.clear()
 
 
 @asynccontextmanager
