@@ -14,13 +14,18 @@ ALL = "all processes"
 
 def _ticks(pid: int) -> int:
     """utime + stime of one process (all its threads) and cutime + cstime of the children it has reaped."""
+    return sum(_times(f"/proc/{pid}/stat"))
+
+
+def _times(stat_file: str) -> list[int]:
+    """utime, stime, cutime, cstime of a /proc stat file (none when it is gone)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(stat_file).read_text()
     except OSError:
-        return 0
+        return [0, 0, 0, 0]
     # The fields after the command name (which may hold spaces) start at field 3; 14..17 are the four times.
     fields = stat.rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15])
+    return [int(value) for value in fields[11:15]]
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -32,6 +37,11 @@ def tree_cpu_seconds(pid: int) -> float:
         total += _ticks(current)
         pending += children(current)
     return total / TICKS_PER_SECOND
+
+
+def thread_cpu_seconds(native_id: int) -> float:
+    """CPU seconds of one thread of this process (`threading.get_native_id()` in it): its utime + stime."""
+    return sum(_times(f"/proc/{os.getpid()}/task/{native_id}/stat")[:2]) / TICKS_PER_SECOND
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from bench import data, flagship, lateness
+from bench.cpu import thread_cpu_seconds, tree_cpu_seconds
 from bench.figures import Figures
 from bench.load import wrk
 from bench.rss import tree_rss_mib
@@ -82,6 +83,11 @@ class Subscribers:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="subscribers", daemon=True)
         self._thread.start()
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the subscribers' thread has taken (reading, parsing, recording every event)."""
+        assert self._thread.native_id is not None
+        return thread_cpu_seconds(self._thread.native_id)
 
     def run(self, call: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(call, self._loop).result()
@@ -178,6 +184,7 @@ def measure_fanout(system: System, figures: Figures, admin: SyncGraph) -> None:
     try:
         subscribers.open(FANOUT_SUBSCRIBERS, 1, [product])
         lasts, medians = [], []
+        cpu_before = _cpu(system, subscribers)
         for delivery in range(1, DELIVERIES + 1):
             answer = admin.run(
                 admin.api.deliver(input=DeliverInput(product_id=product, count=1, key=f"fanout-{delivery}"))
@@ -194,14 +201,29 @@ def measure_fanout(system: System, figures: Figures, admin: SyncGraph) -> None:
                 )
             lasts.append((max(seen) - committed) * 1000)
             medians.append((statistics.median(seen) - committed) * 1000)
+        cpu_after = _cpu(system, subscribers)
         case = FANOUT_CASE
         figures.add(SECTION, case, "commit to last subscriber p50 ms", _percentile(lasts, 0.5))
         figures.add(SECTION, case, "commit to last subscriber p99 ms", _percentile(lasts, 0.99))
         figures.add(SECTION, case, "commit to median subscriber p50 ms", statistics.median(medians))
+        # What one delivery and its fan-out cost each process (the delivery's own mutation included).
+        for name, seconds in cpu_after.items():
+            figures.add(
+                SECTION,
+                case,
+                f"CPU ms per delivery, {name}",
+                (seconds - cpu_before[name]) * 1000 / DELIVERIES,
+            )
         if subscribers.errors():
             figures.notes.append(f"{SECTION}, fan-out: errors {sorted(set(subscribers.errors()))}")
     finally:
         subscribers.close()
+
+
+def _cpu(system: System, subscribers: Subscribers) -> dict[str, float]:
+    """CPU seconds so far of each process of the system, and of the benchmark's subscribers."""
+    seconds = {name: tree_cpu_seconds(pid) for name, pid in system.pids.items()}
+    return {**seconds, "benchmark's subscribers": subscribers.cpu_seconds()}
 
 
 def _rss(system: System) -> float:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import Session
 
 from subgraphs._common import events, live
@@ -75,6 +76,55 @@ async def test_stopping_ends_every_subscriber_after_the_events_it_already_has(bu
             await subscriber.next(0)
         with pytest.raises(SubscriptionInterrupted):
             await other.next(None)  # a waiting subscriber is woken, not left waiting
+
+
+async def test_a_prepared_read_is_done_once_per_event_before_subscribers_get_it_and_keeps_their_order(
+    bus: EventBus,
+) -> None:
+    reads: list[int] = []
+    release = {1: asyncio.Event(), 2: asyncio.Event()}
+    finished = {1: asyncio.Event(), 2: asyncio.Event()}
+
+    async def read(event: events.Event) -> int:
+        value: int = event.items[0]["value"]
+        reads.append(value)
+        await release[value].wait()
+        finished[value].set()
+        return value * 10
+
+    bus.prepare("things", "tens", read)
+    with bus.subscribe("things") as first, bus.subscribe("things") as second:
+        bus.dispatch(events.Event("things", [{"value": 1}]))
+        bus.dispatch(events.Event("things", [{"value": 2}]))
+        release[2].set()  # the later event's read ends first
+        await finished[2].wait()
+        assert await first.next(0) is None  # nothing before the first event is ready
+        release[1].set()
+        for subscriber in (first, second):
+            for value in (1, 2):
+                event = await subscriber.next(1)
+                assert event is not None and event.items == [{"value": value}]
+
+                async def unexpected() -> int:
+                    raise AssertionError("read again")
+
+                assert await event.shared("tens", unexpected) == value * 10
+    assert reads == [1, 2]  # once per event, whatever the subscribers
+
+
+async def test_events_sent_are_counted_in_the_metric_at_the_end_of_the_event_loops_turn() -> None:
+    def counted() -> float:
+        value = REGISTRY.get_sample_value("service_tree_subscription_events_total", {"field": "things"})
+        return value or 0.0
+
+    before = counted()
+    for _ in range(1000):  # a fan-out's subscribers, all in one turn
+        live.sent("things")
+    assert counted() == before  # not one increment of the shared value per subscriber
+    turn = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(turn.set_result, None)
+    await turn
+    assert counted() == before + 1000
 
 
 def test_notify_payloads_hold_as_many_items_as_fit_and_keep_their_order() -> None:

@@ -69,10 +69,22 @@ export function bounded(
   const buffer = new FixedBuffer(backlog);
   return new Repeater<ExecutionResult>(async (push, stop) => {
     const iterator = source[Symbol.asyncIterator]();
-    const stopped = stop.then(() => undefined);
+    // Each wait for the source's next result also ends when the subscriber stops. Not a Promise.race against
+    // `stop` per event: each race left a reaction on `stop` until the subscription's end, per event.
+    let stopped = false;
+    let wake = () => {};
+    void stop.then(() => {
+      stopped = true;
+      wake();
+    });
+    const nextOrStop = () =>
+      new Promise<IteratorResult<ExecutionResult> | undefined>((resolve, reject) => {
+        wake = () => resolve(undefined);
+        iterator.next().then(resolve, reject);
+      });
     try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), stopped]);
+      while (!stopped) {
+        const next = await nextOrStop();
         if (next === undefined || next.done) break;
         if (buffer.full) {
           // Dropped: the source stops now (nothing more is read for it), and the subscriber gets the code

@@ -132,9 +132,10 @@ export function useSubscriptionMetrics(
         onSubscribeResult({ result }) {
           if (!(Symbol.asyncIterator in Object(result))) return;
           open.labels(operation).inc();
+          const sentHere = sent.labels(operation); // looked up once, not on every event
           return {
             onNext: ({ result }) => {
-              if ((result as { data?: unknown }).data != null) sent.labels(operation).inc(); // events, not errors
+              if ((result as { data?: unknown }).data != null) sentHere.inc(); // events, not errors
             },
             onEnd: () => open.labels(operation).dec(),
           };

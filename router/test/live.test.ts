@@ -115,7 +115,8 @@ test('subscription series are declared at zero for each subscription field', asy
 async function subgraph(t: TestContext) {
   const schema = buildSchema('type Query { a: Int } type Subscription { ticks: Int }');
   const seen: Record<string, unknown>[] = [];
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  // A server willing to compress, as uvicorn is: the router's sockets must not ask it to.
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
   const roots = {
     ticks: async function* () {
       for (let n = 1; ; n++) {
@@ -143,9 +144,11 @@ test("a subscription reaches the subgraph by WebSocket with the caller's token, 
   const iterator = results[Symbol.asyncIterator]();
   assert.deepEqual((await iterator.next()).value, { data: { ticks: 1 } });
   assert.deepEqual(seen, [{ Authorization: 'Bearer caller' }]);
+  const extensions = [...server.clients].map((client) => client.extensions);
   for (const client of server.clients) client.terminate(); // the subgraph goes away mid-subscription
   let last = await iterator.next();
   while (!last.done && !last.value.errors) last = await iterator.next();
   assert.deepEqual(codes(last.value as never), ['SUBSCRIPTION_INTERRUPTED']);
   assert.equal((await iterator.next()).done, true); // and it ends: no silent reconnection
+  assert.deepEqual(extensions, ['']); // and it asked for no permessage-deflate
 });

@@ -70,7 +70,14 @@ class Event:
         future = self._shared.get(key)
         if future is None:
             future = self._shared[key] = asyncio.ensure_future(compute())
+        if future.done():  # prepared (`EventBus.prepare`), or every subscriber after the first few
+            result: T = future.result()
+            return result
         return await asyncio.shield(future)
+
+    def _prepare(self, key: str, compute: Callable[["Event"], Awaitable[Any]]) -> asyncio.Future[Any]:
+        future = self._shared[key] = asyncio.ensure_future(compute(self))
+        return future
 
 
 def bus_of(db: Database) -> "EventBus":
@@ -117,8 +124,11 @@ class Subscriber:
         """The next event; None when `wait_seconds` passed without one. Raises the error it ended with."""
         if not self._events and self._end is None:
             self._ready.clear()
+            # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own, on every event of
+            # every subscriber.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), wait_seconds)
+                async with asyncio.timeout(wait_seconds):
+                    await self._ready.wait()
         if self._end is not None and not isinstance(self._end, SubscriberTooSlow) and self._events:
             return self._events.popleft()
         if self._end is not None:
@@ -137,6 +147,8 @@ class EventBus:
         self._db = db
         self._queue_limit = queue_limit
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._preparations: dict[str, tuple[str, Callable[[Event], Awaitable[Any]]]] = {}
+        self._preparing: dict[str, deque[tuple[Event, asyncio.Future[Any] | None]]] = {}
         self._listening = db.is_sqlite  # SQLite needs no connection; PostgreSQL once LISTEN is done
         self._task: asyncio.Task[None] | None = None
         self._connection: psycopg.AsyncConnection[Any] | None = None
@@ -193,8 +205,33 @@ class EventBus:
             # Transactional: PostgreSQL delivers it when the transaction commits, and never if it rolls back.
             session.execute(select(func.pg_notify(CHANNEL, payload)))
 
+    def prepare(self, topic: str, key: str, compute: Callable[[Event], Awaitable[Any]]) -> None:
+        """From now on, compute `event.shared(key, ...)` of each event of `topic` (`compute(event)`) once, as
+        the event comes and before any subscriber takes it: they find it done, instead of a thousand of them
+        each awaiting the first one's computation. Events of the topic still reach subscribers in order."""
+        self._preparations[topic] = (key, compute)
+
     def dispatch(self, event: Event) -> None:
-        """Hand `event` to every subscriber of its topic in this process."""
+        """Hand `event` to every subscriber of its topic in this process (once prepared, see `prepare`)."""
+        preparation = self._preparations.get(event.topic)
+        waiting = self._preparing.setdefault(event.topic, deque())
+        if preparation is None or not self._subscribers.get(event.topic):
+            waiting.append((event, None))
+        else:
+            future = event._prepare(*preparation)
+            waiting.append((event, future))
+            future.add_done_callback(lambda _: self._deliver_prepared(event.topic))
+        self._deliver_prepared(event.topic)
+
+    def _deliver_prepared(self, topic: str) -> None:
+        waiting = self._preparing[topic]
+        while waiting and (waiting[0][1] is None or waiting[0][1].done()):
+            event, future = waiting.popleft()
+            if future is not None and not future.cancelled():
+                future.exception()  # a failed read: raised to the subscribers who ask for it, not logged
+            self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
         subscribers = list(self._subscribers.get(event.topic, ()))
         for subscriber in subscribers:
             subscriber.put(event)

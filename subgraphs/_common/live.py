@@ -2,6 +2,8 @@
 stops being valid (`Auth.still_valid`: asked on every event, at the token's expiry, on a timer, and at once
 through `recheck` when a session ends), and its metrics."""
 
+import asyncio
+import collections
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,16 +42,34 @@ def recheck() -> int:
     return len(gone)
 
 
+# Each field's series of SENT, looked up once: `labels()` per event and subscriber was a measurable part of
+# a fan-out. Events sent are counted into it once per turn of the event loop (a fan-out's subscribers all send
+# in one turn), not one increment of the shared memory-mapped value per subscriber.
+_SENT_BY_FIELD: dict[str, Counter] = {}
+_UNCOUNTED: collections.Counter[str] = collections.Counter()
+
+
 def declare(fields: list[str]) -> None:
     """Every subscription field's series at zero from the start."""
     for name in fields:
         OPEN.labels(name)
-        SENT.labels(name)
+        _SENT_BY_FIELD[name] = SENT.labels(name)
 
 
 def sent(field: str, count: int = 1) -> None:
-    """Count events sent to a subscriber of `field`."""
-    SENT.labels(field).inc(count)
+    """Count events sent to a subscriber of `field` (in SENT by the end of this turn of the event loop)."""
+    if not _UNCOUNTED:
+        asyncio.get_running_loop().call_soon(_count_sent)
+    _UNCOUNTED[field] += count
+
+
+def _count_sent() -> None:
+    for field, count in _UNCOUNTED.items():
+        series = _SENT_BY_FIELD.get(field)
+        if series is None:
+            series = _SENT_BY_FIELD[field] = SENT.labels(field)
+        series.inc(count)
+    _UNCOUNTED.clear()
 
 
 @asynccontextmanager

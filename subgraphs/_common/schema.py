@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 from subgraphs._common import live
 from subgraphs._common.errors import ErrorCodes
 from subgraphs._common.metrics import RequestMetrics, declare
+from subgraphs._common.shared_answers import SharedAnswers
 from subgraphs._common.strawberry_adapter import BatchedEntities, check_supported, graphql_schema
 
 MAX_DEPTH = 15
@@ -67,6 +68,7 @@ class SubgraphSchema(BatchedEntities):
             types=types,
             federation_version="2.9",
             extensions=extensions,
+            execution_context_class=SharedAnswers,  # an event's answer once for all who get the same one
         )
         check_supported(self)
         built = graphql_schema(self)

@@ -13,6 +13,7 @@ from subgraphs._common.db import Database
 from subgraphs._common.events import Event, bus_of
 from subgraphs._common.ids import parse_id, parse_ids, to_id
 from subgraphs._common.schema import SubgraphSchema
+from subgraphs._common.shared_answers import share
 from subgraphs.shop import buying, checks, deliveries, services
 from subgraphs.shop.types import (
     AddProductInput,
@@ -232,9 +233,9 @@ class Subscription:
     ) -> AsyncGenerator[Product, None]:
         ids = parse_ids(product_ids, field="productIds")
         db = info.context.db
-        async with live.watch(
-            bus_of(db), services.STOCK, field="stockChanged", auth=info.context.auth
-        ) as changes:
+        bus = bus_of(db)
+        bus.prepare(services.STOCK, "products", functools.partial(_products_of, db))
+        async with live.watch(bus, services.STOCK, field="stockChanged", auth=info.context.auth) as changes:
             # Read after subscribing: a change committed in between comes as an event, and the versions
             # tell which of the two is newer.
             sent: dict[int, int] = {}
@@ -246,19 +247,27 @@ class Subscription:
                 fresh = [item for item in event.items if item["version"] > sent.get(item["id"], 2**63)]
                 if not fresh:
                     continue
-                views = await event.shared("products", functools.partial(_products_of, db, event))
+                products = await event.shared("products", functools.partial(_products_of, db, event))
                 for item in fresh:
-                    if (changed := views.get(item["id"])) is None:
+                    if (changed := products.get((item["id"], item["version"]))) is None:
                         continue  # deleted since (products are not deleted today)
                     sent[item["id"]] = item["version"]
                     live.sent("stockChanged")
-                    # The stock of the change itself: a later change has its own event, in its turn.
-                    yield dataclasses.replace(Product.of(changed), stock=item["stock"])
+                    yield changed
 
 
-async def _products_of(db: Database, event: Event) -> dict[int, services.ProductView]:
-    """The products of an event, read once for every subscriber of this process."""
-    return await db.read(services.products_by_ids, sorted({item["id"] for item in event.items}))
+async def _products_of(db: Database, event: Event) -> dict[tuple[int, int], Product]:
+    """The products of an event by (id, version), read and built once for every subscriber of this process."""
+    views = await db.read(services.products_by_ids, sorted({item["id"] for item in event.items}))
+    # The stock of the change itself: a later change has its own event, in its turn. Shared: each is the same
+    # object for every subscriber, never changed, so its answer is executed once for subscribers alike.
+    return {
+        (item["id"], item["version"]): share(
+            dataclasses.replace(Product.of(views[item["id"]]), stock=item["stock"])
+        )
+        for item in event.items
+        if item["id"] in views
+    }
 
 
 schema = SubgraphSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[User])
