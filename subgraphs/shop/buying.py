@@ -1,12 +1,14 @@
 """Buying: stock taken, a numbered check with its lines, and the outbox row of its purchase, in one
 transaction."""
 
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Integer, Table, Update, bindparam, case, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -63,12 +65,6 @@ _CATALOG = (
 _NEW_CHECK = insert(_CHECK).returning(_CHECK.c.id)
 _NEW_LINES = insert(_LINE)
 _NEW_OUTBOX = insert(_OUTBOX)
-_TAKE_STOCK = (
-    update(_PRODUCT)
-    .where(_PRODUCT.c.id == bindparam("product"), _PRODUCT.c.stock >= bindparam("quantity"))
-    .values(stock=_PRODUCT.c.stock - bindparam("quantity"), version=_PRODUCT.c.version + 1)
-    .returning(_PRODUCT.c.id, _PRODUCT.c.stock, _PRODUCT.c.version)
-)
 _AVAILABLE = select(_PRODUCT.c.stock).where(_PRODUCT.c.id == bindparam("product"))
 _NEXT_NUMBER = (
     update(_SHOP)
@@ -86,14 +82,48 @@ def _placeholder_number() -> int:
     return -random.randint(1, MAX_INT)
 
 
-def _take_stock(connection: Connection, *, product_id: int, quantity: int) -> tuple[int, int, int]:
-    # One conditional UPDATE: it can never drive stock below zero, and no concurrent buy's update is lost. It
-    # bumps the version in the same statement, so the versions of one product follow the order of its changes.
-    taken = connection.execute(_TAKE_STOCK, {"product": product_id, "quantity": quantity}).first()
-    if taken is None:
-        available = connection.execute(_AVAILABLE, {"product": product_id}).scalar_one()
-        raise InsufficientStock(product_id=product_id, available=available)
-    return taken[0], taken[1], taken[2]
+@functools.cache
+def _taking(count: int) -> Update:
+    """The UPDATE that takes stock of `count` products: product `p<n>` loses `q<n>` (n < count). Built once
+    per count."""
+    product = _PRODUCT.c
+    wanted = case(
+        *(
+            (product.id == bindparam(f"p{n}", type_=Integer), bindparam(f"q{n}", type_=Integer))
+            for n in range(count)
+        )
+    )
+    # PostgreSQL: the rows are locked in id order, as every buy and delivery locks products, so none deadlock;
+    # FOR NO KEY UPDATE, the lock an UPDATE of stock takes anyway, lets other buys write check lines of these
+    # products meanwhile. SQLite renders no lock: its one writer at a time already serialises buys.
+    in_order = (
+        select(product.id)
+        .where(product.id.in_(bindparam("products", expanding=True)))
+        .order_by(product.id)
+        .with_for_update(key_share=True)
+    )
+    return (
+        update(_PRODUCT)
+        .where(product.id.in_(in_order.scalar_subquery()), product.stock >= wanted)
+        .values(stock=product.stock - wanted, version=product.version + 1)
+        .returning(product.id, product.stock, product.version)
+    )
+
+
+def _take_stock(connection: Connection, quantities: dict[int, int]) -> list[tuple[int, int, int]]:
+    # One conditional UPDATE of all the products: it can never drive stock below zero, and no concurrent buy's
+    # update is lost. It bumps the version in the same statement, so the versions of one product follow the
+    # order of its changes. A product left out had too little: the whole buy is refused (and rolled back).
+    ids = sorted(quantities)
+    params: dict[str, Any] = {"products": ids}
+    for n, product_id in enumerate(ids):
+        params |= {f"p{n}": product_id, f"q{n}": quantities[product_id]}
+    taken = sorted((row[0], row[1], row[2]) for row in connection.execute(_taking(len(ids)), params))
+    short = sorted(set(ids) - {product_id for product_id, _, _ in taken})
+    if short:
+        available = connection.execute(_AVAILABLE, {"product": short[0]}).scalar_one()
+        raise InsufficientStock(product_id=short[0], available=available)
+    return taken
 
 
 def _next_check_number(connection: Connection, shop_id: int) -> int:
@@ -182,8 +212,8 @@ def buy(
     connection.execute(
         _NEW_OUTBOX, {"check_id": check.id, "next_attempt_at": first_due, "request_id": request_id}
     )
-    # The locks, last. A fixed order (products by id, then the shop) keeps concurrent buys from deadlocking.
-    taken = [_take_stock(connection, product_id=pid, quantity=quantities[pid]) for pid in ids]
+    # The locks, last: the products (in id order), then the shop.
+    taken = _take_stock(connection, quantities)
     stock_changed(session, taken)
     check.number = _next_check_number(connection, shop_id)
     connection.execute(_NUMBER, {"check": check.id, "assigned": check.number})
