@@ -73,6 +73,15 @@ _NEXT_NUMBER = (
     .returning(_SHOP.c.last_check_number)
 )
 _NUMBER = update(_CHECK).where(_CHECK.c.id == bindparam("check")).values(number=bindparam("assigned"))
+# PostgreSQL does both in one statement (a data-modifying WITH, which SQLite lacks): one round trip fewer
+# while the buy holds its locks.
+_NEXT = _NEXT_NUMBER.cte("next")
+_NUMBERED = (
+    update(_CHECK)
+    .where(_CHECK.c.id == bindparam("check"))
+    .values(number=select(_NEXT.c.last_check_number).scalar_subquery())
+    .returning(_CHECK.c.number)
+)
 
 
 def _placeholder_number() -> int:
@@ -126,11 +135,16 @@ def _take_stock(connection: Connection, quantities: dict[int, int]) -> list[tupl
     return taken
 
 
-def _next_check_number(connection: Connection, shop_id: int) -> int:
+def _next_check_number(connection: Connection, *, shop_id: int, check_id: int) -> int:
+    """Number the check `check_id` with its shop's next number."""
     # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number;
     # a buy that rolls back gives its number back, so the numbers have no gaps. Every buy locks its products
     # (in id order) before its shop, one order for all, so buys cannot deadlock on PostgreSQL.
+    if connection.dialect.name == "postgresql":
+        numbered: int = connection.execute(_NUMBERED, {"shop": shop_id, "check": check_id}).scalar_one()
+        return numbered
     number: int = connection.execute(_NEXT_NUMBER, {"shop": shop_id}).scalar_one()
+    connection.execute(_NUMBER, {"check": check_id, "assigned": number})
     return number
 
 
@@ -215,8 +229,7 @@ def buy(
     # The locks, last: the products (in id order), then the shop.
     taken = _take_stock(connection, quantities)
     stock_changed(session, taken)
-    check.number = _next_check_number(connection, shop_id)
-    connection.execute(_NUMBER, {"check": check.id, "assigned": check.number})
+    check.number = _next_check_number(connection, shop_id=shop_id, check_id=check.id)
     # The rows in hand as they are now (not flushed again: written above already).
     for product_id, stock, version in taken:
         set_committed_value(products[product_id], "stock", stock)
