@@ -4,14 +4,17 @@ Service functions take the session first, but for the one exception (`subgraphs.
 it): `create_user`, `register` and `login` hash a password before writing, so they take the `Database`.
 """
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, bindparam, update
+from sqlalchemy import Row, Table, bindparam, exists, update
 from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -408,6 +411,22 @@ def delete_purchase(session: Session, *, actor: Principal, purchase_id: int) -> 
     session.flush()
 
 
+@functools.cache
+def _recording(dialect: str) -> Any:
+    """The INSERT of a check's purchase unless it has one, only for a known user: built once per dialect."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = ("user_id", "check_id", "name", "payment", "total", "created_at")
+    user = User.__table__  # type: ignore[attr-defined]
+    known = exists().where(user.c.id == bindparam("user_id"))
+    values = core_select(*(bindparam(name, type_=_PURCHASE.c[name].type) for name in columns)).where(known)
+    return (
+        insert(_PURCHASE)
+        .from_select(columns, values)
+        .on_conflict_do_nothing(index_elements=[_PURCHASE.c.check_id])
+        .returning(*_PURCHASE.c)
+    )
+
+
 def record_purchase(
     session: Session,
     *,
@@ -418,30 +437,32 @@ def record_purchase(
     payment: Payment,
     total: int,
     created_at: datetime | None,
-) -> Purchase:
+) -> Row[Any, *tuple[Any, ...]]:
     """Record the purchase behind a shop's check (SERVICE only); recording the same check again returns the
     first record."""
     actor.require(Role.SERVICE)
-    existing = session.exec(select(Purchase).where(Purchase.check_id == check_id)).first()
-    if existing is not None:
-        return existing
-    if session.get(User, user_id) is None:
-        raise NotFound("No such user", field="userId")
-    purchase = Purchase(
-        user_id=user_id,
-        check_id=check_id,
-        name=text(name, field="name", max_length=200),
-        payment=payment.value,
-        total=total,
-        created_at=created_at or utcnow(),
-    )
-    session.add(purchase)
-    session.flush()
-    events.publish(session, RECORDED, [purchase_event(purchase)])
-    return purchase
+    values = {
+        "user_id": user_id,
+        "check_id": check_id,
+        "name": text(name, field="name", max_length=200),
+        "payment": payment.value,
+        "total": total,
+        "created_at": created_at or utcnow(),
+    }
+    # One statement: a record sent twice at once is written once (the second waits for the first's unique
+    # check_id, then writes nothing), and only for a user that exists.
+    connection = session.connection()
+    recorded = connection.execute(_recording(connection.dialect.name), values).first()
+    if recorded is None:
+        earlier = connection.execute(core_select(_PURCHASE).where(_PURCHASE.c.check_id == check_id)).first()
+        if earlier is None:
+            raise NotFound("No such user", field="userId")
+        return earlier
+    events.publish(session, RECORDED, [purchase_event(recorded)])
+    return recorded
 
 
-def purchase_event(purchase: Purchase) -> dict[str, object]:
+def purchase_event(purchase: Purchase | Row[Any, *tuple[Any, ...]]) -> dict[str, object]:
     """A recorded purchase as its live event carries it (JSON)."""
     fields = ("id", "user_id", "check_id", "name", "payment", "total")
     return {name: getattr(purchase, name) for name in fields} | {

@@ -1,11 +1,15 @@
 """Buying: stock taken, a numbered check with its lines, and the outbox row of its purchase, in one
 transaction."""
 
+import functools
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Integer, Table, Update, bindparam, case, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from subgraphs._common.auth import Principal, Role
@@ -40,34 +44,108 @@ def _validate_items(items: Sequence[Item]) -> None:
         seen.add(item.product_id)
 
 
-def _take_stock(session: Session, *, product: Product, quantity: int) -> tuple[int, int, int]:
-    # One conditional UPDATE: it can never drive stock below zero, and no concurrent buy's update is lost. It
-    # bumps the version in the same statement, so the versions of one product follow the order of its changes.
-    taken = session.execute(
-        update(Product)
-        .where(col(Product.id) == product.id, col(Product.stock) >= quantity)
-        .values(stock=col(Product.stock) - quantity, version=col(Product.version) + 1)
-        .returning(col(Product.id), col(Product.stock), col(Product.version))
-    ).first()
-    if taken is None:
-        available = session.exec(select(Product.stock).where(Product.id == product.id)).one()
-        raise InsufficientStock(product_id=product.id or 0, available=available)
-    return taken[0], taken[1], taken[2]
+_CHECK: Table = Check.__table__  # type: ignore[attr-defined]
+_LINE: Table = CheckLine.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+_PRODUCT: Table = Product.__table__  # type: ignore[attr-defined]
+_SHOP: Table = Shop.__table__  # type: ignore[attr-defined]
+
+# A buy's statements, built once (compiled once). What it reads and the rows it adds come first; the rows
+# other buys change too (products' stock, the shop's last number) come last, so their locks are held for the
+# fewest statements: concurrent buys of one shop, or of one product, queue on those locks until commit.
+_CATALOG = (
+    select(Shop, Product, Category)
+    .outerjoin(
+        Product,
+        (col(Product.shop_id) == col(Shop.id)) & col(Product.id).in_(bindparam("products", expanding=True)),
+    )
+    .outerjoin(Category, col(Category.id) == col(Product.category_id))
+    .where(col(Shop.id) == bindparam("shop"))
+)
+_NEW_CHECK = insert(_CHECK).returning(_CHECK.c.id)
+_NEW_LINES = insert(_LINE)
+_NEW_OUTBOX = insert(_OUTBOX)
+_AVAILABLE = select(_PRODUCT.c.stock).where(_PRODUCT.c.id == bindparam("product"))
+_NEXT_NUMBER = (
+    update(_SHOP)
+    .where(_SHOP.c.id == bindparam("shop"))
+    .values(last_check_number=_SHOP.c.last_check_number + 1)
+    .returning(_SHOP.c.last_check_number)
+)
+_NUMBER = update(_CHECK).where(_CHECK.c.id == bindparam("check")).values(number=bindparam("assigned"))
+# PostgreSQL does both in one statement (a data-modifying WITH, which SQLite lacks): one round trip fewer
+# while the buy holds its locks.
+_NEXT = _NEXT_NUMBER.cte("next")
+_NUMBERED = (
+    update(_CHECK)
+    .where(_CHECK.c.id == bindparam("check"))
+    .values(number=select(_NEXT.c.last_check_number).scalar_subquery())
+    .returning(_CHECK.c.number)
+)
 
 
-def _next_check_number(session: Session, shop_id: int) -> Shop:
-    # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number.
-    # It returns the whole row, so the same statement also finds the shop (none: no such shop). Every buy
-    # locks its shop before its products, one order for all, so buys cannot deadlock on PostgreSQL.
-    shop = session.scalars(
-        update(Shop)
-        .where(col(Shop.id) == shop_id)
-        .values(last_check_number=col(Shop.last_check_number) + 1)
-        .returning(Shop)
-    ).first()
-    if shop is None:
-        raise NotFound("No such shop", field="shopId")
-    return shop
+def _placeholder_number() -> int:
+    # Until its number is taken, a check in the making holds a negative one of its own: never a committed
+    # check's, and another buy in flight holds the same only by a 1-in-2^31 chance, which merely makes the
+    # later one wait for the earlier one's commit in PostgreSQL's unique index (the number is gone by then).
+    return -random.randint(1, MAX_INT)
+
+
+@functools.cache
+def _taking(count: int) -> Update:
+    """The UPDATE that takes stock of `count` products: product `p<n>` loses `q<n>` (n < count). Built once
+    per count."""
+    product = _PRODUCT.c
+    wanted = case(
+        *(
+            (product.id == bindparam(f"p{n}", type_=Integer), bindparam(f"q{n}", type_=Integer))
+            for n in range(count)
+        )
+    )
+    # PostgreSQL: the rows are locked in id order, as every buy and delivery locks products, so none deadlock;
+    # FOR NO KEY UPDATE, the lock an UPDATE of stock takes anyway, lets other buys write check lines of these
+    # products meanwhile. SQLite renders no lock: its one writer at a time already serialises buys.
+    in_order = (
+        select(product.id)
+        .where(product.id.in_(bindparam("products", expanding=True)))
+        .order_by(product.id)
+        .with_for_update(key_share=True)
+    )
+    return (
+        update(_PRODUCT)
+        .where(product.id.in_(in_order.scalar_subquery()), product.stock >= wanted)
+        .values(stock=product.stock - wanted, version=product.version + 1)
+        .returning(product.id, product.stock, product.version)
+    )
+
+
+def _take_stock(connection: Connection, quantities: dict[int, int]) -> list[tuple[int, int, int]]:
+    # One conditional UPDATE of all the products: it can never drive stock below zero, and no concurrent buy's
+    # update is lost. It bumps the version in the same statement, so the versions of one product follow the
+    # order of its changes. A product left out had too little: the whole buy is refused (and rolled back).
+    ids = sorted(quantities)
+    params: dict[str, Any] = {"products": ids}
+    for n, product_id in enumerate(ids):
+        params |= {f"p{n}": product_id, f"q{n}": quantities[product_id]}
+    taken = sorted((row[0], row[1], row[2]) for row in connection.execute(_taking(len(ids)), params))
+    short = sorted(set(ids) - {product_id for product_id, _, _ in taken})
+    if short:
+        available = connection.execute(_AVAILABLE, {"product": short[0]}).scalar_one()
+        raise InsufficientStock(product_id=short[0], available=available)
+    return taken
+
+
+def _next_check_number(connection: Connection, *, shop_id: int, check_id: int) -> int:
+    """Number the check `check_id` with its shop's next number."""
+    # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number;
+    # a buy that rolls back gives its number back, so the numbers have no gaps. Every buy locks its products
+    # (in id order) before its shop, one order for all, so buys cannot deadlock on PostgreSQL.
+    if connection.dialect.name == "postgresql":
+        numbered: int = connection.execute(_NUMBERED, {"shop": shop_id, "check": check_id}).scalar_one()
+        return numbered
+    number: int = connection.execute(_NEXT_NUMBER, {"shop": shop_id}).scalar_one()
+    connection.execute(_NUMBER, {"check": check_id, "assigned": number})
+    return number
 
 
 def buy(
@@ -95,48 +173,68 @@ def buy(
         if earlier is not None:
             after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
             return check_views(session, [earlier])[0]
-    shop = _next_check_number(session, shop_id)
     ids = sorted(item.product_id for item in items)
-    # The products with their categories in one statement: the check as the buyer sees it needs both.
-    found = session.exec(
-        select(Product, Category)
-        .outerjoin(Category, col(Category.id) == col(Product.category_id))
-        .where(col(Product.id).in_(ids))
-    ).all()
-    products = {p.id: p for p, _ in found}
-    categories = {c.id: c for _, c in found if c is not None}
+    # The shop and the products with their categories in one statement: the check as the buyer sees it
+    # needs them all. No shop: no row; a product the shop does not sell: no product in its row.
+    found = session.exec(_CATALOG, params={"shop": shop_id, "products": ids}).all()
+    if not found:
+        raise NotFound("No such shop", field="shopId")
+    shop = found[0][0]
+    products = {p.id: p for _, p, _ in found if p is not None}
+    categories = {c.id: c for _, _, c in found if c is not None}
     for product_id in ids:
-        product = products.get(product_id)
-        if product is None or product.shop_id != shop_id:
+        if product_id not in products:
             raise BadUserInput(f"Product {product_id} is not sold in this shop", field="items.productId")
     quantities = {item.product_id: item.quantity for item in items}
     total = sum(products[pid].price * quantity for pid, quantity in quantities.items())
     if total > MAX_INT:
         raise BadUserInput(f"A check's total may not exceed {MAX_INT}", field="items")
-    # A fixed order keeps concurrent buys from deadlocking on PostgreSQL.
-    taken = [_take_stock(session, product=products[pid], quantity=quantities[pid]) for pid in ids]
-    stock_changed(session, taken)
     check = Check(
         shop_id=shop_id,
-        number=shop.last_check_number,
+        number=_placeholder_number(),
         user_id=user_id,
         payment=payment.value,
         total=total,
         purchase_name=name,
         idempotency_key=idempotency_key,
+        created_at=utcnow(),
     )
-    session.add(check)
-    session.flush()
-    assert check.id is not None
+    connection = session.connection()
+    check.id = connection.execute(
+        _NEW_CHECK,
+        check.model_dump(exclude={"id"}),
+    ).scalar_one()
     lines = [
         CheckLine(check_id=check.id, product_id=pid, quantity=quantities[pid], unit_price=products[pid].price)
         for pid in ids
     ]
+    connection.execute(
+        _NEW_LINES,
+        [
+            {
+                "check_id": line.check_id,
+                "product_id": line.product_id,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+            }
+            for line in lines
+        ],
+    )
     # The buy's own attempt has the row first: the relay's timer leaves it alone until that attempt is over,
     # so in the common case a purchase is sent once, not once by each.
-    first_due = utcnow() + timedelta(seconds=2 * recorder.inline_seconds)
-    session.add_all([*lines, Outbox(check_id=check.id, next_attempt_at=first_due, request_id=request_id)])
-    session.flush()
+    first_due = check.created_at + timedelta(seconds=2 * recorder.inline_seconds)
+    connection.execute(
+        _NEW_OUTBOX, {"check_id": check.id, "next_attempt_at": first_due, "request_id": request_id}
+    )
+    # The locks, last: the products (in id order), then the shop.
+    taken = _take_stock(connection, quantities)
+    stock_changed(session, taken)
+    check.number = _next_check_number(connection, shop_id=shop_id, check_id=check.id)
+    # The rows in hand as they are now (not flushed again: written above already).
+    for product_id, stock, version in taken:
+        set_committed_value(products[product_id], "stock", stock)
+        set_committed_value(products[product_id], "version", version)
+    set_committed_value(shop, "last_check_number", check.number)
     after_commit(session, lambda: recorder.record_now(purchase_record(check, request_id=request_id)))
     # The check as the buyer sees it, from the rows in hand.
     return CheckView(
