@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Table, Update, bindparam, case, insert, update
+from sqlalchemy import Connection, Insert, Integer, Table, Update, bindparam, case, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -62,7 +63,15 @@ _CATALOG = (
     .outerjoin(Category, col(Category.id) == col(Product.category_id))
     .where(col(Shop.id) == bindparam("shop"))
 )
-_NEW_CHECK = insert(_CHECK).returning(_CHECK.c.id)
+# A buy that repeats one still in flight (the same caller, the same idempotency key) inserts nothing: on
+# PostgreSQL it waits on the unique key for that buy's end and, once it has committed, answers its check
+# (READ COMMITTED: the next statement sees it). SQLite's one writer has the repeat find the check first.
+_NEW_CHECK: dict[str, Insert] = {
+    name: dialect.insert(_CHECK)
+    .on_conflict_do_nothing(index_elements=[_CHECK.c.user_id, _CHECK.c.idempotency_key])
+    .returning(_CHECK.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _NEW_LINES = insert(_LINE)
 _NEW_OUTBOX = insert(_OUTBOX)
 _AVAILABLE = select(_PRODUCT.c.stock).where(_PRODUCT.c.id == bindparam("product"))
@@ -148,6 +157,17 @@ def _next_check_number(connection: Connection, *, shop_id: int, check_id: int) -
     return number
 
 
+def _earlier(session: Session, recorder: Recorder, *, user_id: int, idempotency_key: str) -> CheckView | None:
+    """The check of the caller's buy under this key, if there is one (its purchase sent again, at once)."""
+    earlier = session.exec(
+        select(Check).where(Check.user_id == user_id, Check.idempotency_key == idempotency_key)
+    ).first()
+    if earlier is None:
+        return None
+    after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
+    return check_views(session, [earlier])[0]
+
+
 def buy(
     session: Session,
     *,
@@ -167,12 +187,9 @@ def buy(
     _validate_items(items)
     if idempotency_key is not None:
         idempotency_key = text(idempotency_key, field="idempotencyKey", max_length=200)
-        earlier = session.exec(
-            select(Check).where(Check.user_id == user_id, Check.idempotency_key == idempotency_key)
-        ).first()
+        earlier = _earlier(session, recorder, user_id=user_id, idempotency_key=idempotency_key)
         if earlier is not None:
-            after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
-            return check_views(session, [earlier])[0]
+            return earlier
     ids = sorted(item.product_id for item in items)
     # The shop and the products with their categories in one statement: the check as the buyer sees it
     # needs them all. No shop: no row; a product the shop does not sell: no product in its row.
@@ -200,10 +217,15 @@ def buy(
         created_at=utcnow(),
     )
     connection = session.connection()
-    check.id = connection.execute(
-        _NEW_CHECK,
-        check.model_dump(exclude={"id"}),
-    ).scalar_one()
+    check_id = connection.execute(
+        _NEW_CHECK[connection.dialect.name], check.model_dump(exclude={"id"})
+    ).scalar_one_or_none()
+    if check_id is None:  # the same key's buy committed meanwhile (only a key can conflict)
+        assert idempotency_key is not None
+        repeated = _earlier(session, recorder, user_id=user_id, idempotency_key=idempotency_key)
+        assert repeated is not None
+        return repeated
+    check.id = check_id
     lines = [
         CheckLine(check_id=check.id, product_id=pid, quantity=quantities[pid], unit_price=products[pid].price)
         for pid in ids

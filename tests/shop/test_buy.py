@@ -138,6 +138,21 @@ async def test_idempotency_key_returns_the_first_check(
     assert listing["data"]["me"]["purchases"]["totalCount"] == 1
 
 
+async def test_buys_sent_at_once_with_one_idempotency_key_sell_once_and_answer_one_check(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    # A client retrying before its first attempt answered: on PostgreSQL the second insert waits on the unique
+    # key for the first buy's commit, then finds its check.
+    customer, _ = await register(purchase)
+    await catalog(shop)
+    results = await asyncio.gather(
+        *(gql(shop, BUY, order([("1", 2)], idempotencyKey="cart-7"), as_=customer) for _ in range(6))
+    )
+    assert [codes(result) for result in results] == [[]] * 6
+    assert len({result["data"]["buy"]["id"] for result in results}) == 1
+    assert await stock(shop) == [8, 10]
+
+
 async def test_concurrent_buys_never_oversell_and_number_checks_densely(
     shop: httpx.AsyncClient, purchase: httpx.AsyncClient
 ) -> None:
