@@ -4,6 +4,7 @@ Used by `make run` and by the end-to-end tests, so both exercise the same wiring
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,11 +35,29 @@ WEB_DIST = ROOT / "web" / "dist"
 ROUTER_NODE_OPTIONS = "--max-old-space-size=256"
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel gives outgoing connections (and binds to port 0)."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nobody listens on right now, outside the ephemeral range: a port the kernel hands out
+    (binding to port 0) can become the local end of any outgoing connection before our server binds it,
+    which parallel tests making thousands of connections did."""
+    ephemeral = _ephemeral_ports()
+    while True:
+        port = random.randint(10_000, 65_535)
+        # Never the same twice in one process: a port handed out may not be bound yet.
+        if port not in ephemeral and port not in _handed_out and port_is_free(port):
+            _handed_out.add(port)
+            return port
+
+
+_handed_out: set[int] = set()
 
 
 def port_is_free(port: int) -> bool:
