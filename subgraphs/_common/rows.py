@@ -1,10 +1,12 @@
-"""Row lookups of every subgraph: by id, grouped by a column, required (NOT_FOUND), unique (CONFLICT)."""
+"""Row lookups of every subgraph: by id, grouped by a column, required (NOT_FOUND), unique (CONFLICT); and the
+INSERT that can say what a conflict does."""
 
 import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from subgraphs._common.errors import Conflict, NotFound
@@ -63,3 +65,9 @@ def ensure_unique(
         query = query.where(model.id != exclude_id)
     if session.exec(query).first() is not None:
         raise Conflict(message, field=field)
+
+
+def insert_of(dialect: str) -> Any:
+    """The INSERT construct of `dialect` ("postgresql" or "sqlite"), which has ON CONFLICT (upserts, and
+    inserts that do nothing on a unique key's conflict): the generic one has not."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -13,8 +13,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table, bindparam, exists, update
 from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -414,13 +412,12 @@ def delete_purchase(session: Session, *, actor: Principal, purchase_id: int) -> 
 @functools.cache
 def _recording(dialect: str) -> Any:
     """The INSERT of a check's purchase unless it has one, only for a known user: built once per dialect."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     columns = ("user_id", "check_id", "name", "payment", "total", "created_at")
     user = User.__table__  # type: ignore[attr-defined]
     known = exists().where(user.c.id == bindparam("user_id"))
     values = core_select(*(bindparam(name, type_=_PURCHASE.c[name].type) for name in columns)).where(known)
     return (
-        insert(_PURCHASE)
+        rows.insert_of(dialect)(_PURCHASE)
         .from_select(columns, values)
         .on_conflict_do_nothing(index_elements=[_PURCHASE.c.check_id])
         .returning(*_PURCHASE.c)

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete
 
+from subgraphs._common import rows
 from subgraphs._common.db import as_utc
 from subgraphs._common.errors import RateLimited
 from subgraphs.purchase.models import LoginFailure
@@ -44,8 +43,7 @@ def ensure_not_blocked(session: Session, *, login: str, now: datetime) -> bool:
 def record_failure(session: Session, *, login: str, now: datetime, policy: Policy) -> None:
     """One more failed login; at `policy.max_failures` within the window the login name is blocked."""
     # One upsert: concurrent failures on several replicas all count, and never race to create the row.
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(LoginFailure).values(
+    statement = rows.insert_of(session.get_bind().dialect.name)(LoginFailure).values(
         login=login, failures=1, window_started_at=now, blocked_until=None
     )
     table = LoginFailure.__table__  # type: ignore[attr-defined]

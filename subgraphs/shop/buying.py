@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Integer, Table, Update, bindparam, case, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import after_commit, utcnow
 from subgraphs._common.errors import BadUserInput, InsufficientStock, NotFound
@@ -67,10 +67,10 @@ _CATALOG = (
 # PostgreSQL it waits on the unique key for that buy's end and, once it has committed, answers its check
 # (READ COMMITTED: the next statement sees it). SQLite's one writer has the repeat find the check first.
 _NEW_CHECK: dict[str, Insert] = {
-    name: dialect.insert(_CHECK)
+    dialect: rows.insert_of(dialect)(_CHECK)
     .on_conflict_do_nothing(index_elements=[_CHECK.c.user_id, _CHECK.c.idempotency_key])
     .returning(_CHECK.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    for dialect in ("postgresql", "sqlite")
 }
 _NEW_LINES = insert(_LINE)
 _NEW_OUTBOX = insert(_OUTBOX)
