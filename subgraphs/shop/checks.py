@@ -60,8 +60,8 @@ def check_views(session: Session, checks: Sequence[Check]) -> list[CheckView]:
     ]
 
 
-def _forbidden(actor: Principal, check: Check) -> Forbidden | None:
-    """Who may see a check: its buyer, admins and services."""
+def _forbidden(actor: Principal, check: Check | Row[Any, *tuple[Any, ...]]) -> Forbidden | None:
+    """Who may see a check (its model or its row): its buyer, admins and services."""
     return None if actor.can_read(check.user_id) else Forbidden("That check is not yours")
 
 
@@ -123,7 +123,7 @@ def check_records(
     """What `check_references` answers, as rows: three statements whatever the number of checks."""
     connection = session.connection()
     found = {row.id: row for row in connection.execute(_CHECK_ROWS, {"ids": list(ids)})}
-    visible = [row.id for row in found.values() if actor.can_read(row.user_id)]
+    visible = [row.id for row in found.values() if _forbidden(actor, row) is None]
     lines: dict[int, list[Row[Any, *tuple[Any, ...]]]] = {check_id: [] for check_id in visible}
     if visible:
         for line in connection.execute(_LINE_ROWS, {"ids": visible}):
@@ -141,7 +141,7 @@ def check_records(
         elif check_id in lines:
             answers.append(CheckRecord(check=row, lines=lines[check_id], shops=shops))
         else:
-            answers.append(Forbidden("That check is not yours"))
+            answers.append(_forbidden(actor, row))
     return answers
 
 
