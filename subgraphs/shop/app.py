@@ -16,7 +16,7 @@ from subgraphs.shop import deliveries, metrics, outbox
 from subgraphs.shop.clients import PurchaseClient
 from subgraphs.shop.context import Resources
 from subgraphs.shop.loaders import Loaders
-from subgraphs.shop.schema import schema
+from subgraphs.shop.schema import prepare_stock_events, schema
 from subgraphs.shop.settings import Settings
 
 
@@ -60,6 +60,7 @@ async def _opened(
         retention=timedelta(days=settings.retention_days),
         interval=settings.prune_interval_seconds,
     )
+    prepare_stock_events(db)
     relay.start()
     pruner.poller.start()
     try:

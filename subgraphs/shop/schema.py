@@ -233,9 +233,9 @@ class Subscription:
     ) -> AsyncGenerator[Product, None]:
         ids = parse_ids(product_ids, field="productIds")
         db = info.context.db
-        bus = bus_of(db)
-        bus.prepare(services.STOCK, "products", functools.partial(_products_of, db))
-        async with live.watch(bus, services.STOCK, field="stockChanged", auth=info.context.auth) as changes:
+        async with live.watch(
+            bus_of(db), services.STOCK, field="stockChanged", auth=info.context.auth
+        ) as changes:
             # Read after subscribing: a change committed in between comes as an event, and the versions
             # tell which of the two is newer.
             sent: dict[int, int] = {}
@@ -254,6 +254,12 @@ class Subscription:
                     sent[item["id"]] = item["version"]
                     live.sent("stockChanged")
                     yield changed
+
+
+def prepare_stock_events(db: Database) -> None:
+    """Read each stock event's products once as it comes, before stockChanged's subscribers take it (at
+    start-up: `EventBus.prepare`)."""
+    bus_of(db).prepare(services.STOCK, "products", functools.partial(_products_of, db))
 
 
 async def _products_of(db: Database, event: Event) -> dict[tuple[int, int], Product]:
