@@ -146,10 +146,13 @@ class KeyFolder:
         self._checked = 0.0
         self._loaded = Loaded(None, None, {"keys": []})
 
-    def current(self) -> Loaded:
-        """The keys as they are now (read again if the record changed since)."""
+    def current(self, *, fresh: bool = False) -> Loaded:
+        """The keys as they are now (read again if the record changed since). `fresh` looks at the record now
+        rather than once a second: the JWKS is served that way, because another process sharing the folder may
+        already sign with a key this one has not looked at yet, and a verifier fetches the JWKS for that key's
+        id at once."""
         now = time.monotonic()
-        if now - self._checked >= _RESTAT_SECONDS or self._stat is None:
+        if fresh or now - self._checked >= _RESTAT_SECONDS or self._stat is None:
             self._checked = now
             stat = self._record_stat()
             if stat != self._stat:

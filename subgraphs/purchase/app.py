@@ -33,7 +33,7 @@ async def _resources(settings: Settings, db: Database) -> AsyncIterator[Resource
     folder = KeyFolder(settings.keys_folder())
 
     async def jwks() -> dict[str, Any]:
-        return folder.current().jwks
+        return folder.current(fresh=True).jwks
 
     async def ended(cursor: str | None) -> dict[str, Any]:
         return await ended_sessions(db, settings, cursor)

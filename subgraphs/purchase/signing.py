@@ -46,8 +46,8 @@ class Signer:
         return token, expires_at
 
     def jwks(self) -> dict[str, Any]:
-        """The public keys of the folder, as a JWKS document."""
-        return self.folder.current().jwks
+        """The public keys of the folder as it is now, as a JWKS document."""
+        return self.folder.current(fresh=True).jwks
 
 
 @dataclass(frozen=True, slots=True)
