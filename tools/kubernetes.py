@@ -82,22 +82,21 @@ class Sizing:
         return 2 * self.memory_request_mib + self.extra_limit_mib
 
 
-# Peak RSS in MiB, the highest of the three repeats of "after" (1fdbf07) over the flagship at concurrency 10,
-# 100 crafts x 60 s and 1,000 crafts x 60 s (bench/results/2026-11-28T054229Z.md, "Peak RSS, MiB"): the
-# subgraphs are one uvicorn process per pod, as there. The router's 658 MiB there was measured before its
-# heap was capped at 256 MB (the image's NODE_OPTIONS); capped, its peak under the 50-check flagship load was
-# 284 MiB (commit 8c010b9), which sizes it here: its limit still holds the uncapped peak.
+# Peak RSS in MiB of each process in the newest benchmark report that measures it
+# (bench/results/memory/2026-12-04T135538Z.md, "Peak RSS, MiB", the "after" column: the flagship at concurrency
+# 10 and 1,000 crafts x 30 s, the higher of the two): the subgraphs are one uvicorn process per pod, as there,
+# and the router runs with its heap capped at 256 MB (the image's NODE_OPTIONS), as there.
 # argon2-cffi's hash holds 64 MiB while it runs (its default memory cost), one per login or registration at
 # once: the purchase subgraph's limit leaves room for four beyond its peak.
 SIZING: dict[str, Sizing] = {
-    "purchase": Sizing(83.4, extra_limit_mib=4 * 64),
-    "shop": Sizing(102),
-    "factory": Sizing(121),
-    registry.ROUTER: Sizing(284),
+    "purchase": Sizing(109, extra_limit_mib=4 * 64),
+    "shop": Sizing(115),
+    "factory": Sizing(135),
+    registry.ROUTER: Sizing(214),
 }
 # A subgraph registered since the benchmark measured these: the largest subgraph's sizing, until the bench
 # measures its own (docs/adding-a-subgraph.md).
-UNMEASURED = Sizing(121)
+UNMEASURED = Sizing(135)
 # One process is one event loop (Python's GIL, Node's JS thread): the benchmark's ceilings show each
 # saturating about one core ({ __typename } at concurrency 10: 798 to 1,475 requests/s, 0.7 to 1.3 ms of CPU
 # each), so a limit above one core buys nothing. A quarter of it is requested; the autoscaler adds subgraph
