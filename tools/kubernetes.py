@@ -83,9 +83,9 @@ class Sizing:
 
 
 # Peak RSS in MiB of each process in the newest benchmark report that measures it
-# (bench/results/memory/2026-12-04T135538Z.md, "Peak RSS, MiB", the "after" column: the flagship at concurrency
-# 10 and 1,000 crafts x 30 s, the higher of the two): the subgraphs are one uvicorn process per pod, as there,
-# and the router runs with its heap capped at 256 MB (the image's NODE_OPTIONS), as there.
+# (bench/results/memory/2026-12-04T135538Z.md, "Peak RSS, MiB", the "after" column: the flagship at
+# concurrency 10 and 1,000 crafts x 30 s, the higher of the two): the subgraphs are one uvicorn process per
+# pod, as there, and the router runs with its heap capped at 256 MB (the image's NODE_OPTIONS), as there.
 # argon2-cffi's hash holds 64 MiB while it runs (its default memory cost), one per login or registration at
 # once: the purchase subgraph's limit leaves room for four beyond its peak.
 SIZING: dict[str, Sizing] = {
