@@ -154,9 +154,12 @@ kubernetes-dev-identity: install
 	$(BIN)/python -m tools.kubernetes dev-identity
 
 ## keys-add, keys-list, keys-retire KID=...: rotate purchase's signing keys (PURCHASE_SIGNING_KEYS_DIR, else the
-## demo's var/identity/signing-keys): add a key that signs from now on, retire the old one once its tokens expired
-keys-add keys-list: install
-	$(BIN)/python -m subgraphs.purchase.cli keys $(subst keys-,,$@)
+## demo's var/identity/signing-keys): add a key (PUBLISH_SECONDS=N: in the JWKS at once, signing N s later), retire
+## the old one once its tokens expired
+keys-add: install
+	$(BIN)/python -m subgraphs.purchase.cli keys add $(if $(PUBLISH_SECONDS),--publish-seconds "$(PUBLISH_SECONDS)")
+keys-list: install
+	$(BIN)/python -m subgraphs.purchase.cli keys list
 keys-retire: install
 	@test -n "$(KID)" || { echo "usage: make keys-retire KID=<kid> [FORCE=1]"; exit 2; }
 	$(BIN)/python -m subgraphs.purchase.cli keys retire "$(KID)" $(if $(FORCE),--force)

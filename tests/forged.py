@@ -13,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from subgraphs._common.db import utcnow
 from subgraphs._common.keys import KeyFolder
 from subgraphs._common.verification import ISSUER
 from tests.support import IDENTITY
@@ -44,16 +45,17 @@ def forged(keys: Path = IDENTITY, *, subject: str = "1", as_admin: bool = False)
     """By attack: a token (of user `subject`, a CUSTOMER or an ADMIN) that must be refused with
     UNAUTHENTICATED by every verifier trusting `keys`."""
     loaded = KeyFolder(keys / identity.KEYS).current()
-    assert loaded.signing_key is not None and loaded.signing_kid is not None
-    kid = loaded.signing_kid
+    signer = loaded.signing_at(utcnow())
+    assert signer is not None
+    kid = signer.kid
     role = "ADMIN" if as_admin else "CUSTOMER"
     good = claims(subject, role=role)
-    public_pem = loaded.signing_key.public_key().public_bytes(
+    public_pem = signer.key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     public_jwk = json.dumps(next(key for key in loaded.jwks["keys"] if key["kid"] == kid)).encode()
     stranger = ec.generate_private_key(ec.SECP256R1())
-    mine = loaded.signing_key
+    mine = signer.key
     service_secret = identity.secret_file(keys, "factory").read_text().strip().encode()
     return {
         "malformed": "not.a.jwt",

@@ -1,6 +1,13 @@
 """Signing keys on disk: a folder of ES256 (ECDSA P-256) private keys, one PEM file per key id (`kid`), and
-`keys.json`, the record of which key signs and when each one stopped signing; and the JWKS of their public
+`keys.json`, the record of when each key signs from and when it stopped signing; and the JWKS of their public
 halves. Only the purchase subgraph holds such a folder; everyone else sees the JWKS.
+
+A key added may be published before it signs (`publish_for`): every key of the record is in the JWKS at once,
+but it signs only from its `signs_from`, the one before it signing until then. Where the processes that sign
+share one folder, nothing more is needed (each serves the JWKS as the folder is now); where each has its own
+copy that is updated in turn (a Kubernetes Secret volume, refreshed by each node's kubelet within a minute or
+two), the new key must be in every copy before any of them signs with it, or a verifier that fetches the JWKS
+from a process still holding the old copy refuses the new key's tokens.
 
 ES256 rather than Ed25519: every verifier of the system can check it with a well-kept library (PyJWT with
 `cryptography` here, `jose` in the router), and so can the JWT support of common gateways (jsonwebtoken, which
@@ -34,10 +41,12 @@ class KeyProblem(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
-    """One key of the record: its id, when it was added and when it stopped signing (None: it signs)."""
+    """One key of the record: its id, when it was added, when it signs from (published before then) and when
+    it stopped signing (None: it signs, or will)."""
 
     kid: str
     added_at: datetime
+    signs_from: datetime
     stopped_signing_at: datetime | None
 
 
@@ -46,16 +55,20 @@ def _read_record(folder: Path) -> list[KeyInfo]:
         raw = json.loads((folder / RECORD).read_text())
     except FileNotFoundError:
         return []
-    return [
-        KeyInfo(
-            kid=entry["kid"],
-            added_at=datetime.fromisoformat(entry["added_at"]),
-            stopped_signing_at=datetime.fromisoformat(entry["stopped_signing_at"])
-            if entry.get("stopped_signing_at")
-            else None,
+    keys = []
+    for entry in raw["keys"]:
+        added_at = datetime.fromisoformat(entry["added_at"])
+        stopped = entry.get("stopped_signing_at")
+        keys.append(
+            KeyInfo(
+                kid=entry["kid"],
+                added_at=added_at,
+                # A record written before keys were published ahead of signing: they signed when added.
+                signs_from=datetime.fromisoformat(entry.get("signs_from") or entry["added_at"]),
+                stopped_signing_at=datetime.fromisoformat(stopped) if stopped else None,
+            )
         )
-        for entry in raw["keys"]
-    ]
+    return keys
 
 
 def _write(path: Path, content: bytes, mode: int) -> None:
@@ -72,6 +85,7 @@ def _write_record(folder: Path, keys: list[KeyInfo]) -> None:
         {
             "kid": key.kid,
             "added_at": key.added_at.isoformat(),
+            "signs_from": key.signs_from.isoformat(),
             "stopped_signing_at": key.stopped_signing_at.isoformat() if key.stopped_signing_at else None,
         }
         for key in keys
@@ -80,15 +94,22 @@ def _write_record(folder: Path, keys: list[KeyInfo]) -> None:
 
 
 def list_keys(folder: Path) -> list[KeyInfo]:
-    """The keys of the folder, oldest first; the last one without `stopped_signing_at` signs."""
+    """The keys of the folder, oldest first."""
     return _read_record(folder)
 
 
-def add_key(folder: Path, *, now: datetime | None = None) -> str:
-    """A new key that signs from now on; the one that signed until now stays (in the JWKS) until retired.
-    Returns the new key's id."""
+def _signs_at(key: KeyInfo, moment: datetime) -> bool:
+    return key.signs_from <= moment and (key.stopped_signing_at is None or moment < key.stopped_signing_at)
+
+
+def add_key(folder: Path, *, now: datetime | None = None, publish_for: timedelta = timedelta(0)) -> str:
+    """A new key, published (in the JWKS) from now on and signing `publish_for` later; the key that signs
+    until then stays in the JWKS until retired. With no key signing now, the new one signs at once (nothing
+    could sign otherwise). Returns the new key's id."""
     now = now or utcnow()
     folder.mkdir(parents=True, exist_ok=True)
+    record = _read_record(folder)
+    signs_from = now + publish_for if any(_signs_at(key, now) for key in record) else now
     kid = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     private = ec.generate_private_key(ec.SECP256R1())
     pem = private.private_bytes(
@@ -96,9 +117,12 @@ def add_key(folder: Path, *, now: datetime | None = None) -> str:
     )
     _write(folder / f"{kid}.pem", pem, 0o600)
     keys = [
-        key if key.stopped_signing_at else KeyInfo(key.kid, key.added_at, now) for key in _read_record(folder)
+        key
+        if key.stopped_signing_at is not None and key.stopped_signing_at <= signs_from
+        else KeyInfo(key.kid, key.added_at, key.signs_from, signs_from)
+        for key in record
     ]
-    _write_record(folder, [*keys, KeyInfo(kid, now, None)])
+    _write_record(folder, [*keys, KeyInfo(kid, now, signs_from, None)])
     return kid
 
 
@@ -109,8 +133,8 @@ def retire_key(folder: Path, kid: str, *, token_life: timedelta, force: bool = F
     key = next((key for key in keys if key.kid == kid), None)
     if key is None:
         raise KeyProblem(f"no key {kid!r} in {folder}")
-    if key.stopped_signing_at is None:
-        raise KeyProblem(f"{kid} still signs: add a key first (keys add), then retire this one")
+    if key.stopped_signing_at is None or key.stopped_signing_at > utcnow():
+        raise KeyProblem(f"{kid} still signs: add a key (keys add), then retire this one once it stopped")
     live_until = key.stopped_signing_at + token_life
     if not force and live_until > utcnow():
         raise KeyProblem(
@@ -128,12 +152,31 @@ def public_jwk(public_key: ec.EllipticCurvePublicKey, kid: str) -> dict[str, Any
 
 
 @dataclass(frozen=True, slots=True)
-class Loaded:
-    """What the folder held when last read: the signing key and the public JWKS of every key."""
+class Signing:
+    """A key of the folder that signs, or will: its id, private key and when it signs."""
 
-    signing_kid: str | None
-    signing_key: ec.EllipticCurvePrivateKey | None
+    kid: str
+    key: ec.EllipticCurvePrivateKey
+    info: KeyInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What the folder held when last read: its keys that sign or will, and the public JWKS of every key."""
+
+    signers: tuple[Signing, ...]
     jwks: dict[str, Any]
+
+    def signing_at(self, moment: datetime) -> Signing | None:
+        """The key that signs at `moment`: the one signing from the latest time not after it."""
+        current = [signer for signer in self.signers if _signs_at(signer.info, moment)]
+        return max(current, key=lambda signer: signer.info.signs_from, default=None)
+
+    @property
+    def signing_kid(self) -> str | None:
+        """The id of the key that signs now."""
+        signer = self.signing_at(utcnow())
+        return signer.kid if signer else None
 
 
 class KeyFolder:
@@ -144,7 +187,7 @@ class KeyFolder:
         self.folder = folder
         self._stat: tuple[int, int, int] | None = None
         self._checked = 0.0
-        self._loaded = Loaded(None, None, {"keys": []})
+        self._loaded = Loaded((), {"keys": []})
 
     def current(self, *, fresh: bool = False) -> Loaded:
         """The keys as they are now (read again if the record changed since). `fresh` looks at the record now
@@ -170,7 +213,7 @@ class KeyFolder:
 
     def _load(self) -> Loaded:
         keys = _read_record(self.folder)
-        jwks, signing_kid, signing_key = [], None, None
+        jwks, signers = [], []
         for key in keys:
             try:
                 private = serialization.load_pem_private_key(
@@ -181,6 +224,6 @@ class KeyFolder:
             if not isinstance(private, ec.EllipticCurvePrivateKey) or private.curve.name != "secp256r1":
                 raise KeyProblem(f"{key.kid}.pem in {self.folder} is not a P-256 key")
             jwks.append(public_jwk(private.public_key(), key.kid))
-            if key.stopped_signing_at is None:
-                signing_kid, signing_key = key.kid, private
-        return Loaded(signing_kid, signing_key, {"keys": jwks})
+            if key.stopped_signing_at is None or key.stopped_signing_at > key.signs_from:
+                signers.append(Signing(key.kid, private, key))
+        return Loaded(tuple(signers), {"keys": jwks})

@@ -1,17 +1,18 @@
 """Operator commands: `python -m subgraphs.purchase.cli create-admin --login NAME`, and the signing keys of
-PURCHASE_SIGNING_KEYS_DIR: `keys add` (a new key signs from now on), `keys list`, `keys retire KID` (once
-the last token it signed has expired)."""
+PURCHASE_SIGNING_KEYS_DIR: `keys add [--publish-seconds N]` (a new key, published at once, signing N seconds
+later), `keys list`, `keys retire KID` (once the last token it signed has expired)."""
 
 import argparse
 import asyncio
 import getpass
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from subgraphs._common import keys
 from subgraphs._common.auth import Role
-from subgraphs._common.db import Database
+from subgraphs._common.db import Database, utcnow
 from subgraphs._common.errors import AppError
 from subgraphs.purchase import services
 from subgraphs.purchase.settings import Settings
@@ -40,21 +41,29 @@ def _keys(args: argparse.Namespace) -> int:
     folder = Path(settings.signing_keys_dir)
     try:
         if args.action == "add":
-            logger.info("added key %s to %s; it signs from now on", keys.add_key(folder), folder)
+            kid = keys.add_key(folder, publish_for=timedelta(seconds=args.publish_seconds))
+            added = next(key for key in keys.list_keys(folder) if key.kid == kid)
+            logger.info(
+                "added key %s to %s; published now, it signs from %s UTC",
+                kid,
+                folder,
+                f"{added.signs_from:%Y-%m-%d %H:%M:%S}",
+            )
         elif args.action == "retire":
             keys.retire_key(folder, args.kid, token_life=settings.token_life, force=args.force)
             logger.info("retired key %s: its tokens are refused from now on", args.kid)
         else:
+            now = utcnow()
             for key in keys.list_keys(folder):
                 stopped = key.stopped_signing_at
-                retire_after = (
-                    f"retire after {stopped + settings.token_life:%Y-%m-%d %H:%M:%S}" if stopped else ""
-                )
-                state = (
-                    "signs"
-                    if stopped is None
-                    else f"stopped signing {stopped:%Y-%m-%d %H:%M:%S}; {retire_after}"
-                )
+                if key.signs_from > now:
+                    state = f"published; signs from {key.signs_from:%Y-%m-%d %H:%M:%S}"
+                elif stopped is None:
+                    state = "signs"
+                else:
+                    ended = "stopped" if stopped <= now else "stops"
+                    retire_after = f"retire after {stopped + settings.token_life:%Y-%m-%d %H:%M:%S}"
+                    state = f"{ended} signing {stopped:%Y-%m-%d %H:%M:%S}; {retire_after}"
                 logger.info("%s  added %s  %s", key.kid, f"{key.added_at:%Y-%m-%d %H:%M:%S}", state)
     except keys.KeyProblem as problem:
         logger.error("refused: %s", problem)
@@ -75,7 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     key_commands = commands.add_parser(
         "keys", help="the signing keys of PURCHASE_SIGNING_KEYS_DIR (times in UTC)"
     ).add_subparsers(dest="action", required=True)
-    key_commands.add_parser("add", help="add a key that signs from now on (the old one stays until retired)")
+    add = key_commands.add_parser(
+        "add", help="add a key, published at once, signing now or later; the old one stays until retired"
+    )
+    add.add_argument(
+        "--publish-seconds",
+        type=float,
+        default=0.0,
+        help="publish the key this long before it signs: as long as every copy of the folder takes to update "
+        "(a Kubernetes Secret: 120); 0 (the default) where the processes that sign share the folder",
+    )
     key_commands.add_parser("list", help="the keys, which one signs, and when each may be retired")
     retire = key_commands.add_parser(
         "retire", help="remove a key that stopped signing, once its tokens expired"

@@ -26,10 +26,11 @@ class Signer:
         self, *, subject: str, role: Role, ttl_seconds: int, session: str | None = None
     ) -> tuple[str, datetime]:
         """A token for `subject` with `role` (and the session `session`, for a user), and when it expires."""
-        loaded = self.folder.current()
-        if loaded.signing_key is None or loaded.signing_kid is None:
+        moment = utcnow()
+        signer = self.folder.current().signing_at(moment)
+        if signer is None:
             raise ServiceUnavailable("No signing key: tokens cannot be issued now")
-        now = utcnow().replace(microsecond=0)
+        now = moment.replace(microsecond=0)
         expires_at = now + timedelta(seconds=ttl_seconds)
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -40,9 +41,7 @@ class Signer:
         }
         if session is not None:
             claims["sid"] = session
-        token = jwt.encode(
-            claims, loaded.signing_key, algorithm=ALGORITHM, headers={"kid": loaded.signing_kid}
-        )
+        token = jwt.encode(claims, signer.key, algorithm=ALGORITHM, headers={"kid": signer.kid})
         return token, expires_at
 
     def jwks(self) -> dict[str, Any]:

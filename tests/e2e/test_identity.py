@@ -17,7 +17,9 @@ import jwt
 import pytest
 
 from subgraphs import registry
+from subgraphs._common import keys
 from subgraphs._common.auth import Role
+from subgraphs._common.db import utcnow
 from tests.databases import Databases
 from tests.e2e.helpers import ADMIN_LOGIN, ADMIN_PASSWORD, PASSWORD, create_admin, unique
 from tests.forged import forged
@@ -363,15 +365,28 @@ async def test_a_key_rotated_without_downtime(http: httpx.AsyncClient, stack: St
     """Last in the module: it changes the stack's keys."""
     old = await new_session(http, stack)
     old_kid = jwt.get_unverified_header(old.token)["kid"]
-    added = cli(stack, "add")
+    jwks_url = stack.router_url.removesuffix("/graphql") + "/.well-known/jwks.json"
+    added = cli(stack, "add", "--publish-seconds", "5")
     assert added.returncode == 0, added.stderr
-    # Purchase signs with the new key from now on (it looks at its key folder once a second).
+    new_key = next(key for key in keys.list_keys(stack.identity / identity.KEYS) if key.kid != old_kid)
+    new_kid = new_key.kid
+    # Published before it signs: the router's JWKS names it (within its max age, 1 s here) while purchase still
+    # signs with the old key, so no verifier can meet a token of the new key before it knows the key.
+    started = time.monotonic()
+    while new_kid not in (await http.get(jwks_url)).text:
+        assert time.monotonic() - started < 10, "the router does not publish the new key"
+        await asyncio.sleep(0.2)
+    before_it_signs = await new_session(http, stack)
+    if utcnow() < new_key.signs_from:  # else this machine took 5 s to get here: nothing to see
+        assert jwt.get_unverified_header(before_it_signs.token)["kid"] == old_kid
+    # Purchase signs with the new key from its `signs_from` on (it looks at its key folder once a second).
     deadline = time.monotonic() + 10
     new = await new_session(http, stack)
     while jwt.get_unverified_header(new.token)["kid"] == old_kid:
         assert time.monotonic() < deadline, "purchase still signs with the old key"
         await asyncio.sleep(0.2)
         new = await new_session(http, stack)
+    assert jwt.get_unverified_header(new.token)["kid"] == new_kid
     # The overlap: both keys' tokens pass everywhere (a new kid is fetched at once by every verifier).
     assert await everywhere(http, stack, new.token) == dict.fromkeys(TARGETS, "accepted")
     assert await everywhere(http, stack, old.token) == dict.fromkeys(TARGETS, "accepted")
@@ -384,7 +399,7 @@ async def test_a_key_rotated_without_downtime(http: httpx.AsyncClient, stack: St
         assert time.monotonic() - started < 10, "the retired key's tokens still pass somewhere"
         await asyncio.sleep(0.2)
     assert await everywhere(http, stack, new.token) == dict.fromkeys(TARGETS, "accepted")
-    published = await http.get(stack.router_url.removesuffix("/graphql") + "/.well-known/jwks.json")
+    published = await http.get(jwks_url)
     assert old_kid not in published.text and jwt.get_unverified_header(new.token)["kid"] in published.text
     # Tokens the tests sign follow the folder: its new key.
     assert await everywhere(
