@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from subgraphs._common import rows
+from subgraphs._common import events, rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import after_commit, utcnow
 from subgraphs._common.errors import BadUserInput, InsufficientStock, NotFound
@@ -22,7 +22,7 @@ from subgraphs._common.payment import Payment
 from subgraphs.shop.checks import CheckView, check_views
 from subgraphs.shop.models import Category, Check, CheckLine, Outbox, Product, Shop
 from subgraphs.shop.outbox import Recorder, purchase_record
-from subgraphs.shop.services import MAX_INT, ProductView, stock_changed
+from subgraphs.shop.services import MAX_INT, ProductView, stock_notice
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -120,6 +120,8 @@ _NUMBERED = (
     .values(number=select(_NEXT.c.last_check_number).scalar_subquery())
     .returning(_CHECK.c.number)
 )
+# With the stock event's NOTIFY in it too: no round trip of its own while the products are locked.
+_NUMBERED_NOTIFYING = _NUMBERED.returning(func.pg_notify(events.CHANNEL, bindparam("notice")))
 
 
 def _placeholder_number() -> int:
@@ -173,13 +175,15 @@ def _take_stock(connection: Connection, quantities: dict[int, int]) -> list[tupl
     return taken
 
 
-def _next_check_number(connection: Connection, *, shop_id: int, check_id: int) -> int:
-    """Number the check `check_id` with its shop's next number."""
+def _next_check_number(connection: Connection, *, shop_id: int, check_id: int, notice: str | None) -> int:
+    """Number the check `check_id` with its shop's next number (and send the `notice` of its stock event)."""
     # One UPDATE ... RETURNING: concurrent buys in one shop queue on the shop's row and never share a number;
     # a buy that rolls back gives its number back, so the numbers have no gaps. Every buy locks its products
     # (in id order) before its shop, one order for all, so buys cannot deadlock on PostgreSQL.
     if connection.dialect.name == "postgresql":
-        numbered: int = connection.execute(_NUMBERED, {"shop": shop_id, "check": check_id}).scalar_one()
+        numbering = _NUMBERED if notice is None else _NUMBERED_NOTIFYING
+        params = {"shop": shop_id, "check": check_id, "notice": notice}
+        numbered: int = connection.execute(numbering, params).scalar_one()
         return numbered
     number: int = connection.execute(_NEXT_NUMBER, {"shop": shop_id}).scalar_one()
     connection.execute(_NUMBER, {"check": check_id, "assigned": number})
@@ -309,8 +313,8 @@ def buy(
     ]
     # The locks, last: the products (in id order), then the shop.
     taken = _take_stock(connection, quantities)
-    stock_changed(session, taken)
-    check.number = _next_check_number(connection, shop_id=shop_id, check_id=check.id)
+    notice = stock_notice(session, taken)  # None on SQLite: published at commit
+    check.number = _next_check_number(connection, shop_id=shop_id, check_id=check.id, notice=notice)
     # The rows in hand as they are now (not flushed again: written above already).
     for product_id, stock, version in taken:
         set_committed_value(products[product_id], "stock", stock)

@@ -316,9 +316,9 @@ async def test_a_buy_costs_few_statements(
     # However many products: the shop with the products and their categories, the check, its lines, its
     # outbox row, the products' stock, the shop's next number and the check numbered with it (written last:
     # the locks are held for as few statements as can be). PostgreSQL adds the check with its lines and row
-    # in one statement and numbers in one, and adds the stock event's pg_notify.
+    # in one statement, and numbers it in one that also sends the stock event's NOTIFY.
     postgres = shop_app.state.db.engine.dialect.name == "postgresql"
-    assert counts == ([5, 5] if postgres else [7, 7]), counts
+    assert counts == ([4, 4] if postgres else [7, 7]), counts
     # The rows marked sent: one statement for every buy since the last round (their purchases were recorded
     # at once, before each buy answered), then the round's claim.
     assert len(marked) == 2, marked
