@@ -97,7 +97,7 @@ def publish(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> No
 def notice(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> str | None:
     """`publish`, for a change on PostgreSQL that sends its event within a statement it makes anyway (a
     `pg_notify(CHANNEL, notice)` column: no round trip of its own): the one NOTIFY payload of `items`. None
-    when they have none (SQLite, no bus, more than one payload holds): then they are published already."""
+    when there is no such payload (SQLite, no bus, items that need two): then `publish` has published them."""
     bus: EventBus | None = session.info.get(_BUS)
     if bus is not None and items and not bus._db.is_sqlite:
         payloads = list(_payloads(topic, list(items), request_id.current()))
