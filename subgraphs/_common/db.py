@@ -3,6 +3,7 @@
 import asyncio
 import contextvars
 import inspect
+import select
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 P = ParamSpec("P")
@@ -66,6 +68,22 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # A pooled connection is idle: the server sends it nothing unless it ends it (a restart, the backend
+        # terminated), so anything to read on its socket means it is gone. Asked of the kernel, not of the
+        # server as pool_pre_ping does (a round trip per transaction). The pool replaces the connection.
+        if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+            raise DisconnectionError("the server ended this pooled connection")
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()  # not select.select: it cannot watch a descriptor past 1023
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class Database:
     """One engine per subgraph process. Each transaction is a function `fn(session, ...)` that runs whole:
     writes on a worker thread (one hop per transaction, where an async driver pays one or more per
@@ -76,14 +94,14 @@ class Database:
         self.url = sync_url(url)
         self.engine = create_engine(
             self.url,
-            # A local file needs no liveness ping per checkout; a network database does.
-            pool_pre_ping=not self.url.startswith("sqlite"),
             pool_size=threads + 1,  # every reader thread and the writer hold one connection at most
             max_overflow=0,
         )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _configure_postgresql(self.engine)
         self._readers = ThreadPoolExecutor(threads, thread_name_prefix="db-read")
         # SQLite has one writer at a time: one writer thread is this process's queue of writers, in order,
         # instead of SQLite's busy handler, which polls with growing sleeps (other processes still meet it).

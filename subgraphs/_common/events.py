@@ -94,6 +94,19 @@ def publish(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> No
     bus.stage(session, topic, list(items), request_id.current())
 
 
+def notice(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> str | None:
+    """`publish`, for a change on PostgreSQL that sends its event within a statement it makes anyway (a
+    `pg_notify(CHANNEL, notice)` column: no round trip of its own): the one NOTIFY payload of `items`. None
+    when there is no such payload (SQLite, no bus, items that need two): then `publish` has published them."""
+    bus: EventBus | None = session.info.get(_BUS)
+    if bus is not None and items and not bus._db.is_sqlite:
+        payloads = list(_payloads(topic, list(items), request_id.current()))
+        if len(payloads) == 1:
+            return payloads[0]
+    publish(session, topic, items)
+    return None
+
+
 class Subscriber:
     """One subscription's queue of events (at most `limit`), ended by the bus when it cannot go on."""
 

@@ -123,7 +123,9 @@ class Sender(Generic[Item]):
     how a round is claimed (`claim`) and how a batch is sent (`send`).
 
     Outcomes are written in batches: concurrent sends share one write transaction. A failure is on record
-    before its send returns (its next attempt's time, or its error for good); a confirmation may follow.
+    before its send returns (its next attempt's time, or its error for good); a confirmation may follow, and
+    with `confirm_by_round` waits for the next round (written before it claims, so this process never claims
+    what it already sent): one write a round instead of one per batch.
     """
 
     span = "work.send"  # the trace span of a batch a round sends
@@ -140,6 +142,7 @@ class Sender(Generic[Item]):
         per_round: int,
         per_request: int,
         requests_at_once: int = 1,
+        confirm_by_round: bool = False,
     ) -> None:
         self._name = name
         self._db = db
@@ -151,6 +154,7 @@ class Sender(Generic[Item]):
         self._per_round = per_round
         self._per_request = per_request
         self._requests = asyncio.Semaphore(requests_at_once)
+        self._confirm_by_round = confirm_by_round
         self._sending: set[asyncio.Task[int]] = set()
         self._done: list[Any] = []
         self._failed: dict[Any, Refusal] = {}
@@ -196,7 +200,9 @@ class Sender(Generic[Item]):
             await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def flushed(self) -> None:
-        """Wait until every outcome so far is written."""
+        """Write every outcome so far (confirmations waiting for a round too) and wait until it is written."""
+        if self._writing is None and (self._done or self._failed):
+            self._writing = asyncio.create_task(self._write())
         while self._writing is not None:
             await asyncio.shield(self._writing)
 
@@ -211,13 +217,16 @@ class Sender(Generic[Item]):
                 self._done.append(item.work_key)
             else:
                 self._failed[item.work_key] = refusal
-        if self._writing is None:
-            self._writing = asyncio.create_task(self._write())
-        if any(refusal is not None for refusal in outcome):
+        refused = any(refusal is not None for refusal in outcome)
+        if refused:
             await self.flushed()
+        elif self._writing is None and not self._confirm_by_round:
+            self._writing = asyncio.create_task(self._write())
         return [refusal is None for refusal in outcome]
 
     async def _round(self, *, due_by: datetime | None = None) -> list[asyncio.Task[int]]:
+        if self._confirm_by_round:
+            await self.flushed()  # confirmations on record before the claim: never claimed here again
         now = utcnow()
         # A round is work no request started: it gets a request id of its own, passed on in its requests.
         with request_id.use(None):

@@ -113,6 +113,10 @@ class OutboxRelay(Sender[PurchaseRecord]):
             lease=timedelta(seconds=request_timeout + 1),
             per_round=_PER_ROUND,
             per_request=_PER_REQUEST,
+            # A buy's row is not due before twice its own attempt's time (`first_due` in buying): when rounds
+            # come sooner, its confirmation waits for this process's next round, written with those of every
+            # buy in between, before any other process would find the row due.
+            confirm_by_round=interval < 2 * inline_timeout,
         )
         self._client = client
         self._inline_timeout = inline_timeout

@@ -74,9 +74,16 @@ def watched_products(session: Session, *, ids: Sequence[int]) -> list[ProductVie
 
 def stock_changed(session: Session, changes: Iterable[tuple[int, int, int]]) -> None:
     """Publish products' changes (id, stock, version after the change) once the transaction commits."""
-    events.publish(
-        session, STOCK, [{"id": pid, "stock": stock, "version": version} for pid, stock, version in changes]
-    )
+    events.publish(session, STOCK, _stock_items(changes))
+
+
+def stock_notice(session: Session, changes: Iterable[tuple[int, int, int]]) -> str | None:
+    """`stock_changed` for a change that sends the event in a statement of its own (`events.notice`)."""
+    return events.notice(session, STOCK, _stock_items(changes))
+
+
+def _stock_items(changes: Iterable[tuple[int, int, int]]) -> list[dict[str, Any]]:
+    return [{"id": pid, "stock": stock, "version": version} for pid, stock, version in changes]
 
 
 def get_shop(session: Session, shop_id: int, *, field: str = "shopId") -> Shop:
