@@ -109,40 +109,37 @@ _SHOP_ROWS = core_select(_SHOP).where(_SHOP.c.id.in_(bindparam("ids", expanding=
 
 
 @dataclass(frozen=True, slots=True)
-class CheckRecord:
-    """A check as plain rows: its own, its lines (each with product and category), the shops of both."""
+class CheckRecords:
+    """Checks as plain rows, for the ids asked in order: each check's row (None when missing, FORBIDDEN when
+    the actor may not see it), the lines of the visible ones (each with its product and category) and the
+    shops of both."""
 
-    check: Row[Any, *tuple[Any, ...]]
-    lines: list[Row[Any, *tuple[Any, ...]]]
+    checks: list[Row[Any, *tuple[Any, ...]] | Forbidden | None]
+    lines: dict[int, list[Row[Any, *tuple[Any, ...]]]]
     shops: dict[int, Row[Any, *tuple[Any, ...]]]
 
 
-def check_records(
-    session: Session, *, actor: Principal, ids: Sequence[int]
-) -> list[CheckRecord | Forbidden | None]:
+def check_records(session: Session, *, actor: Principal, ids: Sequence[int]) -> CheckRecords:
     """What `check_references` answers, as rows: three statements whatever the number of checks."""
     connection = session.connection()
-    found = {row.id: row for row in connection.execute(_CHECK_ROWS, {"ids": list(ids)})}
+    found = {row.id: row for row in connection.execute(_CHECK_ROWS, {"ids": list(ids)}).all()}
     visible = [row.id for row in found.values() if _forbidden(actor, row) is None]
     lines: dict[int, list[Row[Any, *tuple[Any, ...]]]] = {check_id: [] for check_id in visible}
     if visible:
-        for line in connection.execute(_LINE_ROWS, {"ids": visible}):
+        for line in connection.execute(_LINE_ROWS, {"ids": visible}).all():
             lines[line.check_id].append(line)
     shop_ids = {found[check_id].shop_id for check_id in visible}
     shop_ids |= {line.shop_id for found_lines in lines.values() for line in found_lines}
     shops = (
-        {row.id: row for row in connection.execute(_SHOP_ROWS, {"ids": sorted(shop_ids)})} if shop_ids else {}
+        {row.id: row for row in connection.execute(_SHOP_ROWS, {"ids": sorted(shop_ids)}).all()}
+        if shop_ids
+        else {}
     )
-    answers: list[CheckRecord | Forbidden | None] = []
-    for check_id in ids:
-        row = found.get(check_id)
-        if row is None:
-            answers.append(None)
-        elif check_id in lines:
-            answers.append(CheckRecord(check=row, lines=lines[check_id], shops=shops))
-        else:
-            answers.append(_forbidden(actor, row))
-    return answers
+    answers: list[Row[Any, *tuple[Any, ...]] | Forbidden | None] = [
+        None if (row := found.get(check_id)) is None else row if check_id in lines else _forbidden(actor, row)
+        for check_id in ids
+    ]
+    return CheckRecords(checks=answers, lines=lines, shops=shops)
 
 
 def checks_by_ids(session: Session, *, actor: Principal, ids: Sequence[int]) -> list[CheckView | None]:

@@ -110,6 +110,21 @@ class Product:
         )
 
     @classmethod
+    def of_line(cls, line: Row[Any, *tuple[Any, ...]], shop: Shop) -> Self:
+        """The product of a check line's row (the flagship's compiled read), with its shop."""
+        return cls(
+            id=to_id(line.product_id),
+            name=line.name,
+            description=line.description,
+            price=line.price,
+            stock=line.stock,
+            category=Category(id=to_id(line.category_id), name=line.category_name, shop=shop)
+            if line.category_id is not None
+            else None,
+            shop=shop,
+        )
+
+    @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
         keys = parse_ids(ids, field="id")
         found = await info.context.db.read(services.products_by_ids, keys)
@@ -147,30 +162,24 @@ class Check:
         return cls._of_row(view.check, Shop.from_row(view.shop), lines)
 
     @classmethod
-    def of_record(cls, record: checks.CheckRecord) -> Self:
-        """From the flagship's compiled reads: rows mapped straight to the types, no ORM objects."""
-        shops = {key: Shop.from_row(shop) for key, shop in record.shops.items()}
-        lines = [
-            CheckLine.of(
-                line.quantity,
-                line.unit_price,
-                Product(
-                    id=to_id(line.product_id),
-                    name=line.name,
-                    description=line.description,
-                    price=line.price,
-                    stock=line.stock,
-                    category=Category(
-                        id=to_id(line.category_id), name=line.category_name, shop=shops[line.shop_id]
-                    )
-                    if line.category_id is not None
-                    else None,
-                    shop=shops[line.shop_id],
-                ),
-            )
-            for line in record.lines
-        ]
-        return cls._of_row(record.check, shops[record.check.shop_id], lines)
+    def of_records(cls, records: checks.CheckRecords) -> list[Self | Exception | None]:
+        """From the flagship's compiled reads: rows mapped straight to the types, no ORM objects. Each shop
+        and product is mapped once, however many checks and lines show it (one read: one row for one id)."""
+        shops = {key: Shop.from_row(row) for key, row in records.shops.items()}
+        products: dict[int, Product] = {}
+        answers: list[Self | Exception | None] = []
+        for found in records.checks:
+            if found is None or isinstance(found, Exception):
+                answers.append(found)
+                continue
+            lines = []
+            for line in records.lines[found.id]:
+                product = products.get(line.product_id)
+                if product is None:
+                    product = products[line.product_id] = Product.of_line(line, shops[line.shop_id])
+                lines.append(CheckLine.of(line.quantity, line.unit_price, product))
+            answers.append(cls._of_row(found, shops[found.shop_id], lines))
+        return answers
 
     @classmethod
     def _of_row(cls, row: Any, shop: Shop, lines: list[CheckLine]) -> Self:
@@ -193,12 +202,10 @@ class Check:
 
     @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
-        found = await info.context.db.read(
+        records = await info.context.db.read(
             checks.check_records, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
         )
-        return [
-            cls.of_record(record) if isinstance(record, checks.CheckRecord) else record for record in found
-        ]
+        return cls.of_records(records)
 
 
 @strawberry.enum
