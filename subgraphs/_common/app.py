@@ -1,5 +1,6 @@
 """Builds a subgraph's Starlette app: /graphql with the shared limits, /health, a request body cap."""
 
+import gc
 import inspect
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -173,6 +174,14 @@ class _Headers:
     client: Any
 
 
+def _freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, the schema, compiled statements: most of the heap, and alive until
+    the process ends) out of every later garbage collection. A full collection walked all of it again, every
+    few hundred requests: a tenth of the shop's CPU on the flagship with 50 checks."""
+    gc.collect()  # what start-up left as garbage is freed now, not frozen with the rest
+    gc.freeze()
+
+
 def _ping(session: Session) -> None:
     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
@@ -210,6 +219,7 @@ def create_subgraph_app(
             async with resources(settings, db) as opened:
                 graphql.resources = app.state.resources = opened
                 app.state.db = db
+                _freeze_startup_objects()
                 try:
                     yield
                 finally:

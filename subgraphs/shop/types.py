@@ -110,6 +110,23 @@ class Product:
         )
 
     @classmethod
+    def of_line(cls, line: Row[Any, *tuple[Any, ...]], shops: dict[int, Shop]) -> Self:
+        """The product of a check line's row (checks.check_records), with its shop among `shops`."""
+        _, _, _, product_id, shop_id, name, description, price, stock, category_id, category_name = line
+        shop = shops[shop_id]
+        return cls(
+            id=to_id(product_id),
+            name=name,
+            description=description,
+            price=price,
+            stock=stock,
+            category=Category(id=to_id(category_id), name=category_name, shop=shop)
+            if category_id is not None
+            else None,
+            shop=shop,
+        )
+
+    @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | None]:
         keys = parse_ids(ids, field="id")
         found = await info.context.db.read(services.products_by_ids, keys)
@@ -144,45 +161,76 @@ class Check:
         lines = [
             CheckLine.of(line.quantity, line.unit_price, Product.of(product)) for line, product in view.lines
         ]
-        return cls._of_row(view.check, Shop.from_row(view.shop), lines)
-
-    @classmethod
-    def of_record(cls, record: checks.CheckRecord) -> Self:
-        """From the flagship's compiled reads: rows mapped straight to the types, no ORM objects."""
-        shops = {key: Shop.from_row(shop) for key, shop in record.shops.items()}
-        lines = [
-            CheckLine.of(
-                line.quantity,
-                line.unit_price,
-                Product(
-                    id=to_id(line.product_id),
-                    name=line.name,
-                    description=line.description,
-                    price=line.price,
-                    stock=line.stock,
-                    category=Category(
-                        id=to_id(line.category_id), name=line.category_name, shop=shops[line.shop_id]
-                    )
-                    if line.category_id is not None
-                    else None,
-                    shop=shops[line.shop_id],
-                ),
-            )
-            for line in record.lines
-        ]
-        return cls._of_row(record.check, shops[record.check.shop_id], lines)
-
-    @classmethod
-    def _of_row(cls, row: Any, shop: Shop, lines: list[CheckLine]) -> Self:
-        """The check of `row` (a model or a compiled read's row: the same columns), its shop and lines."""
-        return cls(
-            id=to_id(row.id),
+        row = view.check
+        return cls._of(
+            id=row.id,
+            user_id=row.user_id,
             number=row.number,
-            payment=Payment(row.payment),
+            payment=row.payment,
             total=row.total,
-            created_at=as_utc(row.created_at),
+            created_at=row.created_at,
+            shop=Shop.from_row(view.shop),
+            lines=lines,
+        )
+
+    @classmethod
+    def of_records(cls, records: checks.CheckRecords) -> list[Self | Exception | None]:
+        """From the flagship's compiled reads: rows mapped straight to the types, no ORM objects. Each shop
+        and product is mapped once, however many checks and lines show it (one read: one row for one id)."""
+        shops = {
+            shop_id: Shop(id=to_id(shop_id), name=name, address=address, phone=phone)
+            for shop_id, name, address, phone in records.shops.values()
+        }
+        products: dict[int, Product] = {}
+        answers: list[Self | Exception | None] = []
+        for found in records.checks:
+            if found is None or isinstance(found, Exception):
+                answers.append(found)
+                continue
+            check_id, user_id, shop_id, number, payment, total, created_at = found
+            lines = []
+            for line in records.lines[check_id]:
+                _, quantity, unit_price, product_id, *_ = line
+                product = products.get(product_id)
+                if product is None:
+                    product = products[product_id] = Product.of_line(line, shops)
+                lines.append(CheckLine.of(quantity, unit_price, product))
+            answers.append(
+                cls._of(
+                    id=check_id,
+                    user_id=user_id,
+                    number=number,
+                    payment=payment,
+                    total=total,
+                    created_at=created_at,
+                    shop=shops[shop_id],
+                    lines=lines,
+                )
+            )
+        return answers
+
+    @classmethod
+    def _of(
+        cls,
+        *,
+        id: int | None,
+        user_id: int,
+        number: int,
+        payment: str,
+        total: int,
+        created_at: datetime,
+        shop: Shop,
+        lines: list[CheckLine],
+    ) -> Self:
+        """A check from its columns (of its model or of a compiled read's row), its shop and lines."""
+        return cls(
+            id=to_id(id),
+            number=number,
+            payment=Payment(payment),
+            total=total,
+            created_at=as_utc(created_at),
             shop=shop,
-            user=User(id=to_id(row.user_id)),
+            user=User(id=to_id(user_id)),
             lines=lines,
         )
 
@@ -193,12 +241,10 @@ class Check:
 
     @classmethod
     async def resolve_references(cls, info: Info, ids: list[str]) -> list[Self | Exception | None]:
-        found = await info.context.db.read(
+        records = await info.context.db.read(
             checks.check_records, actor=info.context.auth.require(), ids=parse_ids(ids, field="id")
         )
-        return [
-            cls.of_record(record) if isinstance(record, checks.CheckRecord) else record for record in found
-        ]
+        return cls.of_records(records)
 
 
 @strawberry.enum

@@ -209,6 +209,43 @@ async def test_checks_are_visible_to_their_buyer_and_admins(
     assert codes(await gql(shop, '{ shop(id: "1") { checks { totalCount } } }', as_=alice)) == ["FORBIDDEN"]
 
 
+CHECK_ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Check {
+  number shop { name } lines { quantity product { name stock category { name } } } } } }"""
+
+
+async def test_check_references_answer_each_check_in_order_missing_and_others_apart(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    alice, _ = await register(purchase, "alice")
+    bob, _ = await register(purchase, "bob")
+    await catalog(shop, stock=100)
+    await gql(shop, BUY, order([("1", 1), ("2", 2)]), as_=alice)
+    await gql(shop, BUY, order([("1", 3)]), as_=bob)
+    await gql(shop, BUY, order([("2", 4), ("1", 5)]), as_=alice)
+    # Alice's last check, Bob's, an unknown one, then her first: milk is in both of hers (lines in product order).
+    references = [{"__typename": "Check", "id": key} for key in ("3", "2", "9", "1")]
+    body = await gql(shop, CHECK_ENTITIES, {"r": references}, as_=alice)
+    milk = {"name": "Milk", "stock": 91, "category": {"name": "Dairy"}}
+    bread = {"name": "Bread", "stock": 94, "category": {"name": "Bakery"}}
+    assert body["data"]["_entities"] == [
+        {
+            "number": 3,
+            "shop": {"name": "Corner"},
+            "lines": [{"quantity": 5, "product": milk}, {"quantity": 4, "product": bread}],
+        },
+        None,
+        None,
+        {
+            "number": 1,
+            "shop": {"name": "Corner"},
+            "lines": [{"quantity": 1, "product": milk}, {"quantity": 2, "product": bread}],
+        },
+    ]
+    assert [(error["path"], error["extensions"]["code"]) for error in body["errors"]] == [
+        (["_entities", 1], "FORBIDDEN")
+    ]
+
+
 async def test_deliver_is_idempotent_on_its_key(shop: httpx.AsyncClient) -> None:
     await catalog(shop)
     deliver = 'mutation($key: String!, $count: Int!) { deliver(input: {productId: "1", count: $count, key: $key}) { id key count product { stock } } }'
