@@ -74,11 +74,6 @@ class EndedSessions:
         """The ended session `sid`, or None when it has not ended (as far as this process knows)."""
         return self._ended.get(sid)
 
-    def add(self, sid: str, ended: Ended) -> None:
-        """Know of an ended session now (the process that ended it does not wait for the feed)."""
-        self._ended[sid] = ended
-        self._told()
-
     def age(self) -> float | None:
         """Seconds since the feed last answered (None: never)."""
         return None if self._answered_at is None else time.time() - self._answered_at
