@@ -127,22 +127,13 @@ def _run(
     *,
     warmup: float,
     seconds: float,
-    variables: dict[str, Any] | None = None,
-    tokens: list[str] | None = None,
-    thread_per_connection: bool = False,
+    **request: Any,
 ) -> Cost:
-    """A warm-up run, then one wrk run at CONNECTIONS measured by CPU time."""
+    """A warm-up run, then one wrk run at CONNECTIONS measured by CPU time; `request` is the rest of what wrk
+    sends (variables, tokens, thread_per_connection), passed on as it is."""
 
     def once(length: float) -> Load:
-        return wrk(
-            url,
-            query,
-            connections=CONNECTIONS,
-            seconds=length,
-            variables=variables,
-            tokens=tokens,
-            thread_per_connection=thread_per_connection,
-        )
+        return wrk(url, query, connections=CONNECTIONS, seconds=length, **request)
 
     if warmup:
         once(warmup)

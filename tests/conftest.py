@@ -16,6 +16,7 @@ from subgraphs.purchase.settings import Settings as PurchaseSettings
 from subgraphs.shop.app import create_app as create_shop_app
 from subgraphs.shop.settings import Settings as ShopSettings
 from tests.databases import BACKENDS, Databases
+from tests.purchase.fixtures import register
 from tests.support import IDENTITY_ENV, Link, poll
 
 
@@ -75,6 +76,13 @@ async def purchase_app(migrated: Callable[[str], str]) -> AsyncIterator[Starlett
 async def purchase(purchase_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     async with client_of(purchase_app, "purchase") as client:
         yield client
+
+
+@pytest.fixture
+async def customer(purchase: httpx.AsyncClient) -> str:
+    """The token of a customer registered at the in-process purchase app ("alice")."""
+    token, _ = await register(purchase)
+    return token
 
 
 @pytest.fixture

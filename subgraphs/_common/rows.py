@@ -1,5 +1,5 @@
-"""Row lookups of every subgraph: by id, grouped by a column, required (NOT_FOUND), unique (CONFLICT); and the
-INSERT that can say what a conflict does."""
+"""Row lookups of every subgraph: by id, grouped by a column, required (NOT_FOUND), unique (CONFLICT); a row
+saved at once; and the INSERT that can say what a conflict does."""
 
 import functools
 from collections.abc import Sequence
@@ -65,6 +65,14 @@ def ensure_unique(
         query = query.where(model.id != exclude_id)
     if session.exec(query).first() is not None:
         raise Conflict(message, field=field)
+
+
+def save(session: Session, row: Row) -> Row:
+    """`row` added and flushed, and returned: its id and database defaults are set now, and a constraint it
+    breaks fails here, inside the service function, not at the commit after it."""
+    session.add(row)
+    session.flush()
+    return row
 
 
 def insert_of(dialect: str) -> Any:

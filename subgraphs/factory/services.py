@@ -61,9 +61,7 @@ def create_factory(session: Session, *, actor: Principal, name: str) -> Factory:
     actor.require(Role.ADMIN)
     factory = Factory(name=text(name, field="name", max_length=200))
     rows.ensure_unique(session, Factory, message=_TAKEN, field="name", name=factory.name)
-    session.add(factory)
-    session.flush()
-    return factory
+    return rows.save(session, factory)
 
 
 def get_factory(session: Session, factory_id: int, *, field: str = "id") -> Factory:
@@ -78,9 +76,7 @@ def rename_factory(session: Session, *, actor: Principal, factory_id: int, name:
     new_name = text(name, field="name", max_length=200)
     rows.ensure_unique(session, Factory, message=_TAKEN, field="name", exclude_id=factory_id, name=new_name)
     factory.name = new_name
-    session.add(factory)
-    session.flush()
-    return factory
+    return rows.save(session, factory)
 
 
 def delete_factory(session: Session, *, actor: Principal, scheduler: Schedule, factory_id: int) -> None:
@@ -168,8 +164,7 @@ async def create_craft(
 
 def _add_craft(session: Session, *, craft: Craft, scheduler: Schedule) -> Craft:
     get_factory(session, craft.factory_id, field="factoryId")
-    session.add(craft)
-    session.flush()
+    rows.save(session, craft)
     after_commit(session, functools.partial(scheduler.schedule, craft))
     return craft
 
@@ -221,8 +216,7 @@ def _change_craft(
     if interval_seconds is not None and interval_seconds != craft.interval_seconds:
         craft.interval_seconds = interval_seconds
         craft.anchor_at = utcnow()
-    session.add(craft)
-    session.flush()
+    rows.save(session, craft)
     after_commit(session, functools.partial(scheduler.schedule, craft))
     return craft
 
@@ -237,8 +231,7 @@ def set_active(
         craft.active = active
         if active:
             craft.anchor_at = utcnow()
-        session.add(craft)
-        session.flush()
+        rows.save(session, craft)
     after_commit(session, functools.partial(scheduler.schedule, craft))
     return craft
 

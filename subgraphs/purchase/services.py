@@ -307,9 +307,7 @@ def update_me(session: Session, *, actor: Principal, first_name: str | None, sec
         user.first_name = text(first_name, field="firstName", max_length=100)
     if second_name is not None:
         user.second_name = text(second_name, field="secondName", max_length=100)
-    session.add(user)
-    session.flush()
-    return user
+    return rows.save(session, user)
 
 
 def _own_category(session: Session, *, actor: Principal, category_id: int, field: str) -> UserCategory:
@@ -327,9 +325,7 @@ def create_category(session: Session, *, actor: Principal, name: str) -> UserCat
         session, UserCategory, message=_CATEGORY_TAKEN, field="name", user_id=user_id, name=name
     )
     category = UserCategory(user_id=user_id, name=name)
-    session.add(category)
-    session.flush()
-    return category
+    return rows.save(session, category)
 
 
 def rename_category(session: Session, *, actor: Principal, category_id: int, name: str) -> UserCategory:
@@ -346,9 +342,7 @@ def rename_category(session: Session, *, actor: Principal, category_id: int, nam
         name=name,
     )
     category.name = name
-    session.add(category)
-    session.flush()
-    return category
+    return rows.save(session, category)
 
 
 def delete_category(session: Session, *, actor: Principal, category_id: int) -> None:
@@ -398,8 +392,7 @@ def update_purchase(
         if category_id is not None:
             _own_category(session, actor=actor, category_id=category_id, field="userCategoryId")
         purchase.user_category_id = category_id
-    session.add(purchase)
-    session.flush()
+    rows.save(session, purchase)
     return purchase_views(session, [purchase])[0]
 
 

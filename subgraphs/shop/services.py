@@ -108,9 +108,7 @@ def create_shop(session: Session, *, actor: Principal, name: str, address: str, 
         phone=text(phone, field="phone", max_length=32),
     )
     rows.ensure_unique(session, Shop, message=_SHOP_TAKEN, field="name", name=shop.name)
-    session.add(shop)
-    session.flush()
-    return shop
+    return rows.save(session, shop)
 
 
 def update_shop(
@@ -135,9 +133,7 @@ def update_shop(
         shop.address = text(address, field="address", max_length=500)
     if phone is not None:
         shop.phone = text(phone, field="phone", max_length=32)
-    session.add(shop)
-    session.flush()
-    return shop
+    return rows.save(session, shop)
 
 
 def create_category(session: Session, *, actor: Principal, shop_id: int, name: str) -> tuple[Category, Shop]:
@@ -154,8 +150,7 @@ def create_category(session: Session, *, actor: Principal, shop_id: int, name: s
         name=name,
     )
     category = Category(shop_id=shop_id, name=name)
-    session.add(category)
-    session.flush()
+    rows.save(session, category)
     return category, shop
 
 
@@ -189,8 +184,7 @@ def add_product(
         category_id=category_id,
         stock=bounded(stock, field="stock", low=0, high=MAX_STOCK),
     )
-    session.add(product)
-    session.flush()
+    rows.save(session, product)
     return product_views(session, [product])[0]
 
 
@@ -216,8 +210,7 @@ def update_product(
     if category_id is not None:
         _category_of_shop(session, category_id=category_id, shop_id=product.shop_id)
         product.category_id = category_id
-    session.add(product)
-    session.flush()
+    rows.save(session, product)
     stock_changed(session, [bump_version(session, product_id)])
     return product_views(session, [product])[0]
 

@@ -32,10 +32,9 @@ async def driven(shop_app: Starlette) -> OutboxRelay:
 
 @pytest.fixture
 async def purchase_down(
-    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, purchase_link: Link
+    shop_app: Starlette, shop: httpx.AsyncClient, customer: str, purchase_link: Link
 ) -> tuple[str, OutboxRelay]:
     """A customer's token and the driven relay, with the catalog made and the purchase subgraph then cut off."""
-    customer, _ = await register(purchase)
     await catalog(shop)
     relay = await driven(shop_app)
     purchase_link.down = True
@@ -139,11 +138,10 @@ async def test_idempotency_key_returns_the_first_check(
 
 
 async def test_buys_sent_at_once_with_one_idempotency_key_sell_once_and_answer_one_check(
-    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+    shop: httpx.AsyncClient, customer: str
 ) -> None:
     # A client retrying before its first attempt answered: on PostgreSQL the second insert waits on the unique
     # key for the first buy's commit, then finds its check.
-    customer, _ = await register(purchase)
     await catalog(shop)
     results = await asyncio.gather(
         *(gql(shop, BUY, order([("1", 2)], idempotencyKey="cart-7"), as_=customer) for _ in range(6))
@@ -154,9 +152,8 @@ async def test_buys_sent_at_once_with_one_idempotency_key_sell_once_and_answer_o
 
 
 async def test_concurrent_buys_never_oversell_and_number_checks_densely(
-    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+    shop: httpx.AsyncClient, customer: str
 ) -> None:
-    customer, _ = await register(purchase)
     await catalog(shop, stock=7)
     results = await asyncio.gather(*(gql(shop, BUY, order([("1", 1)]), as_=customer) for _ in range(15)))
     sold = [r["data"]["buy"]["number"] for r in results if r.get("data")]
@@ -167,9 +164,8 @@ async def test_concurrent_buys_never_oversell_and_number_checks_densely(
 
 
 async def test_concurrent_buys_of_the_same_products_never_deadlock_nor_oversell(
-    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+    shop: httpx.AsyncClient, customer: str
 ) -> None:
-    customer, _ = await register(purchase)
     await catalog(shop, stock=9)
     # Both products in either order, and each alone: on PostgreSQL every buy locks the same rows, in one order.
     orders = [[("1", 1), ("2", 1)], [("2", 1), ("1", 1)], [("2", 2)], [("1", 2)]] * 4
@@ -282,9 +278,8 @@ async def test_purchase_is_recorded_once_after_the_purchase_subgraph_recovers(
 
 
 async def test_a_total_beyond_the_int_range_is_refused_before_anything_changes(
-    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+    shop: httpx.AsyncClient, customer: str
 ) -> None:
-    customer, _ = await register(purchase)
     await catalog(shop, stock=10)
     price = await gql(
         shop, 'mutation { updateProduct(input: {id: "1", price: 1000000000}) { price } }', as_=ADMIN
@@ -335,9 +330,8 @@ async def test_a_record_the_purchase_subgraph_refuses_for_good_ends_failed(
 
 
 async def test_a_buy_costs_few_statements(
-    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient, record_property: Any
+    shop_app: Starlette, shop: httpx.AsyncClient, customer: str, record_property: Any
 ) -> None:
-    customer, _ = await register(purchase)
     await catalog(shop, stock=100)
     relay = await driven(shop_app)  # rounds only when the test drains: none writes in the counted blocks
     await gql(shop, BUY, order([("1", 1)]), as_=customer)  # the first buy of a process warms its caches

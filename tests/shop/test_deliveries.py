@@ -11,7 +11,6 @@ from subgraphs._common.retention import Pruner
 from subgraphs.shop import deliveries, outbox
 from subgraphs.shop.models import Delivery, Outbox
 from subgraphs.shop.services import MAX_STOCK
-from tests.purchase.fixtures import register
 from tests.shop.fixtures import ADMIN, BUY, catalog
 from tests.shop.fixtures import order as buy_order
 from tests.support import codes, gql, token
@@ -90,9 +89,8 @@ async def test_only_admins_and_services_deliver_and_batches_are_bounded(shop: ht
 
 
 async def test_deliveries_and_sent_outbox_rows_past_the_retention_window_are_pruned(
-    shop_app: Starlette, shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+    shop_app: Starlette, shop: httpx.AsyncClient, customer: str
 ) -> None:
-    customer, _ = await register(purchase)
     await catalog(shop, stock=10)
     await gql(shop, DELIVER_MANY, {"inputs": [order("1", 1, "a"), order("2", 1, "b")]}, as_=FACTORY)
     assert (await gql(shop, BUY, buy_order([("1", 1)]), as_=customer))["data"]["buy"]["number"] == 1
