@@ -13,6 +13,7 @@ from bench.flagship import FLAGSHIP
 from bench.load import Load, wrk
 from bench.system import System
 from tools.client import SyncGraph, document
+from tools.polling import poll
 
 logger = logging.getLogger(__name__)
 SECTION = "Ending a session under the flagship's load"
@@ -37,11 +38,15 @@ def _until_refused(http: httpx.Client, url: str, token: str) -> float:
     ended = http.post(url, json={"query": LOGOUT_EVERYWHERE}, headers=headers).json()
     if not (ended.get("data") or {}).get("logoutEverywhere"):
         raise RuntimeError(f"logoutEverywhere answered {ended}")
-    while time.monotonic() - started < GIVE_UP_SECONDS:
-        if http.post(url, json={"query": "{ __typename }"}, headers=headers).status_code == 401:
-            return time.monotonic() - started
-        time.sleep(POLL_SECONDS)
-    raise RuntimeError(f"the router still took the token {GIVE_UP_SECONDS:g} s after logoutEverywhere")
+    status = poll(
+        lambda: http.post(url, json={"query": "{ __typename }"}, headers=headers).status_code,
+        lambda status: status == 401,
+        within=GIVE_UP_SECONDS,
+        interval=POLL_SECONDS,
+    )
+    if status != 401:
+        raise RuntimeError(f"the router still took the token {GIVE_UP_SECONDS:g} s after logoutEverywhere")
+    return time.monotonic() - started
 
 
 def measure(system: System, figures: Figures, flagship_customer: data.Customer, *, first: int) -> None:

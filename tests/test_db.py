@@ -1,14 +1,13 @@
 """The database's connection pool on PostgreSQL: a pooled connection the server ended is replaced before a
 transaction uses it, and a healthy one is kept."""
 
-import time
-
 import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from subgraphs._common.db import Database, sync_url
 from tests.databases import Databases
+from tools.polling import poll
 
 
 def _backend(session: Session) -> int:
@@ -24,10 +23,13 @@ def _end_backends(url: str, database: str) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"), {"db": database})
-            deadline = time.monotonic() + 30
-            while connection.execute(text(f"SELECT count(*) {others}"), {"db": database}).scalar_one():
-                assert time.monotonic() < deadline, "the ended sessions did not go"
-                time.sleep(0.02)
+            left = poll(
+                lambda: connection.execute(text(f"SELECT count(*) {others}"), {"db": database}).scalar_one(),
+                lambda left: left == 0,
+                within=30,
+                interval=0.02,
+            )
+            assert left == 0, "the ended sessions did not go"
     finally:
         engine.dispose()
 

@@ -5,7 +5,6 @@ import importlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from subgraphs import registry
 from subgraphs._common.db import sync_url
 from subgraphs._common.migrations import MIGRATION_LOCK_KEY, config
 from tests.databases import Databases
+from tools.polling import poll
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,11 +93,18 @@ def test_migrations_of_one_database_take_turns(databases: Databases) -> None:
         with engine.connect() as holder, engine.connect() as observer:
             holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             first, second = _migrate_process(subgraph, url), _migrate_process(subgraph, url)
-            deadline = time.monotonic() + 60
-            while not _waiting_on_the_lock(observer):
-                assert first.poll() is None and second.poll() is None, "a migration ran without the lock"
-                assert time.monotonic() < deadline, "no migration waited for the lock"
-                time.sleep(0.05)
+            # Until one waits for the lock, or either ends (which only a migration without the lock could).
+            waiting, ended = poll(
+                lambda: (
+                    _waiting_on_the_lock(observer),
+                    first.poll() is not None or second.poll() is not None,
+                ),
+                any,
+                within=60,
+                interval=0.05,
+            )
+            assert not ended, "a migration ran without the lock"
+            assert waiting, "no migration waited for the lock"
             assert "alembic_version" not in inspect(observer).get_table_names()  # nothing ran before the lock
             holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
             outputs = [process.communicate(timeout=120)[0] for process in (first, second)]

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from subgraphs._common.db import utcnow
 from tests.databases import Databases
 from tests.e2e.helpers import ADMIN_LOGIN, ADMIN_PASSWORD, PASSWORD, create_admin, unique
 from tests.forged import forged
-from tests.support import token
+from tests.support import poll, token
 from tools import identity
 from tools.stack import ROOT, Stack
 
@@ -153,18 +154,23 @@ async def test_every_forged_token_is_refused_by_every_process(http: httpx.AsyncC
         assert await everywhere(http, stack, value) == dict.fromkeys(TARGETS, expected), attack
 
 
+async def in_a_row(http: httpx.AsyncClient, stack: Stack, target: str, value: str) -> list[str]:
+    """Four verdicts of `target` on `value`, one right after another (its processes may differ for a while)."""
+    return [await verdict(http, stack, target, value) for _ in range(4)]
+
+
 async def ended_everywhere(http: httpx.AsyncClient, stack: Stack, value: str, message: str) -> float:
-    """Seconds until every process refuses `value` with `message`, each of them several times in a row."""
+    """Seconds until every process refuses `value` with `message`, each of them four times in a row."""
     started = time.monotonic()
+    expected = {"accepted", PASSED_THE_ROUTER, message}
     for target in TARGETS:
-        streak = 0
-        while streak < 4:
-            seen = await verdict(http, stack, target, value)
-            streak = streak + 1 if seen == message else 0
-            assert seen in ("accepted", PASSED_THE_ROUTER, message), (target, seen)
-            assert time.monotonic() - started < ENDED_WITHIN + 1, f"{target} still accepts it"
-            if streak == 0:
-                await asyncio.sleep(0.05)
+        seen = await poll(
+            partial(in_a_row, http, stack, target, value),
+            lambda seen: seen == [message] * 4 or not set(seen) <= expected,
+            within=max(0.0, started + ENDED_WITHIN + 1 - time.monotonic()),
+        )
+        assert set(seen) <= expected, (target, seen)
+        assert seen == [message] * 4, f"{target} still accepts it: {seen}"
     return time.monotonic() - started
 
 
@@ -372,21 +378,21 @@ async def test_a_key_rotated_without_downtime(http: httpx.AsyncClient, stack: St
     new_kid = new_key.kid
     # Published before it signs: the router's JWKS names it (within its max age, 1 s here) while purchase still
     # signs with the old key, so no verifier can meet a token of the new key before it knows the key.
-    started = time.monotonic()
-    while new_kid not in (await http.get(jwks_url)).text:
-        assert time.monotonic() - started < 10, "the router does not publish the new key"
-        await asyncio.sleep(0.2)
+    jwks = await poll(
+        lambda: http.get(jwks_url), lambda answer: new_kid in answer.text, within=10, interval=0.2
+    )
+    assert new_kid in jwks.text, "the router does not publish the new key"
     before_it_signs = await new_session(http, stack)
     if utcnow() < new_key.signs_from:  # else this machine took 5 s to get here: nothing to see
         assert jwt.get_unverified_header(before_it_signs.token)["kid"] == old_kid
     # Purchase signs with the new key from its `signs_from` on (it looks at its key folder once a second).
-    deadline = time.monotonic() + 10
-    new = await new_session(http, stack)
-    while jwt.get_unverified_header(new.token)["kid"] == old_kid:
-        assert time.monotonic() < deadline, "purchase still signs with the old key"
-        await asyncio.sleep(0.2)
-        new = await new_session(http, stack)
-    assert jwt.get_unverified_header(new.token)["kid"] == new_kid
+    new = await poll(
+        lambda: new_session(http, stack),
+        lambda made: jwt.get_unverified_header(made.token)["kid"] != old_kid,
+        within=10,
+        interval=0.2,
+    )
+    assert jwt.get_unverified_header(new.token)["kid"] == new_kid, "purchase still signs with the old key"
     # The overlap: both keys' tokens pass everywhere (a new kid is fetched at once by every verifier).
     assert await everywhere(http, stack, new.token) == dict.fromkeys(TARGETS, "accepted")
     assert await everywhere(http, stack, old.token) == dict.fromkeys(TARGETS, "accepted")
@@ -394,10 +400,11 @@ async def test_a_key_rotated_without_downtime(http: httpx.AsyncClient, stack: St
     assert refused.returncode == 1 and "may be live until" in refused.stderr
     assert cli(stack, "retire", old_kid, "--force").returncode == 0
     # Within the JWKS max age (1 s here) the old key's tokens are refused everywhere, the new key's pass.
-    started = time.monotonic()
-    while await everywhere(http, stack, old.token) != dict.fromkeys(TARGETS, "Invalid token"):
-        assert time.monotonic() - started < 10, "the retired key's tokens still pass somewhere"
-        await asyncio.sleep(0.2)
+    retired = dict.fromkeys(TARGETS, "Invalid token")
+    seen = await poll(
+        lambda: everywhere(http, stack, old.token), lambda seen: seen == retired, within=10, interval=0.2
+    )
+    assert seen == retired, f"the retired key's tokens still pass somewhere: {seen}"
     assert await everywhere(http, stack, new.token) == dict.fromkeys(TARGETS, "accepted")
     published = await http.get(jwks_url)
     assert old_kid not in published.text and jwt.get_unverified_header(new.token)["kid"] in published.text

@@ -43,6 +43,7 @@ from tests.e2e.helpers import (
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
     PASSWORD,
+    PAUSE_CRAFT,
     Catalog,
     Router,
     codes,
@@ -50,6 +51,7 @@ from tests.e2e.helpers import (
     create_catalog,
     create_craft,
     create_factory,
+    create_product,
     unique,
 )
 from tools.polling import poll
@@ -383,20 +385,43 @@ def test_an_admin_sees_stock_grow_and_pauses_a_craft_whose_runs_then_stop(
     card.get_by_role("button", name="Pause Sourdough loaf").click()
     expect(card.get_by_text("paused", exact=True)).to_be_visible()
     paused_at = time.time()
-    # Runs stop: for three intervals after the pause no run is scheduled after it (one in flight may finish).
+    # Runs stop, shown by the scheduler's rounds after the pause rather than by a stretch of time: a witness
+    # craft every second gets a run three intervals after the pause; the same scheduler fires both crafts in
+    # the order of their slots and writes the fires in that order, so by then the paused craft, had it gone
+    # on, would have runs after the pause too. (One in flight at the pause may finish.)
+    witness = call(stack, lambda router: _witness_craft(router, admin))
+    try:
+        newest = poll(lambda: _newest_run_at(stack, witness, admin), lambda at: at > paused_at + 3, within=30)
+    finally:
+        data(stack, PAUSE_CRAFT, {"id": witness}, token=admin)  # else it delivers through the later tests
+    assert newest > paused_at + 3, "the scheduler fired no round three intervals after the pause"
     query = "query($id: ID!) { craft(id: $id) { active nextRunAt runs(last: 50) { scheduledAt status } } }"
-    deadline = time.monotonic() + 3.5
-    while time.monotonic() < deadline:
-        state = data(stack, query, {"id": craft.id}, token=admin)["craft"]
-        assert state["active"] is False and state["nextRunAt"] is None
-        late = [
-            run
-            for run in state["runs"]
-            if _epoch(run["scheduledAt"]) > paused_at + 0.5  # the clock of the click and of the scheduler
-        ]
-        assert late == [], late
+    state = data(stack, query, {"id": craft.id}, token=admin)["craft"]
+    assert state["active"] is False and state["nextRunAt"] is None
+    late = [
+        run
+        for run in state["runs"]
+        if _epoch(run["scheduledAt"]) > paused_at + 0.5  # the clock of the click and of the scheduler
+    ]
+    assert late == [], late
     settled = stock(stack, loaf.id)
     expect(shown).to_have_text(str(settled))
+
+
+async def _witness_craft(router: Router, admin: str) -> str:
+    """A craft every second, on a factory and a product of its own: the scheduler's rounds seen through the API."""
+    product = await create_product(router, admin, "Bakery", ("Rye loaf", 9000, 0), prefix="Witness shop")
+    factory = await create_factory(router, admin, "Witness works")
+    return (await create_craft(router, admin, factory.id, product.id, count=1, interval=1)).id
+
+
+NEWEST_RUN = "query($id: ID!) { craft(id: $id) { runs(last: 1) { scheduledAt } } }"
+
+
+def _newest_run_at(stack: Stack, craft_id: str, token: str) -> float:
+    """When the craft's newest run was scheduled (epoch seconds), 0 before its first."""
+    runs = data(stack, NEWEST_RUN, {"id": craft_id}, token=token)["craft"]["runs"]
+    return _epoch(runs[0]["scheduledAt"]) if runs else 0.0
 
 
 def _epoch(value: str) -> float:

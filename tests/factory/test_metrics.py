@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from subgraphs.factory.metrics import forget_dead_processes
+from tools.polling import poll
 
 pytestmark = pytest.mark.db_agnostic
 
@@ -70,10 +70,13 @@ def zombie(process: subprocess.Popen[str]) -> None:
     """Kill `process` without reaping it, as a supervisor that has not looked yet leaves it."""
     os.kill(process.pid, signal.SIGKILL)
     stat = Path(f"/proc/{process.pid}/stat")
-    deadline = time.monotonic() + 10
-    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":  # a poll for the state, not a sleep
-        assert time.monotonic() < deadline, "the killed process never became a zombie"
-        time.sleep(0.01)
+    state = poll(
+        lambda: stat.read_text().rsplit(")", 1)[1].split()[0],
+        lambda state: state == "Z",
+        within=10,
+        interval=0.01,
+    )
+    assert state == "Z", "the killed process never became a zombie"
 
 
 def test_the_gauges_of_dead_processes_are_forgotten(
