@@ -21,10 +21,18 @@ export function requestError(
   return new GraphQLError(message, { extensions: { code, http: { status, spec: false, headers } } });
 }
 
-/** Keeps a 4xx status for Yoga's own refusals and gives every error in an answer a code. */
+/**
+ * What the gateway may put in an error's extensions that is the inside of the system, not the client's business:
+ * its upstream timeout names the subgraph's URL and the document sent to it (`request`), as debugging does with
+ * the subgraph's answer (`response`).
+ */
+const INTERNAL_EXTENSIONS = ['request', 'response'];
+
+/** Keeps a 4xx status for Yoga's own refusals, gives every error in an answer a code and drops internals. */
 function fix(error: GraphQLError): void {
   const extensions = error.extensions as Record<string, any> | undefined;
   if (!extensions || Object.isFrozen(extensions)) return;
+  for (const key of INTERNAL_EXTENSIONS) delete extensions[key];
   const http = extensions.http as { status?: number; spec?: boolean } | undefined;
   const status = http?.status;
   // Yoga marks its own 4xx errors (bad JSON, validation) as "spec" statuses, which it drops to 200 for

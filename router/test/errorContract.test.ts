@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { buildSchema, parse } from 'graphql';
+import type { GatewayPlugin } from '@graphql-hive/gateway';
+import { buildSchema, GraphQLError, parse } from 'graphql';
 
 import { nulledRoots, requestError, useErrorContract } from '../src/errorContract.ts';
-import { refusal, startGateway } from './gateway.ts';
+import { refusal, startGateway, type ErrorBody } from './gateway.ts';
 
 const gateway = (t: Parameters<typeof startGateway>[0]) => startGateway(t, { plugins: () => [useErrorContract()] });
 
@@ -67,4 +68,27 @@ test('an operation whose root fields all failed: nullable ones are null, a non-n
   assert.equal(roots('mutation { logoutEverywhere }'), null);
   assert.equal(roots('{ ... on Query { me } }'), undefined); // not a plain field: left as the planner gave it
   assert.equal(nulledRoots(schema, parse('query A { me } query B { shops }'), 'C'), undefined);
+});
+
+test("an error's internal extensions (the upstream request, the subgraph's response) never reach the client", async (t) => {
+  // As the gateway's upstream timeout answers: the subgraph's URL and the document it was sent.
+  const timedOut: GatewayPlugin = {
+    onExecute({ setResultAndStopExecution }) {
+      setResultAndStopExecution({
+        errors: [
+          new GraphQLError('Upstream request timed out', {
+            extensions: {
+              code: 'GATEWAY_TIMEOUT',
+              serviceName: 'tiny',
+              request: { url: 'http://10.0.0.7:8000/graphql', method: 'POST', body: '{"query":"{ hello }"}' },
+              response: { status: 500, body: 'a stack trace' },
+            },
+          }),
+        ],
+      });
+    },
+  };
+  const router = startGateway(t, { plugins: () => [timedOut, useErrorContract()] });
+  const body = (await (await router.post({ query: '{ hello }' })).json()) as ErrorBody;
+  assert.deepEqual(body.errors[0].extensions, { code: 'GATEWAY_TIMEOUT', serviceName: 'tiny' });
 });
