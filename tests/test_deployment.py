@@ -278,7 +278,7 @@ def test_router_yaml_routes_and_limits_like_the_default_router(
     limits = router_config["limits"]
     body_limit = SubgraphSettings.model_fields["max_body_bytes"].default
     assert limits["http_max_request_bytes"] == body_limit
-    gateway = (ROOT / "router" / "gateway.config.ts").read_text()
+    gateway = (ROOT / "router" / "src" / "bodyLimit.ts").read_text()
     assert f"MAX_BODY_BYTES = {body_limit:_}" in gateway
     assert not set(limits) & set(LICENSED_LIMITS), "the Apollo Router would refuse to start without a licence"
 

@@ -4,6 +4,11 @@ import type { GatewayPlugin } from '@graphql-hive/gateway';
 
 import { requestError } from './errorContract.ts';
 
+/** The contract's limit of a request body (docs/api.md, Conventions): 1 MB, as each subgraph's default. */
+export const MAX_BODY_BYTES = 1_000_000;
+/** Refused bodies up to this size are read to the end first (`useRequestBodyLimit` says why). */
+export const MAX_DRAINED_BYTES = 16_000_000;
+
 /** Reads and drops the rest of a body; true when it ended within `drainLimit` bytes in all. */
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number, drainLimit: number) {
   let size = seen;

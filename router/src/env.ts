@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 import type { LogLevel } from '@graphql-hive/gateway';
 
+import type { IdentitySettings } from './identity.ts';
 import type { LiveLimits } from './liveLimits.ts';
 import type { LogSettings } from './logging.ts';
 import type { PlaygroundSettings } from './playground.ts';
 import type { TracingSettings } from './tracing.ts';
+import type { TrustedDocumentSettings } from './trustedDocuments.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -29,11 +31,11 @@ export interface Settings {
   production: boolean;
   introspection: boolean;
   /** The purchase subgraph's identity endpoints, how often its JWKS and ended sessions are read again. */
-  identity: { url: string; jwksMaxAgeMs: number; endedSessionsPollMs: number };
+  identity: IdentitySettings;
   /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client. */
   trustedProxies: string[];
   /** The trusted documents' manifest, and whether only they are accepted. */
-  trustedDocuments: { file: string; enforced: boolean };
+  trustedDocuments: TrustedDocumentSettings;
   /** A built web app to serve from this origin, if any. */
   webDir: string | undefined;
   /** Origins browsers may call from; none: same origin only. */

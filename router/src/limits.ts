@@ -13,6 +13,9 @@ export interface OperationLimits {
   tokens: number;
 }
 
+/** The limits of the API contract (docs/api.md, Conventions), the subgraphs' too. */
+export const CONTRACT_LIMITS: OperationLimits = { depth: 15, aliases: 100, tokens: 1_000 };
+
 /** Armor's limits throw "Syntax Error: ..." from validation; give them a code and a 400. */
 export function rejectWithCode(_context: unknown, error: GraphQLError): void {
   error.message = error.message.replace(/^Syntax Error: /, '');

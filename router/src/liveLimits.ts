@@ -118,8 +118,11 @@ function addressOf(context: { req?: IncomingMessage }): string {
  * `ws` documents as the one to override, every `ws` server of this process gets them at its first handshake.
  * A connection over the limit is accepted, then closed at once with 4429 and TOO_MANY_CONNECTIONS as its
  * reason, which a browser can read (a refused handshake shows only as a failed connection).
+ *
+ * Answers the open connections by client address, a count SSE subscriptions share (give it to `useLiveLimits`).
  */
-export function limitWebSockets(limits: LiveLimits, connections: Counts<string>): void {
+export function limitWebSockets(limits: LiveLimits): Counts<string> {
+  const connections = new Counts<string>(limits.connectionsPerAddress);
   const configured = new WeakSet<WebSocketServer>();
   const original = WebSocketServer.prototype.shouldHandle;
   WebSocketServer.prototype.shouldHandle = function shouldHandle(this: WebSocketServer, request: IncomingMessage) {
@@ -137,6 +140,7 @@ export function limitWebSockets(limits: LiveLimits, connections: Counts<string>)
     }
     return original.call(this, request);
   };
+  return connections;
 }
 
 /** One count to take for an operation, the refusal when it is full. */

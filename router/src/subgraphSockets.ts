@@ -14,8 +14,12 @@ import { GraphQLError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
+import { authorizationOf } from './connectionAuth.ts';
+
 /** The transport kind the gateway's `transportEntries` name for subscriptions. */
 export const SUBGRAPH_SOCKETS = 'subgraph-socket';
+/** Pings on the router's WebSockets to subgraphs, as on clients' (graphql-ws). */
+export const SUBGRAPH_KEEP_ALIVE_MS = 12_000;
 
 export interface SubgraphSocketOptions {
   /** Milliseconds between pings on an open connection (graphql-ws keep-alive). */
@@ -27,6 +31,16 @@ export interface SubgraphSocketOptions {
 /** Whether a request to a subgraph is a subscription (which stays open: no upstream timeout applies). */
 export function isSubscription(request: ExecutionRequest): boolean {
   return (request.operationType ?? getOperationASTFromRequest(request).operation) === 'subscription';
+}
+
+/**
+ * The gateway's `upstreamTimeout`: a hung subgraph gets an answer (an error for its part) after `timeoutMs`
+ * instead of holding the client forever; a subscription is meant to stay open (its events' entity fetches,
+ * queries, still have the timeout).
+ */
+export function upstreamTimeout(timeoutMs: number) {
+  return ({ executionRequest }: { executionRequest?: ExecutionRequest }): number | undefined =>
+    executionRequest && isSubscription(executionRequest) ? undefined : timeoutMs;
 }
 
 export function interruption(): GraphQLError {
@@ -132,4 +146,18 @@ export function subgraphSockets(options: SubgraphSocketOptions): Transport {
       });
     },
   };
+}
+
+/**
+ * The gateway's `transports`: SUBGRAPH_SOCKETS are these sockets, each operation's caller's token from its
+ * request or its own WebSocket's `connection_init` (src/connectionAuth.ts); any other kind (http) is the
+ * gateway's own package for it, as without this option.
+ */
+export function subgraphTransports(kind: string): Transport | Promise<{ default: Transport }> {
+  return kind === SUBGRAPH_SOCKETS
+    ? subgraphSockets({
+        keepAliveMs: SUBGRAPH_KEEP_ALIVE_MS,
+        authorization: (request) => authorizationOf(request.context?.request, request.context),
+      })
+    : import(`@graphql-mesh/transport-${kind}`);
 }

@@ -1,6 +1,15 @@
 // Trusted documents: the web app's operations (its codegen writes the manifest), sent by hash.
 import { existsSync, readFileSync } from 'node:fs';
 
+import type { Tokens } from './tokenCheck.ts';
+
+export interface TrustedDocumentSettings {
+  /** The manifest (hash -> document), the web app's codegen output. */
+  file: string;
+  /** Whether only trusted documents run (production). */
+  enforced: boolean;
+}
+
 /** The manifest of trusted documents: hash -> document text. Missing is an error only when it is enforced. */
 export function loadTrustedDocuments(file: string, enforced: boolean): Map<string, string> {
   if (!existsSync(file)) {
@@ -30,4 +39,17 @@ export function trustedDocuments(
       keyNotFound: refusal('No query and no document hash in the request', 'BAD_REQUEST'),
     },
   };
+}
+
+/**
+ * The persisted-documents option for `settings`: when enforced, only trusted documents run, besides any document
+ * sent with a SERVICE token (the factory's deliveries); otherwise any document does, for the playground.
+ */
+export function persistedDocuments(settings: TrustedDocumentSettings, tokens: Tokens) {
+  return trustedDocuments(
+    loadTrustedDocuments(settings.file, settings.enforced),
+    settings.enforced
+      ? async (request) => (await tokens.check(request.headers.get('authorization'))).role === 'SERVICE'
+      : true,
+  );
 }

@@ -6,7 +6,7 @@ import { parse } from 'graphql';
 import { Registry } from 'prom-client';
 
 import { useErrorContract } from '../src/errorContract.ts';
-import { operationLabel, prometheus } from '../src/metrics.ts';
+import { operationLabel, prometheus, useSubscriptionMetrics } from '../src/metrics.ts';
 import { readSupergraph } from '../src/supergraph.ts';
 import { startGateway } from './gateway.ts';
 import { SUPERGRAPH_FILE } from './repo.ts';
@@ -70,4 +70,12 @@ test('/metrics counts operations by root field and errors by code, never by oper
   assert.match(metrics, /^graphql_gateway_subgraph_execute_duration_count\{subgraphName="tiny",operationType="query"\} 3$/m);
   // The built-in series nobody reads are off: each would cost every request.
   assert.doesNotMatch(metrics, /^(graphql_envelop_|graphql_yoga_|graphql_gateway_fetch_)/m);
+});
+
+test('subscription series are declared at zero for each subscription field', async () => {
+  const registry = new Registry();
+  useSubscriptionMetrics(new Set(['stockChanged']), registry);
+  const text = await registry.metrics();
+  assert.match(text, /service_tree_router_subscriptions_open\{operation="stockChanged"\} 0/);
+  assert.match(text, /service_tree_router_subscription_events_total\{operation="other"\} 0/);
 });

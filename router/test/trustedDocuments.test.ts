@@ -6,10 +6,14 @@ import { test } from 'node:test';
 
 import { parse } from 'graphql';
 
+import { EndedSessions } from '../src/endedSessions.ts';
 import { useErrorContract } from '../src/errorContract.ts';
-import { loadTrustedDocuments, trustedDocuments } from '../src/trustedDocuments.ts';
+import { KeyRing } from '../src/keyRing.ts';
+import { jwksTokens } from '../src/tokenCheck.ts';
+import { loadTrustedDocuments, persistedDocuments, trustedDocuments } from '../src/trustedDocuments.ts';
 import { codes, refusal, startGateway } from './gateway.ts';
 import { WEB_MANIFEST } from './repo.ts';
+import { claims, jwks, newKey, sign } from './tokens.ts';
 
 const HELLO = 'sha256:1111';
 const documents = new Map([[HELLO, 'query Hello { hello }']]);
@@ -75,4 +79,28 @@ test('not enforced: any document runs, and a known hash still does', async (t) =
   const router = gateway(t, true);
   assert.deepEqual(await (await router.post({ query: '{ hello }' })).json(), { data: { hello: 'world' } });
   assert.deepEqual(await (await router.post(byHash(HELLO))).json(), { data: { hello: 'world' } });
+});
+
+test("the router's rule: enforced, any document runs with a SERVICE token only; not enforced, any document runs", async (t) => {
+  const directory = mkdtempSync(path.join(tmpdir(), 'trusted-'));
+  const file = path.join(directory, 'manifest.json');
+  writeFileSync(file, JSON.stringify({ [HELLO]: 'query Hello { hello }' }));
+  const key = await newKey('k1');
+  const ring = new KeyRing(async () => jwks(key), 1_000);
+  await ring.refresh();
+  const tokens = jwksTokens(ring, new EndedSessions(async () => ({})));
+  const bearer = async (role: string) => ({ authorization: `Bearer ${await sign(claims(role), key)}` });
+  const router = (enforced: boolean, manifest = file) =>
+    startGateway(t, { persistedDocuments: persistedDocuments({ file: manifest, enforced }, tokens), plugins: () => [useErrorContract()] });
+
+  const enforced = router(true);
+  const service = await enforced.post({ query: '{ hello }' }, await bearer('SERVICE'));
+  assert.deepEqual(await service.json(), { data: { hello: 'world' } });
+  await refusal(await enforced.post({ query: '{ hello }' }, await bearer('ADMIN')), 400, ['PERSISTED_QUERY_ONLY']);
+  await refusal(await enforced.post({ query: '{ hello }' }), 400, ['PERSISTED_QUERY_ONLY']);
+  assert.deepEqual(await (await enforced.post(byHash(HELLO))).json(), { data: { hello: 'world' } });
+
+  const open = router(false, path.join(directory, 'missing.json'));
+  assert.deepEqual(await (await open.post({ query: '{ hello }' })).json(), { data: { hello: 'world' } });
+  assert.throws(() => router(true, path.join(directory, 'missing.json')), /trusted documents are enforced but/);
 });
