@@ -178,7 +178,9 @@ async def test_a_subscription_outlives_the_upstream_timeout_of_queries(
             os.killpg(factory.pid, signal.SIGCONT)
         assert codes(timed_out.json()) == ["GATEWAY_TIMEOUT"], timed_out.text
         # Nothing of the inside: not the subgraph's address, not the document the router sent it.
-        assert timed_out.json()["errors"][0]["extensions"].keys() <= {"code", "serviceName", "http"}, timed_out.text
+        assert timed_out.json()["errors"][0]["extensions"].keys() <= {"code", "serviceName", "http"}, (
+            timed_out.text
+        )
         router = Router(http, stack.router_url)
         await router.data(DELIVER, {"p": product_id, "k": f"outlive-{product_id}", "n": 1}, token=admin)
         assert (await watching.data())["stock"] == stock + 1
