@@ -82,7 +82,7 @@ class Sizing:
         return 2 * self.memory_request_mib + self.extra_limit_mib
 
 
-# Peak RSS in MiB of each process in the newest benchmark report that measures it
+# Peak RSS in MiB of each process in the newest benchmark report that measures it under both loads
 # (bench/results/memory/2026-12-04T135538Z.md, "Peak RSS, MiB", the "after" column: the flagship at
 # concurrency 10 and 1,000 crafts x 30 s, the higher of the two): the subgraphs are one uvicorn process per
 # pod, as there, and the router runs with its heap capped at 256 MB (the image's NODE_OPTIONS), as there.
