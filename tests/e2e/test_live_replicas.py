@@ -1,6 +1,7 @@
 """Live subscriptions across processes on PostgreSQL: a change committed by one shop process reaches the
-subscribers of another (LISTEN/NOTIFY), and a process that loses its listening connection ends its
-subscriptions with SUBSCRIPTION_INTERRUPTED, then serves new ones once it listens again."""
+subscribers of another (LISTEN/NOTIFY), a process that loses its listening connection ends its
+subscriptions with SUBSCRIPTION_INTERRUPTED, then serves new ones once it listens again, and a late or
+repeated notification never takes a subscriber's stock back to an older change."""
 
 import sys
 from collections.abc import Iterator
@@ -8,7 +9,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
+from subgraphs._common import events
 from subgraphs._common.db import sync_url
+from subgraphs.shop import services
 from tests.e2e.helpers import DELIVER, Router, create_product, poll
 from tests.e2e.subscriptions import Socket
 from tools.stack import ROOT, Process, Stack, free_port
@@ -45,6 +48,27 @@ def second_shop(stack: Stack) -> Iterator[Process]:
         yield process
     finally:
         process.stop()
+
+
+def notify_stale(stack: Stack, product_id: int, changes: list[tuple[int, int]]) -> int:
+    """Send the shop's processes stock events of `product_id`, as a late or repeated notification would come:
+    each (stock, versions back from the product's version now). That version."""
+    engine = create_engine(sync_url(stack.database_url("shop")), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            now: int = connection.execute(
+                text("SELECT version FROM product WHERE id = :id"), {"id": product_id}
+            ).scalar_one()
+            for stock, back in changes:
+                items = [{"id": product_id, "stock": stock, "version": now - back}]
+                for payload in events._payloads(services.STOCK, items, None):
+                    connection.execute(
+                        text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": events.CHANNEL, "payload": payload},
+                    )
+    finally:
+        engine.dispose()
+    return now
 
 
 def end_listening(stack: Stack, process: Process) -> int:
@@ -97,3 +121,24 @@ async def test_a_lost_listening_connection_ends_subscriptions_with_a_code_then_s
     # Refused (SERVICE_UNAVAILABLE) until the process listens again, then from the product as it is now.
     payload = await poll(resubscribed, lambda answer: not answer.get("errors"), within=20)
     assert payload == {"data": {"stockChanged": {"id": product.id, "stock": 5}}}
+
+
+async def test_a_subscriber_through_the_router_never_sees_stock_go_back_to_an_older_change(
+    stack: Stack, router: Router, admin: str
+) -> None:
+    if stack.database_url("shop").startswith("sqlite"):
+        pytest.skip(
+            "a stale notification comes only through PostgreSQL (make test runs this with --backend postgresql)"
+        )
+    product = await create_product(router, admin, "Tools", ("Level", 1500, 2), prefix="Order")
+    async with Socket.open(stack.router_url) as socket:
+        watching = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await watching.data())["stock"] == 2
+        await router.data(DELIVER, {"p": product.id, "k": f"order-{product.id}-1", "n": 3}, token=admin)
+        assert (await watching.data())["stock"] == 5
+        # Late news of the product as it was (an older version) and a repeat of the last change with another
+        # stock: neither is newer than what the subscriber has. Notifications come in order of commit, so
+        # both reach the shop before the next delivery's.
+        notify_stale(stack, int(product.id), [(2, 1), (99, 0)])
+        await router.data(DELIVER, {"p": product.id, "k": f"order-{product.id}-2", "n": 1}, token=admin)
+        assert (await watching.data())["stock"] == 6  # not 2, not 99: the next change after 5
