@@ -779,6 +779,29 @@ def test_the_shop_pages_stock_changes_live_and_comes_back_after_a_router_restart
     expect(card.locator(".stock")).to_have_text(str(before + 8))
 
 
+def test_a_purchase_made_elsewhere_appears_on_the_open_purchases_page_without_a_reload(
+    page: tuple[Page, Console], stack: Stack, catalog: Catalog
+) -> None:
+    tab, _ = page
+    login = unique("live")
+    register(tab, login)
+    tab.get_by_role("link", name="My purchases").click()
+    expect(tab.get_by_text("0 purchases")).to_be_visible()
+    expect(tab.locator("[data-live]")).to_have_attribute("data-live", "live")
+    # The same customer buys in another session (another tab, another device): purchase records it and
+    # purchaseRecorded tells this page, which shows it without being reloaded.
+    other = api_login(stack, login)
+    bread = catalog.products["Sourdough loaf"]
+    call(
+        stack,
+        lambda router: helpers.bought(
+            router, other["token"], catalog.shop_id, [(bread.id, 2)], name="Picnic"
+        ),
+    )
+    expect(tab.get_by_text("1 purchase", exact=True)).to_be_visible()
+    expect(tab.locator("[data-purchase='Picnic']")).to_contain_text("Sourdough loaf")
+
+
 def test_the_playground_opens_with_a_collection_ready_to_run(browser: Browser, stack: Stack) -> None:
     """The router's playground (development) lists "Service Tree: start here": the demo customer's Login and the
     flagship query, which opens in the editor; its screenshot is the README's."""
