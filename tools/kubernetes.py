@@ -97,10 +97,11 @@ SIZING: dict[str, Sizing] = {
 # A subgraph registered since the benchmark measured these: the largest subgraph's sizing, until the bench
 # measures its own (docs/adding-a-subgraph.md).
 UNMEASURED = Sizing(135)
-# One process is one event loop (Python's GIL, Node's JS thread): the benchmark's ceilings show each
-# saturating about one core ({ __typename } at concurrency 10: 798 to 1,475 requests/s, 0.7 to 1.3 ms of CPU
-# each), so a limit above one core buys nothing. A quarter of it is requested; the autoscaler adds subgraph
-# pods at 70 % of that.
+# One process is one event loop (Python's GIL, Node's JS thread): it uses one core at most, so a limit above
+# one core buys nothing. A quarter of it is requested; the autoscaler adds subgraph pods at 70 % of that. By
+# the CPU each process spends per request (bench/results/cost/2026-12-04T164428Z.md, SQLite: the flagship
+# with one purchase 2.9 ms at the router, 1.7 at purchase, 1.4 at the shop; a buy 2.0, 1.4, 3.5) a pod
+# asks for another at about 100 flagship requests/s (purchase) or 50 buys/s (shop).
 CPU_REQUEST = "250m"
 CPU_LIMIT = "1"
 
