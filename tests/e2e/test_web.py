@@ -210,7 +210,9 @@ def log_in(page: Page, login: str, password: str) -> None:
     expect(page.get_by_role("banner").get_by_role("button", name="Log out")).to_be_visible()
 
 
-def register(page: Page, login: str) -> None:
+def register(page: Page, prefix: str = "web") -> str:
+    """A new customer registered in `page` (logged in there); their login, unique and starting with `prefix`."""
+    login = unique(prefix)
     page.goto("#/login")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     page.get_by_label("Choose a login").fill(login)
@@ -219,6 +221,7 @@ def register(page: Page, login: str) -> None:
     page.get_by_label("Last name").fill("Smirnova")
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("banner").get_by_role("button", name="Log out")).to_be_visible()
+    return login
 
 
 def open_shop(page: Page, catalog: Catalog) -> None:
@@ -250,8 +253,7 @@ def test_a_customer_registers_searches_buys_two_products_and_sees_the_purchase(
     tab.goto("#/login")
     expect(tab.get_by_role("heading", name="Log in")).to_be_visible()
     check_page(tab, "login")
-    login = unique("web")
-    register(tab, login)
+    login = register(tab)
     expect(tab.get_by_role("link", name=catalog.name)).to_be_visible()
     check_page(tab, "shops")
     open_shop(tab, catalog)
@@ -297,8 +299,7 @@ def test_a_buy_beyond_stock_shows_the_stock_message_and_changes_nothing(
     page: tuple[Page, Console], stack: Stack, catalog: Catalog
 ) -> None:
     tab, _ = page
-    login = unique("web")
-    register(tab, login)
+    login = register(tab)
     open_shop(tab, catalog)
     butter = catalog.products["Farm butter"]
     assert stock(stack, butter.id) == 3
@@ -504,8 +505,7 @@ def on_sessions_page_with_another(tab: Page, stack: Stack) -> tuple[Traffic, str
     """A new customer registered in `tab` and logged in through the API too, on the Sessions page: the tab's
     traffic (watched from before it registered), its login, the API session's pair and the session cards (two)."""
     traffic = Traffic(tab)
-    login = unique("web")
-    register(tab, login)
+    login = register(tab)
     other = api_login(stack, login)
     tab.get_by_role("link", name="Sessions").click()
     cards = tab.locator("[data-session]")
@@ -581,7 +581,7 @@ def test_log_out_ends_the_session_and_sends_the_user_to_log_in(
 ) -> None:
     tab, _ = page
     traffic = Traffic(tab)
-    register(tab, unique("web"))
+    register(tab)
     tab.get_by_role("link", name="My purchases").click()
     expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
     refresh_token = tab.evaluate(STORED)["refreshToken"]
@@ -604,8 +604,7 @@ def test_a_session_ended_elsewhere_sends_the_open_page_to_log_in_with_the_reason
     # The router refuses the ended session's token with 401, which Chromium logs as a failed resource.
     console.allowed.append(re.compile(r"status of 401"))
     traffic = Traffic(tab)
-    login = unique("web")
-    register(tab, login)
+    login = register(tab)
     tab.get_by_role("link", name="My purchases").click()
     expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
 
@@ -629,7 +628,7 @@ def test_the_access_token_is_refreshed_before_it_expires_and_a_reload_keeps_the_
     tab, _ = page
     tab.clock.install()  # the page's clock, driven below instead of waiting 10 minutes
     traffic = Traffic(tab)
-    register(tab, unique("web"))
+    register(tab)
     tab.get_by_role("link", name="My purchases").click()
     expect(tab.get_by_role("heading", name="My purchases")).to_be_visible()
     first = traffic.tokens[-1]
@@ -670,7 +669,7 @@ def test_a_tab_copied_from_a_logged_in_tab_leaves_the_session_to_it(
     page: tuple[Page, Console], stack: Stack
 ) -> None:
     tab, _ = page
-    register(tab, unique("web"))
+    register(tab)
     with tab.context.expect_page() as opened:
         tab.evaluate("window.open(location.href)")  # a tab with a copy of this one's sessionStorage
     copy = opened.value
@@ -783,8 +782,7 @@ def test_a_purchase_made_elsewhere_appears_on_the_open_purchases_page_without_a_
     page: tuple[Page, Console], stack: Stack, catalog: Catalog
 ) -> None:
     tab, _ = page
-    login = unique("live")
-    register(tab, login)
+    login = register(tab, "live")
     tab.get_by_role("link", name="My purchases").click()
     expect(tab.get_by_text("0 purchases")).to_be_visible()
     expect(tab.locator("[data-live]")).to_have_attribute("data-live", "live")
