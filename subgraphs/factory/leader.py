@@ -34,6 +34,9 @@ from subgraphs.factory.runs import last_slots, record_fires
 logger = logging.getLogger(__name__)
 _LOCK_KEY = 7_402_119_305  # one advisory lock per factory database: the scheduler's
 _BEAT = 1.0  # seconds between heartbeats and between a standby's tries
+# A leader seen this recently hands the lead over: the one taking it makes up the slots since, as after a
+# standby's takeover; a leader unseen for longer was down, and the slots of its downtime are skipped.
+HANDOVER_SECONDS = 5 * _BEAT
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -173,7 +176,7 @@ class AdvisoryLead:
     async def _take_lead(self) -> None:
         now = utcnow()
         made_up = await self._db.write(
-            take_lead, holder=HOLDER, now=now, window=self._catch_up_window, alive_within=5 * _BEAT
+            take_lead, holder=HOLDER, now=now, window=self._catch_up_window, alive_within=HANDOVER_SECONDS
         )
         self.leading = True
         logger.info("scheduler: %s took the lead; made up %d slots of the handover", HOLDER, made_up)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from client.service_tree_client import CraftRunsCraftRuns, CreateCraftCreateCraft
+from subgraphs.factory.leader import HANDOVER_SECONDS
 from tests.e2e.helpers import (
     PAUSE_CRAFT,
     SECOND,
@@ -36,9 +37,6 @@ from tools.stack import Stack
 pytestmark = pytest.mark.e2e
 logger = logging.getLogger(__name__)
 
-# subgraphs.factory.leader.take_lead's alive_within (5 heartbeats of 1 s): a factory process seen this recently
-# hands the lead over, and the next one makes up the slots since.
-HANDOVER_SECONDS = 5.0
 _DELIVER = "mutation($input: DeliverInput!) { deliver(input: $input) { key count product { id stock } } }"
 
 
