@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
 from subgraphs._common.db import as_utc
 from subgraphs._common.ended_sessions import refusal
@@ -80,8 +81,7 @@ def start(session: Session, *, user: User, now: datetime, ttl: timedelta) -> Pai
         last_used_at=now,
         expires_at=now + ttl,
     )
-    session.add(login)
-    session.flush()
+    rows.save(session, login)
     value, expires_at = _new_refresh_token(session, login, now=now, ttl=ttl)
     session.flush()
     return Pair(user=user, session=login, refresh_token=value, refresh_expires_at=expires_at)
