@@ -13,7 +13,6 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from subgraphs._common.db import utcnow
 from subgraphs._common.keys import KeyFolder
 from subgraphs._common.verification import ISSUER
 from tests.support import IDENTITY
@@ -45,7 +44,7 @@ def forged(keys: Path = IDENTITY, *, subject: str = "1", as_admin: bool = False)
     """By attack: a token (of user `subject`, a CUSTOMER or an ADMIN) that must be refused with
     UNAUTHENTICATED by every verifier trusting `keys`."""
     loaded = KeyFolder(keys / identity.KEYS).current()
-    signer = loaded.signing_at(utcnow())
+    signer = loaded.signing_now
     assert signer is not None
     kid = signer.kid
     role = "ADMIN" if as_admin else "CUSTOMER"

@@ -173,9 +173,14 @@ class Loaded:
         return max(current, key=lambda signer: signer.info.signs_from, default=None)
 
     @property
+    def signing_now(self) -> Signing | None:
+        """The key that signs now."""
+        return self.signing_at(utcnow())
+
+    @property
     def signing_kid(self) -> str | None:
         """The id of the key that signs now."""
-        signer = self.signing_at(utcnow())
+        signer = self.signing_now
         return signer.kid if signer else None
 
 
