@@ -36,6 +36,19 @@ class OneByOne:
         return cls(id=id)
 
 
+class LoadedLater(Batched):
+    """Not an entity's own class: its type is found by Strawberry's rules, as the adapter leaves it to them."""
+
+
+@strawberry.federation.type(keys=["id"])
+class Subclassed:
+    id: strawberry.ID
+
+    @classmethod
+    async def resolve_references(cls, info: Info, ids: list[str]) -> list[Batched]:
+        return [LoadedLater(id=strawberry.ID(value)) for value in ids]
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -73,6 +86,19 @@ async def test_one_call_per_type_with_every_id_in_order() -> None:
         ]
     }
     assert BATCHES == [["1", "missing", "3"]]
+
+
+async def test_an_answer_of_another_class_is_typed_by_strawberry() -> None:
+    schema = SubgraphSchema(query=Query, mutation=Mutation, types=[Batched, Subclassed])
+    representations = [{"__typename": "Subclassed", "id": "5"}, {"__typename": "Batched", "id": "6"}]
+    result = await schema.execute(
+        "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Batched { id } } }",
+        variable_values={"r": representations},
+    )
+    assert result.errors is None
+    assert result.data == {
+        "_entities": [{"__typename": "Batched", "id": "5"}, {"__typename": "Batched", "id": "6"}]
+    }
 
 
 @pytest.mark.parametrize("name", registry.NAMES)
