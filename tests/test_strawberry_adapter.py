@@ -2,10 +2,11 @@
 `_entities`; a Strawberry release that builds it otherwise is refused with a message that says so."""
 
 import importlib
-from typing import Self
+from typing import Any, Self
 
 import pytest
 import strawberry
+from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
 from subgraphs import registry
@@ -98,6 +99,43 @@ async def test_an_answer_of_another_class_is_typed_by_strawberry() -> None:
     assert result.errors is None
     assert result.data == {
         "_entities": [{"__typename": "Batched", "id": "5"}, {"__typename": "Batched", "id": "6"}]
+    }
+
+
+class Shouting(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs).upper()
+
+
+@strawberry.type
+class Fields:
+    plain: str
+    renamed_in_graphql: str
+    extended: str = strawberry.field(extensions=[Shouting()])
+
+    @strawberry.field
+    def resolved(self) -> str:
+        return f"resolved from {self.plain}"
+
+
+@strawberry.type
+class FieldsQuery:
+    @strawberry.field
+    def fields(self) -> Fields:
+        return Fields(plain="plain", renamed_in_graphql="renamed", extended="extended")
+
+
+async def test_only_fields_that_read_their_attribute_are_read_directly() -> None:
+    schema = SubgraphSchema(query=FieldsQuery, mutation=Mutation)
+    result = await schema.execute("{ fields { plain renamedInGraphql extended resolved } }")
+    assert result.errors is None
+    assert result.data == {
+        "fields": {
+            "plain": "plain",
+            "renamedInGraphql": "renamed",
+            "extended": "EXTENDED",
+            "resolved": "resolved from plain",
+        }
     }
 
 
