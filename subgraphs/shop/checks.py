@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam
-from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
+from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
 from subgraphs._common.auth import Principal, Role
+from subgraphs._common.driver_sql import rows_by_ids
 from subgraphs._common.errors import Forbidden
 from subgraphs._common.pagination import Listing, Page, Sort
 from subgraphs.shop.models import Category, Check, CheckLine, Product, Shop
@@ -78,46 +78,20 @@ def check_references(
     ]
 
 
-# The router's hot read (a page of purchases asks for their checks) as Core statements on the session's
-# connection, built once: their rows go straight to the GraphQL types, with no ORM objects, no identity map.
-# Each row is unpacked by position, in the order its statement names the columns: reading a Row's column by
-# name costs ten times reading it by index.
-_CHECK: Table = Check.__table__  # type: ignore[attr-defined]
-_LINE: Table = CheckLine.__table__  # type: ignore[attr-defined]
-_PRODUCT: Table = Product.__table__  # type: ignore[attr-defined]
-_CATEGORY: Table = Category.__table__  # type: ignore[attr-defined]
-_SHOP: Table = Shop.__table__  # type: ignore[attr-defined]
-_CHECK_ROWS = core_select(
-    _CHECK.c.id,
-    _CHECK.c.user_id,
-    _CHECK.c.shop_id,
-    _CHECK.c.number,
-    _CHECK.c.payment,
-    _CHECK.c.total,
-    _CHECK.c.created_at,
-).where(_CHECK.c.id.in_(bindparam("ids", expanding=True)))
-_LINE_ROWS = (
-    core_select(
-        _LINE.c.check_id,
-        _LINE.c.quantity,
-        _LINE.c.unit_price,
-        _PRODUCT.c.id,
-        _PRODUCT.c.shop_id,
-        _PRODUCT.c.name,
-        _PRODUCT.c.description,
-        _PRODUCT.c.price,
-        _PRODUCT.c.stock,
-        _CATEGORY.c.id,
-        _CATEGORY.c.name,
-    )
-    .join(_PRODUCT, _PRODUCT.c.id == _LINE.c.product_id)
-    .outerjoin(_CATEGORY, _CATEGORY.c.id == _PRODUCT.c.category_id)
-    .where(_LINE.c.check_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_LINE.c.id)
-)
-_SHOP_ROWS = core_select(_SHOP.c.id, _SHOP.c.name, _SHOP.c.address, _SHOP.c.phone).where(
-    _SHOP.c.id.in_(bindparam("ids", expanding=True))
-)
+# The router's hot read (a page of purchases asks for their checks) in the driver's SQL, written once
+# (driver_sql.rows_by_ids): the same three statements in Core, with their expanding IN lists rendered per call
+# and SQLAlchemy's result processing, cost 0.5 ms more of the shop's CPU per request for 50 checks. Their rows
+# go straight to the GraphQL types, with no ORM objects, no identity map. Each row is unpacked by position, in
+# the order its statement names the columns: reading a Row's column by name costs ten times reading it by
+# index.
+_CHECK_ROWS = 'SELECT id, user_id, shop_id, number, payment, total, created_at FROM "check" WHERE id {ids}'
+_LINE_ROWS = """SELECT check_line.check_id, check_line.quantity, check_line.unit_price,
+  product.id, product.shop_id, product.name, product.description, product.price, product.stock,
+  category.id, category.name
+FROM check_line JOIN product ON product.id = check_line.product_id
+  LEFT OUTER JOIN category ON category.id = product.category_id
+WHERE check_line.check_id {ids} ORDER BY check_line.id"""
+_SHOP_ROWS = "SELECT id, name, address, phone FROM shop WHERE id {ids}"
 
 
 AnyRow = Row[Any, *tuple[Any, ...]]
@@ -127,7 +101,8 @@ AnyRow = Row[Any, *tuple[Any, ...]]
 class CheckRecords:
     """Checks as plain rows, for the ids asked in order: each check's row (None when missing, FORBIDDEN when
     the actor may not see it), the lines of the visible ones (each with its product and category) and the
-    shops of both. Their columns are those of _CHECK_ROWS, _LINE_ROWS and _SHOP_ROWS, in order."""
+    shops of both. Their columns are those of _CHECK_ROWS, _LINE_ROWS and _SHOP_ROWS, in order, as the driver
+    hands them (a check's created_at: `driver_sql.stored_datetime`)."""
 
     checks: list[AnyRow | Forbidden | None]
     lines: dict[int, list[AnyRow]]
@@ -136,11 +111,10 @@ class CheckRecords:
 
 def check_records(session: Session, *, actor: Principal, ids: Sequence[int]) -> CheckRecords:
     """What `check_references` answers, as rows: three statements whatever the number of checks."""
-    connection = session.connection()
     found: dict[int, AnyRow | Forbidden] = {}
     lines: dict[int, list[AnyRow]] = {}  # of the visible checks
     shop_ids: set[int] = set()
-    for check in connection.execute(_CHECK_ROWS, {"ids": list(ids)}).all():
+    for check in rows_by_ids(session, _CHECK_ROWS, ids):
         check_id, user_id, shop_id, *_ = check
         refused = _forbidden(actor, user_id)
         found[check_id] = check if refused is None else refused
@@ -148,13 +122,13 @@ def check_records(session: Session, *, actor: Principal, ids: Sequence[int]) -> 
             lines[check_id] = []
             shop_ids.add(shop_id)
     if lines:
-        for line in connection.execute(_LINE_ROWS, {"ids": list(lines)}).all():
+        for line in rows_by_ids(session, _LINE_ROWS, list(lines)):
             check_id, _, _, _, product_shop_id, *_ = line
             lines[check_id].append(line)
             shop_ids.add(product_shop_id)
     shops = {}
     if shop_ids:
-        shops = {shop[0]: shop for shop in connection.execute(_SHOP_ROWS, {"ids": sorted(shop_ids)}).all()}
+        shops = {shop[0]: shop for shop in rows_by_ids(session, _SHOP_ROWS, sorted(shop_ids))}
     return CheckRecords(checks=[found.get(check_id) for check_id in ids], lines=lines, shops=shops)
 
 

@@ -11,6 +11,7 @@ from strawberry.federation.types import FieldSet
 
 from subgraphs._common.connection import Connection
 from subgraphs._common.db import as_utc
+from subgraphs._common.driver_sql import stored_datetime
 from subgraphs._common.ids import parse_ids, to_id
 from subgraphs._common.loaders import load_required
 from subgraphs._common.payment import Payment
@@ -175,8 +176,9 @@ class Check:
 
     @classmethod
     def of_records(cls, records: checks.CheckRecords) -> list[Self | Exception | None]:
-        """From the flagship's compiled reads: rows mapped straight to the types, no ORM objects. Each shop
-        and product is mapped once, however many checks and lines show it (one read: one row for one id)."""
+        """From the flagship's reads in the driver's SQL: rows mapped straight to the types, no ORM objects.
+        Each shop and product is mapped once, however many checks and lines show it (one read: one row for one
+        id)."""
         shops = {
             shop_id: Shop(id=to_id(shop_id), name=name, address=address, phone=phone)
             for shop_id, name, address, phone in records.shops.values()
@@ -202,7 +204,7 @@ class Check:
                     number=number,
                     payment=payment,
                     total=total,
-                    created_at=created_at,
+                    created_at=stored_datetime(created_at),
                     shop=shops[shop_id],
                     lines=lines,
                 )
