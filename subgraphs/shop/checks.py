@@ -1,10 +1,10 @@
 """Reading checks: a check with everything it shows, for its buyer, ADMINs and services."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam
+from sqlalchemy import Table, bindparam
 from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
 from sqlmodel import Session, col, select
 
@@ -120,7 +120,7 @@ _SHOP_ROWS = core_select(_SHOP.c.id, _SHOP.c.name, _SHOP.c.address, _SHOP.c.phon
 )
 
 
-AnyRow = Row[Any, *tuple[Any, ...]]
+AnyRow = Sequence[Any]  # a Row, or a tuple of the same columns (a buy's check, made from the rows in hand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +129,9 @@ class CheckRecords:
     the actor may not see it), the lines of the visible ones (each with its product and category) and the
     shops of both. Their columns are those of _CHECK_ROWS, _LINE_ROWS and _SHOP_ROWS, in order."""
 
-    checks: list[AnyRow | Forbidden | None]
-    lines: dict[int, list[AnyRow]]
-    shops: dict[int, AnyRow]
+    checks: Sequence[AnyRow | Forbidden | None]
+    lines: Mapping[int, Sequence[AnyRow]]
+    shops: Mapping[int, AnyRow]
 
 
 def check_records(session: Session, *, actor: Principal, ids: Sequence[int]) -> CheckRecords:
