@@ -107,6 +107,23 @@ def notice(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> str
     return None
 
 
+# Stands for the value the statement makes: found nowhere else in a payload (PostgreSQL's text holds no NUL).
+_MARK = "\u0000"
+
+
+def notice_around(session: Session, topic: str, item: dict[str, Any], *, key: str) -> tuple[str, str] | None:
+    """`notice`, for one new row whose `key` (its id) only the statement that writes it knows: the payload's
+    text before and after that value, for a `pg_notify(CHANNEL, before || id || after)` column. None when
+    there is no such payload (SQLite, no bus, an item too big): then the caller publishes the row once
+    written (`publish`); nothing is published here."""
+    bus: EventBus | None = session.info.get(_BUS)
+    if bus is None or bus._db.is_sqlite:
+        return None
+    payloads = list(_payloads(topic, [item | {key: _MARK}], request_id.current()))
+    parts = payloads[0].split(json.dumps(_MARK)) if len(payloads) == 1 else []
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
 class Subscriber:
     """One subscription's queue of events (at most `limit`), ended by the bus when it cannot go on."""
 

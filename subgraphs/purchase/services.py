@@ -8,10 +8,10 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, bindparam, exists, update
+from sqlalchemy import Row, Table, Text, bindparam, cast, exists, func, update
 from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -417,6 +417,16 @@ def _recording(dialect: str) -> Any:
     )
 
 
+@functools.cache
+def _recording_notifying() -> Any:
+    """On PostgreSQL, `_recording` with the purchase's live event in it: a `pg_notify` of the payload around
+    the new row's id (`events.notice_around`), so the event costs no statement, nor round trip, of its own.
+    Nothing recorded (a repeat, an unknown user): nothing notified."""
+    recorded = _recording("postgresql").cte("recorded")
+    payload = bindparam("before", type_=Text) + cast(recorded.c.id, Text) + bindparam("after", type_=Text)
+    return core_select(recorded, func.pg_notify(events.CHANNEL, payload).label("notified"))
+
+
 def record_purchase(
     session: Session,
     *,
@@ -442,22 +452,38 @@ def record_purchase(
     # One statement: a record sent twice at once is written once (the second waits for the first's unique
     # check_id, then writes nothing), and only for a user that exists.
     connection = session.connection()
-    recorded = connection.execute(_recording(connection.dialect.name), values).first()
+    around = None
+    if connection.dialect.name == "postgresql":  # with its live event: all of it but the new id is known now
+        around = events.notice_around(session, RECORDED, _event_of(values), key="id")
+    if around is None:
+        recorded = connection.execute(_recording(connection.dialect.name), values).first()
+    else:
+        recorded = connection.execute(
+            _recording_notifying(), values | {"before": around[0], "after": around[1]}
+        ).first()
     if recorded is None:
         earlier = connection.execute(core_select(_PURCHASE).where(_PURCHASE.c.check_id == check_id)).first()
         if earlier is None:
             raise NotFound("No such user", field="userId")
         return earlier
-    events.publish(session, RECORDED, [purchase_event(recorded)])
+    if around is None:
+        events.publish(session, RECORDED, [purchase_event(recorded)])
     return recorded
 
 
 def purchase_event(purchase: Purchase | Row[Any, *tuple[Any, ...]]) -> dict[str, object]:
     """A recorded purchase as its live event carries it (JSON)."""
-    fields = ("id", "user_id", "check_id", "name", "payment", "total")
-    return {name: getattr(purchase, name) for name in fields} | {
-        "created_at": as_utc(purchase.created_at).isoformat()
-    }
+    return _event_of({name: getattr(purchase, name) for name in _EVENT_FIELDS}) | {"id": purchase.id}
+
+
+_EVENT_FIELDS = ("user_id", "check_id", "name", "payment", "total", "created_at")
+
+
+def _event_of(values: dict[str, Any]) -> dict[str, object]:
+    """The event of a purchase of these `values` (its columns but the id)."""
+    event = {name: values[name] for name in _EVENT_FIELDS}
+    # In UTC, as PostgreSQL hands a timestamp back here (SQLite's naive ones were stored as UTC).
+    return event | {"created_at": as_utc(values["created_at"]).astimezone(UTC).isoformat()}
 
 
 def watch_purchases(actor: Principal) -> Principal:

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Integer, Table, Update, bindparam, case, func, insert, update
+from sqlalchemy import select as core_select  # sqlmodel's select types ORM entities, not tables
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from subgraphs._common import events, rows
 from subgraphs._common.auth import Principal, Role
@@ -19,10 +19,11 @@ from subgraphs._common.db import after_commit, utcnow
 from subgraphs._common.errors import BadUserInput, InsufficientStock, NotFound
 from subgraphs._common.inputs import text
 from subgraphs._common.payment import Payment
-from subgraphs.shop.checks import CheckView, check_views
+from subgraphs.shop.checks import CheckRecords, check_records
+from subgraphs.shop.clients import PurchaseRecord
 from subgraphs.shop.models import Category, Check, CheckLine, Outbox, Product, Shop
 from subgraphs.shop.outbox import Recorder, purchase_record
-from subgraphs.shop.services import MAX_INT, ProductView, stock_notice
+from subgraphs.shop.services import MAX_INT, stock_notice
 
 MAX_QUANTITY = 10_000
 MAX_DISTINCT_ITEMS = 100
@@ -46,6 +47,7 @@ def _validate_items(items: Sequence[Item]) -> None:
         seen.add(item.product_id)
 
 
+_CATEGORY: Table = Category.__table__  # type: ignore[attr-defined]
 _CHECK: Table = Check.__table__  # type: ignore[attr-defined]
 _LINE: Table = CheckLine.__table__  # type: ignore[attr-defined]
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
@@ -55,14 +57,28 @@ _SHOP: Table = Shop.__table__  # type: ignore[attr-defined]
 # A buy's statements, built once (compiled once). What it reads and the rows it adds come first; the rows
 # other buys change too (products' stock, the shop's last number) come last, so their locks are held for the
 # fewest statements: concurrent buys of one shop, or of one product, queue on those locks until commit.
+# Core rows, not ORM objects: the check as the buyer sees it is mapped from plain rows (`CheckRecords`), as
+# the router's reads of checks are; no identity map, no model built, for what the buy only reads.
 _CATALOG = (
-    select(Shop, Product, Category)
-    .outerjoin(
-        Product,
-        (col(Product.shop_id) == col(Shop.id)) & col(Product.id).in_(bindparam("products", expanding=True)),
+    core_select(
+        _SHOP.c.id,
+        _SHOP.c.name,
+        _SHOP.c.address,
+        _SHOP.c.phone,
+        _PRODUCT.c.id,
+        _PRODUCT.c.name,
+        _PRODUCT.c.description,
+        _PRODUCT.c.price,
+        _CATEGORY.c.id,
+        _CATEGORY.c.name,
     )
-    .outerjoin(Category, col(Category.id) == col(Product.category_id))
-    .where(col(Shop.id) == bindparam("shop"))
+    .select_from(_SHOP)
+    .outerjoin(
+        _PRODUCT,
+        (_PRODUCT.c.shop_id == _SHOP.c.id) & _PRODUCT.c.id.in_(bindparam("products", expanding=True)),
+    )
+    .outerjoin(_CATEGORY, _CATEGORY.c.id == _PRODUCT.c.category_id)
+    .where(_SHOP.c.id == bindparam("shop"))
 )
 # A buy that repeats one still in flight (the same caller, the same idempotency key) inserts nothing: on
 # PostgreSQL it waits on the unique key for that buy's end and, once it has committed, answers its check
@@ -192,15 +208,15 @@ def _next_check_number(connection: Connection, *, shop_id: int, check_id: int, n
 
 def _add_check(
     connection: Connection,
-    check: Check,
+    values: dict[str, Any],
     lines: Sequence[tuple[int, int, int]],
     *,
     first_due: datetime,
     request_id: str | None,
 ) -> int | None:
-    """Insert `check`, its `lines` (product, quantity, unit price) and its outbox row due at `first_due`: the
-    check's id, or None when the caller's idempotency key has a check already (nothing inserted)."""
-    values = check.model_dump(exclude={"id"})
+    """Insert the check of `values` (its columns but the id), its `lines` (product, quantity, unit price) and
+    its outbox row due at `first_due`: the check's id, or None when the caller's idempotency key has a check
+    already (nothing inserted)."""
     if connection.dialect.name == "postgresql":
         products, quantities, prices = zip(*lines, strict=True)
         added: int | None = connection.execute(
@@ -231,15 +247,18 @@ def _add_check(
     return check_id
 
 
-def _earlier(session: Session, recorder: Recorder, *, user_id: int, idempotency_key: str) -> CheckView | None:
+def _earlier(
+    session: Session, recorder: Recorder, *, actor: Principal, idempotency_key: str
+) -> CheckRecords | None:
     """The check of the caller's buy under this key, if there is one (its purchase sent again, at once)."""
     earlier = session.exec(
-        select(Check).where(Check.user_id == user_id, Check.idempotency_key == idempotency_key)
+        select(Check).where(Check.user_id == actor.user_id, Check.idempotency_key == idempotency_key)
     ).first()
     if earlier is None:
         return None
     after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
-    return check_views(session, [earlier])[0]
+    assert earlier.id is not None
+    return check_records(session, actor=actor, ids=[earlier.id])
 
 
 def buy(
@@ -253,87 +272,85 @@ def buy(
     purchase_name: str,
     idempotency_key: str | None,
     request_id: str | None = None,
-) -> CheckView:
+) -> CheckRecords:
     """Sell `items` to the actor in one transaction: stock, a numbered check, its lines and an outbox row.
-    Once committed, the purchase is recorded at once (briefly), so the buyer sees it; the outbox retries."""
+    Once committed, the purchase is recorded at once (briefly), so the buyer sees it; the outbox retries.
+    The check is answered as plain rows (`CheckRecords`, one check)."""
     user_id = actor.require(Role.CUSTOMER, Role.ADMIN).user_id
     name = text(purchase_name, field="purchaseName", max_length=200)
     _validate_items(items)
     if idempotency_key is not None:
         idempotency_key = text(idempotency_key, field="idempotencyKey", max_length=200)
-        earlier = _earlier(session, recorder, user_id=user_id, idempotency_key=idempotency_key)
+        earlier = _earlier(session, recorder, actor=actor, idempotency_key=idempotency_key)
         if earlier is not None:
             return earlier
     ids = sorted(item.product_id for item in items)
+    connection = session.connection()
     # The shop and the products with their categories in one statement: the check as the buyer sees it
     # needs them all. No shop: no row; a product the shop does not sell: no product in its row.
-    found = session.exec(_CATALOG, params={"shop": shop_id, "products": ids}).all()
+    found = connection.execute(_CATALOG, {"shop": shop_id, "products": ids}).all()
     if not found:
         raise NotFound("No such shop", field="shopId")
-    shop = found[0][0]
-    products = {p.id: p for _, p, _ in found if p is not None}
-    categories = {c.id: c for _, _, c in found if c is not None}
+    shop = tuple(found[0][:4])
+    products = {row[4]: row[5:] for row in found if row[4] is not None}
     for product_id in ids:
         if product_id not in products:
             raise BadUserInput(f"Product {product_id} is not sold in this shop", field="items.productId")
     quantities = {item.product_id: item.quantity for item in items}
-    total = sum(products[pid].price * quantity for pid, quantity in quantities.items())
+    prices = {product_id: products[product_id][2] for product_id in ids}
+    total = sum(prices[pid] * quantity for pid, quantity in quantities.items())
     if total > MAX_INT:
         raise BadUserInput(f"A check's total may not exceed {MAX_INT}", field="items")
-    check = Check(
-        shop_id=shop_id,
-        number=_placeholder_number(),
-        user_id=user_id,
-        payment=payment.value,
-        total=total,
-        purchase_name=name,
-        idempotency_key=idempotency_key,
-        created_at=utcnow(),
-    )
+    created_at = utcnow()
+    check = {
+        "shop_id": shop_id,
+        "number": _placeholder_number(),
+        "user_id": user_id,
+        "payment": payment.value,
+        "total": total,
+        "purchase_name": name,
+        "idempotency_key": idempotency_key,
+        "created_at": created_at,
+    }
     # The buy's own attempt has the row first: the relay's timer leaves it alone until that attempt is over,
     # so in the common case a purchase is sent once, not once by each.
-    first_due = check.created_at + timedelta(seconds=2 * recorder.inline_seconds)
-    connection = session.connection()
+    first_due = created_at + timedelta(seconds=2 * recorder.inline_seconds)
     check_id = _add_check(
         connection,
         check,
-        [(pid, quantities[pid], products[pid].price) for pid in ids],
+        [(pid, quantities[pid], prices[pid]) for pid in ids],
         first_due=first_due,
         request_id=request_id,
     )
     if check_id is None:  # the same key's buy committed meanwhile (only a key can conflict)
         assert idempotency_key is not None
-        repeated = _earlier(session, recorder, user_id=user_id, idempotency_key=idempotency_key)
+        repeated = _earlier(session, recorder, actor=actor, idempotency_key=idempotency_key)
         assert repeated is not None
         return repeated
-    check.id = check_id
-    lines = [
-        CheckLine(check_id=check_id, product_id=pid, quantity=quantities[pid], unit_price=products[pid].price)
-        for pid in ids
-    ]
     # The locks, last: the products (in id order), then the shop.
     taken = _take_stock(connection, quantities)
     notice = stock_notice(session, taken)  # None on SQLite: published at commit
-    check.number = _next_check_number(connection, shop_id=shop_id, check_id=check.id, notice=notice)
-    # The rows in hand as they are now (not flushed again: written above already).
-    for product_id, stock, version in taken:
-        set_committed_value(products[product_id], "stock", stock)
-        set_committed_value(products[product_id], "version", version)
-    set_committed_value(shop, "last_check_number", check.number)
-    after_commit(session, lambda: recorder.record_now(purchase_record(check, request_id=request_id)))
-    # The check as the buyer sees it, from the rows in hand.
-    return CheckView(
-        check=check,
-        shop=shop,
-        lines=[
-            (
-                line,
-                ProductView(
-                    products[line.product_id],
-                    shop,
-                    categories.get(products[line.product_id].category_id or 0),
-                ),
-            )
-            for line in lines
-        ],
+    number = _next_check_number(connection, shop_id=shop_id, check_id=check_id, notice=notice)
+    record = PurchaseRecord(
+        check_id=check_id,
+        user_id=user_id,
+        name=name,
+        payment=payment.value,
+        total=total,
+        created_at=created_at,
+        request_id=request_id,
+    )
+    after_commit(session, lambda: recorder.record_now(record))
+    # The check as the buyer sees it, from the rows in hand, in the columns of `CheckRecords`: its stock as
+    # this buy left it.
+    stock = {product_id: left for product_id, left, _ in taken}
+    lines: list[tuple[Any, ...]] = []
+    for pid in ids:
+        product_name, description, price, category_id, category_name = products[pid]
+        product = (pid, shop_id, product_name, description, price, stock[pid], category_id, category_name)
+        lines.append((check_id, quantities[pid], price, *product))
+    return CheckRecords(
+        checks=[(check_id, user_id, shop_id, number, payment.value, total, created_at)],
+        lines={check_id: lines},
+        shops={shop_id: shop},
     )

@@ -1,10 +1,10 @@
 """Reading checks: a check with everything it shows, for its buyer, ADMINs and services."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from subgraphs._common import rows
@@ -94,7 +94,7 @@ WHERE check_line.check_id {ids} ORDER BY check_line.id"""
 _SHOP_ROWS = "SELECT id, name, address, phone FROM shop WHERE id {ids}"
 
 
-AnyRow = Row[Any, *tuple[Any, ...]]
+AnyRow = Sequence[Any]  # a Row, or a tuple of the same columns (a buy's check, made from the rows in hand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +104,9 @@ class CheckRecords:
     shops of both. Their columns are those of _CHECK_ROWS, _LINE_ROWS and _SHOP_ROWS, in order, as the driver
     hands them (a check's created_at: `driver_sql.stored_datetime`)."""
 
-    checks: list[AnyRow | Forbidden | None]
-    lines: dict[int, list[AnyRow]]
-    shops: dict[int, AnyRow]
+    checks: Sequence[AnyRow | Forbidden | None]
+    lines: Mapping[int, Sequence[AnyRow]]
+    shops: Mapping[int, AnyRow]
 
 
 def check_records(session: Session, *, actor: Principal, ids: Sequence[int]) -> CheckRecords:

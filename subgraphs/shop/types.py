@@ -1,6 +1,7 @@
 """GraphQL types of the shop subgraph (tables never double as GraphQL types)."""
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -111,7 +112,7 @@ class Product:
         )
 
     @classmethod
-    def of_line(cls, line: Row[Any, *tuple[Any, ...]], shops: dict[int, Shop]) -> Self:
+    def of_line(cls, line: Sequence[Any], shops: dict[int, Shop]) -> Self:
         """The product of a check line's row (checks.check_records), with its shop among `shops`."""
         _, _, _, product_id, shop_id, name, description, price, stock, category_id, category_name = line
         shop = shops[shop_id]

@@ -1,11 +1,17 @@
 """Recording purchases (internal, SERVICE only), listing, updating, deleting, and user categories."""
 
+import json
 from typing import Any
 
 import httpx
+from sqlmodel import select
+from starlette.applications import Starlette
 
 from subgraphs._common.auth import Role
+from subgraphs._common.events import bus_of
 from subgraphs._common.pagination import encode_cursor
+from subgraphs.purchase import services
+from subgraphs.purchase.models import Purchase
 from tests.purchase.fixtures import register
 from tests.support import codes, gql, token
 
@@ -37,6 +43,25 @@ async def test_record_purchase_is_idempotent_on_the_check(purchase: httpx.AsyncC
         "totalCount": 1,
         "nodes": [{"name": "groceries", "check": {"id": "7"}}],
     }
+
+
+async def test_a_recorded_purchase_is_published_once_as_its_event(
+    purchase_app: Starlette, purchase: httpx.AsyncClient
+) -> None:
+    # On PostgreSQL the event rides in the recording statement (its payload around the new id): what a
+    # subscriber gets is the purchase as written, and a repeat, which writes nothing, sends nothing.
+    _, alice_id = await register(purchase)
+    with bus_of(purchase_app.state.db).subscribe(services.RECORDED) as subscriber:
+        first = await gql(purchase, RECORD, record_input(7, alice_id, name='say "hi" \\ ü'), as_=SERVICE)
+        await gql(purchase, RECORD, record_input(7, alice_id), as_=SERVICE)
+        event = await subscriber.next(10)
+        assert event is not None and await subscriber.next(0.5) is None
+    recorded = purchase_app.state.db.read_now(
+        lambda session: session.exec(select(Purchase).where(Purchase.check_id == 7)).one()
+    )
+    assert event.items == [json.loads(json.dumps(services.purchase_event(recorded)))]
+    assert event.items[0]["id"] == int(first["data"]["recordPurchase"]["id"])
+    assert event.items[0]["name"] == 'say "hi" \\ ü'
 
 
 async def test_only_services_record_purchases(purchase: httpx.AsyncClient) -> None:

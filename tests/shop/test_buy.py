@@ -124,6 +124,27 @@ async def test_buy_needs_a_user(shop: httpx.AsyncClient) -> None:
     assert await stock(shop) == [10, 10]
 
 
+WHOLE_CHECK = """id number total payment createdAt user { id } shop { id name address phone }
+  lines { quantity unitPrice total product { id name description price stock
+    category { id name shop { id } } shop { id name } } }"""
+
+
+async def test_a_buy_answers_its_check_as_reading_it_shows_it(
+    shop: httpx.AsyncClient, purchase: httpx.AsyncClient
+) -> None:
+    # The buy maps its check from the rows in hand (the stock as it left it), a repeat under its key from the
+    # rows read again: both answer every field as the check read afterwards shows it.
+    customer, _ = await register(purchase)
+    await catalog(shop)
+    buy = f"mutation($input: BuyInput!) {{ buy(input: $input) {{ {WHOLE_CHECK} }} }}"
+    bought = (await gql(shop, buy, order([("2", 2), ("1", 3)], idempotencyKey="k"), as_=customer))["data"]
+    repeated = (await gql(shop, buy, order([("2", 2), ("1", 3)], idempotencyKey="k"), as_=customer))["data"]
+    read = await gql(shop, f'{{ check(id: "{bought["buy"]["id"]}") {{ {WHOLE_CHECK} }} }}', as_=customer)
+    assert bought["buy"] == repeated["buy"] == read["data"]["check"]
+    assert [line["product"]["stock"] for line in bought["buy"]["lines"]] == [7, 8]
+    assert bought["buy"]["lines"][1]["product"]["category"]["name"] == "Bakery"
+
+
 async def test_idempotency_key_returns_the_first_check(
     shop: httpx.AsyncClient, purchase: httpx.AsyncClient
 ) -> None:
