@@ -83,25 +83,25 @@ class Sizing:
 
 
 # Peak RSS in MiB of each process in the newest benchmark report that measures it under both loads
-# (bench/results/memory/2026-12-04T135538Z.md, "Peak RSS, MiB", the "after" column: the flagship at
+# (bench/results/memory/2026-12-04T193904Z.md, "Peak RSS, MiB", the "after" column: the flagship at
 # concurrency 10 and 1,000 crafts x 30 s, the higher of the two): the subgraphs are one uvicorn process per
 # pod, as there, and the router runs with its heap capped at 256 MB (the image's NODE_OPTIONS), as there.
 # argon2-cffi's hash holds 64 MiB while it runs (its default memory cost), one per login or registration at
 # once: the purchase subgraph's limit leaves room for four beyond its peak.
 SIZING: dict[str, Sizing] = {
-    "purchase": Sizing(109, extra_limit_mib=4 * 64),
-    "shop": Sizing(115),
-    "factory": Sizing(135),
-    registry.ROUTER: Sizing(214),
+    "purchase": Sizing(108, extra_limit_mib=4 * 64),
+    "shop": Sizing(112),
+    "factory": Sizing(137),
+    registry.ROUTER: Sizing(215),
 }
 # A subgraph registered since the benchmark measured these: the largest subgraph's sizing, until the bench
 # measures its own (docs/adding-a-subgraph.md).
-UNMEASURED = Sizing(135)
+UNMEASURED = Sizing(137)
 # One process is one event loop (Python's GIL, Node's JS thread): it uses one core at most, so a limit above
 # one core buys nothing. A quarter of it is requested; the autoscaler adds subgraph pods at 70 % of that. By
-# the CPU each process spends per request (bench/results/cost/2026-12-04T164428Z.md, SQLite: the flagship
-# with one purchase 2.9 ms at the router, 1.7 at purchase, 1.4 at the shop; a buy 2.0, 1.4, 3.5) a pod
-# asks for another at about 100 flagship requests/s (purchase) or 50 buys/s (shop).
+# the CPU each process spends per request (bench/results/cost/2026-12-04T191752Z.md, SQLite: the flagship
+# with one purchase 2.7 ms at the router, 1.5 at purchase, 1.25 at the shop; a buy 1.7, 1.1, 2.4) a pod
+# asks for another at about 115 flagship requests/s (purchase) or 70 buys/s (shop).
 CPU_REQUEST = "250m"
 CPU_LIMIT = "1"
 
