@@ -191,6 +191,35 @@ async def test_a_subscription_ends_as_soon_as_its_session_is_known_to_have_ended
     assert live.recheck() == 0  # nothing left open
 
 
+async def test_a_subscription_ends_as_soon_as_its_key_is_known_to_be_retired(bus: EventBus) -> None:
+    folder = KeyFolder(IDENTITY / identity.KEYS)
+    published = {"jwks": folder.current().jwks}
+
+    async def jwks() -> dict[str, Any]:
+        return published["jwks"]
+
+    async def ended(cursor: str | None) -> dict[str, Any]:
+        return {"ended": [], "cursor": cursor or "0"}
+
+    keys = KeyRing(jwks, cooldown=0, on_retired=live.recheck)
+    verifier = Verifier(keys, EndedSessions(ended, interval=1, on_end=live.recheck))
+    signed = await verifier.authenticate(f"Bearer {token(1)}")
+    anonymous = Auth(None)
+    async with (
+        live.watch(bus, "things", field="stockChanged", auth=signed) as ending,
+        live.watch(bus, "things", field="stockChanged", auth=anonymous) as going_on,
+    ):
+        waiting = asyncio.ensure_future(anext(ending))
+        await asyncio.sleep(0)  # it waits for its next event (or its 30-second check)
+        published["jwks"] = {"keys": []}  # the key retired (with --force: its tokens are still unexpired)
+        await keys.refresh()
+        with pytest.raises(Unauthenticated):
+            await asyncio.wait_for(waiting, 1)  # at the JWKS's refresh, not at the next check
+        bus.dispatch(events.Event("things", [{"value": 1}]))
+        assert (await anext(going_on)).items == [{"value": 1}]  # a caller without a token goes on
+    assert live.recheck() == 0  # nothing left open
+
+
 async def test_an_expired_or_bad_token_cannot_subscribe_and_anyone_else_can(
     bus: EventBus, verifier: Verifier
 ) -> None:

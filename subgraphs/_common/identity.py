@@ -66,7 +66,7 @@ async def identity_of(
         async def ended(cursor: str | None) -> dict[str, Any]:
             return await _get_json(http, base + ENDED_SESSIONS_PATH, **({"after": cursor} if cursor else {}))
 
-        keys = KeyRing(jwks, cooldown=JWKS_COOLDOWN_SECONDS)
+        keys = KeyRing(jwks, cooldown=JWKS_COOLDOWN_SECONDS, on_retired=live.recheck)
         verifier = Verifier(
             keys, EndedSessions(ended, interval=settings.ended_sessions_poll_seconds, on_end=live.recheck)
         )

@@ -1,7 +1,8 @@
 """The public keys a verifier trusts: a JWKS read from its source (purchase's endpoint, or for purchase
 itself its own key folder), kept in memory, read again every `max_age` seconds and at once for a key id it
 does not know, at most once per `cooldown`: a flood of made-up key ids costs one fetch per cooldown, not one
-per request."""
+per request. A key gone from it (retired) is told to `on_retired` at once: the live subscriptions of that
+key's tokens end then (`live.recheck`), not at their next 30-second check."""
 
 import asyncio
 import logging
@@ -39,9 +40,12 @@ def parse_jwks(document: dict[str, Any]) -> dict[str, Any]:
 class KeyRing:
     """The trusted keys by id, with `document` as fetched (served again by whoever needs it)."""
 
-    def __init__(self, source: JwksSource, *, cooldown: float) -> None:
+    def __init__(
+        self, source: JwksSource, *, cooldown: float, on_retired: Callable[[], object] | None = None
+    ) -> None:
         self._source = source
         self._cooldown = cooldown
+        self._on_retired = on_retired
         self.keys: dict[str, Any] = {}
         self.document: dict[str, Any] = {"keys": []}
         self._raw: dict[str, Any] | None = None
@@ -77,7 +81,11 @@ class KeyRing:
         if document is self._raw:
             return  # the same document (a key folder that did not change): nothing to parse again
         self._raw = document
-        self.keys = parse_jwks(document)
+        keys = parse_jwks(document)
+        retired = self.keys.keys() - keys.keys()
+        self.keys = keys
         self.document = {
             "keys": [entry for entry in document.get("keys") or [] if entry.get("kid") in self.keys]
         }
+        if retired and self._on_retired is not None:
+            self._on_retired()

@@ -38,7 +38,7 @@ async def _resources(settings: Settings, db: Database) -> AsyncIterator[Resource
     async def ended(cursor: str | None) -> dict[str, Any]:
         return await ended_sessions(db, settings, cursor)
 
-    keys = KeyRing(jwks, cooldown=JWKS_COOLDOWN_SECONDS)
+    keys = KeyRing(jwks, cooldown=JWKS_COOLDOWN_SECONDS, on_retired=live.recheck)
     verifier = Verifier(
         keys, EndedSessions(ended, interval=settings.ended_sessions_poll_seconds, on_end=live.recheck)
     )

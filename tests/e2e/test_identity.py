@@ -22,7 +22,16 @@ from subgraphs._common import keys
 from subgraphs._common.auth import Role
 from subgraphs._common.db import utcnow
 from tests.databases import Databases
-from tests.e2e.helpers import ADMIN_LOGIN, ADMIN_PASSWORD, PASSWORD, create_admin, unique
+from tests.e2e.helpers import (
+    ADMIN_LOGIN,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    Router,
+    create_admin,
+    create_product,
+    unique,
+)
+from tests.e2e.subscriptions import Socket
 from tests.forged import forged
 from tests.support import poll, token
 from tools import identity
@@ -31,6 +40,8 @@ from tools.stack import ROOT, Stack
 pytestmark = pytest.mark.e2e
 
 TARGETS = (registry.ROUTER, *registry.NAMES)
+RECORDED = "subscription { purchaseRecorded { id } }"
+STOCK = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { id stock } }"
 # A query per process that a customer's token passes and a bad token is refused on (UNAUTHENTICATED): the
 # factory answers a customer FORBIDDEN, which is not a refusal of the token.
 PROBES = {
@@ -367,8 +378,11 @@ def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_a_key_rotated_without_downtime(http: httpx.AsyncClient, stack: Stack) -> None:
+async def test_a_key_rotated_without_downtime(
+    http: httpx.AsyncClient, stack: Stack, router: Router, admin: str
+) -> None:
     """Last in the module: it changes the stack's keys."""
+    product = await create_product(router, admin, "Keys", ("Key ring", 100, 1), prefix="Rotation")
     old = await new_session(http, stack)
     old_kid = jwt.get_unverified_header(old.token)["kid"]
     jwks_url = stack.router_url.removesuffix("/graphql") + "/.well-known/jwks.json"
@@ -398,7 +412,15 @@ async def test_a_key_rotated_without_downtime(http: httpx.AsyncClient, stack: St
     assert await everywhere(http, stack, old.token) == dict.fromkeys(TARGETS, "accepted")
     refused = cli(stack, "retire", old_kid)
     assert refused.returncode == 1 and "may be live until" in refused.stderr
-    assert cli(stack, "retire", old_kid, "--force").returncode == 0
+    async with Socket.open(stack.router_url, old.token) as socket:
+        # The old key's live subscriptions, at purchase and at the shop, end when it is retired: each
+        # subgraph's next read of the JWKS (every second here) ends them, not their 30-second check.
+        purchases = await socket.subscribe(RECORDED)
+        stock = await socket.subscribe(STOCK, {"ids": [product.id]})
+        assert (await stock.data())["stock"] == 1
+        assert cli(stack, "retire", old_kid, "--force").returncode == 0
+        assert await purchases.codes(within=10) == ["UNAUTHENTICATED"]
+        assert await stock.codes(within=10) == ["UNAUTHENTICATED"]
     # Within the JWKS max age (1 s here) the old key's tokens are refused everywhere, the new key's pass.
     retired = dict.fromkeys(TARGETS, "Invalid token")
     seen = await poll(
