@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -420,6 +420,19 @@ async def create_craft(
     assert craft.factory.id == factory_id
     assert craft.product.id == product_id
     return craft
+
+
+@asynccontextmanager
+async def craft_running(
+    router: Router, admin: str, factory_id: str, product_id: str, *, count: int, interval: int
+) -> AsyncIterator[CreateCraftCreateCraft]:
+    """A new active craft (`create_craft`), paused on leaving: else it would go on delivering through the
+    tests that come later."""
+    craft = await create_craft(router, admin, factory_id, product_id, count=count, interval=interval)
+    try:
+        yield craft
+    finally:
+        await router.data(PAUSE_CRAFT, {"id": craft.id}, token=admin)
 
 
 async def craft_runs(router: Router, admin: str, craft_id: str) -> list[CraftRunsCraftRuns]:

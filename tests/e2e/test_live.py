@@ -17,13 +17,12 @@ from client.service_tree_client import GraphQLClientGraphQLMultiError
 from subgraphs._common.auth import Role
 from tests.e2e.helpers import (
     DELIVER,
-    PAUSE_CRAFT,
     Router,
     bought,
     buy,
     codes,
+    craft_running,
     create_catalog,
-    create_craft,
     create_factory,
     create_product,
     register,
@@ -92,8 +91,7 @@ async def test_an_admin_sees_a_run_go_from_pending_to_delivered_with_the_new_sto
     async with Socket.open(stack.router_url, admin) as socket:
         runs = await socket.subscribe(RUNS, {"factory": factory.id})
         await subscribed(stack, "factory", "craftRunChanged", 1)
-        craft = await create_craft(router, admin, factory.id, product.id, count=4, interval=1)
-        try:
+        async with craft_running(router, admin, factory.id, product.id, count=4, interval=1) as craft:
             pending = await runs.data()
             assert (pending["status"], pending["attempts"]) == ("PENDING", 0)
             assert pending["craft"]["id"] == craft.id
@@ -108,8 +106,6 @@ async def test_an_admin_sees_a_run_go_from_pending_to_delivered_with_the_new_sto
             assert (
                 shown["stock"] >= 4 and shown["stock"] % 4 == 0
             )  # resolved from the shop, after the delivery
-        finally:
-            await router.data(PAUSE_CRAFT, {"id": craft.id}, token=admin)
 
 
 async def test_a_customer_may_not_watch_runs_and_sees_only_their_own_purchases(

@@ -5,9 +5,10 @@ repeated notification never takes a subscriber's stock back to an older change."
 
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from subgraphs._common import events
 from subgraphs._common.db import sync_url
@@ -15,9 +16,8 @@ from subgraphs.factory import runs
 from subgraphs.shop import services
 from tests.e2e.helpers import (
     DELIVER,
-    PAUSE_CRAFT,
     Router,
-    create_craft,
+    craft_running,
     create_factory,
     create_product,
     poll,
@@ -62,6 +62,24 @@ def second_shop(stack: Stack) -> Iterator[Process]:
         process.stop()
 
 
+@pytest.fixture
+def stale_notifications(stack: Stack) -> None:
+    """A test that sends notifications of its own (`notify`): they come only through PostgreSQL."""
+    if stack.database_url("shop").startswith("sqlite"):
+        pytest.skip(
+            "a stale notification comes only through PostgreSQL (make test runs this with --backend postgresql)"
+        )
+
+
+def notify(connection: Connection, topic: str, items: list[dict[str, Any]]) -> None:
+    """Notify the subgraph's processes of `items` of `topic`, one event each, as its changes do."""
+    for item in items:
+        for payload in events._payloads(topic, [item], None):
+            connection.execute(
+                text("SELECT pg_notify(:channel, :payload)"), {"channel": events.CHANNEL, "payload": payload}
+            )
+
+
 def notify_stale(stack: Stack, product_id: int, changes: list[tuple[int, int]]) -> int:
     """Send the shop's processes stock events of `product_id`, as a late or repeated notification would come:
     each (stock, versions back from the product's version now). That version."""
@@ -71,13 +89,8 @@ def notify_stale(stack: Stack, product_id: int, changes: list[tuple[int, int]]) 
             now: int = connection.execute(
                 text("SELECT version FROM product WHERE id = :id"), {"id": product_id}
             ).scalar_one()
-            for stock, back in changes:
-                items = [{"id": product_id, "stock": stock, "version": now - back}]
-                for payload in events._payloads(services.STOCK, items, None):
-                    connection.execute(
-                        text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": events.CHANNEL, "payload": payload},
-                    )
+            items = [{"id": product_id, "stock": stock, "version": now - back} for stock, back in changes]
+            notify(connection, services.STOCK, items)
     finally:
         engine.dispose()
     return now
@@ -99,12 +112,7 @@ def notify_stale_run(stack: Stack, run_id: int) -> None:
             ).one()
             now = {name: runs._json(value) for name, value in row._mapping.items()}
             first = now | {"status": runs.PENDING, "attempts": 0, "finished_at": None, "error": None}
-            for item in (first, now):
-                for payload in events._payloads(runs.RUN_CHANGES, [item], None):
-                    connection.execute(
-                        text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": events.CHANNEL, "payload": payload},
-                    )
+            notify(connection, runs.RUN_CHANGES, [first, now])
     finally:
         engine.dispose()
 
@@ -161,13 +169,10 @@ async def test_a_lost_listening_connection_ends_subscriptions_with_a_code_then_s
     assert payload == {"data": {"stockChanged": {"id": product.id, "stock": 5}}}
 
 
+@pytest.mark.usefixtures("stale_notifications")
 async def test_a_subscriber_through_the_router_never_sees_stock_go_back_to_an_older_change(
     stack: Stack, router: Router, admin: str
 ) -> None:
-    if stack.database_url("shop").startswith("sqlite"):
-        pytest.skip(
-            "a stale notification comes only through PostgreSQL (make test runs this with --backend postgresql)"
-        )
     product = await create_product(router, admin, "Tools", ("Level", 1500, 2), prefix="Order")
     async with Socket.open(stack.router_url) as socket:
         watching = await socket.subscribe(STOCK, {"ids": [product.id]})
@@ -182,36 +187,27 @@ async def test_a_subscriber_through_the_router_never_sees_stock_go_back_to_an_ol
         assert (await watching.data())["stock"] == 6  # not 2, not 99: the next change after 5
 
 
+@pytest.mark.usefixtures("stale_notifications")
 async def test_a_run_subscriber_through_the_router_never_sees_a_run_go_back_to_an_older_change(
     stack: Stack, router: Router, admin: str
 ) -> None:
-    if stack.database_url("factory").startswith("sqlite"):
-        pytest.skip(
-            "a stale notification comes only through PostgreSQL (make test runs this with --backend postgresql)"
-        )
     product = await create_product(router, admin, "Tools", ("Clamp", 900, 0), prefix="RunOrder")
     factory = await create_factory(router, admin, "RunOrder")
     async with Socket.open(stack.router_url, admin) as socket:
         watching = await socket.subscribe(RUNS, {"factory": factory.id})
         await subscribed(stack, "factory", "craftRunChanged", 1)
-        craft = await create_craft(router, admin, factory.id, product.id, count=1, interval=1)
-        try:
+        async with craft_running(router, admin, factory.id, product.id, count=1, interval=1):
             first = await watching.data()
             assert (first["status"], first["attempts"]) == ("PENDING", 0)
             seen = await watching.data()
             while (seen["id"], seen["status"]) != (first["id"], "DELIVERED"):
                 seen = await watching.data()
-        finally:
-            await router.data(PAUSE_CRAFT, {"id": craft.id}, token=admin)
         # Late news of the delivered run as it was first written, and a repeat of it as it is: neither is
         # newer than what the subscriber has. Notifications come in order of commit, so both reach the
         # factory before the witness craft's first run, written after them.
         notify_stale_run(stack, int(first["id"]))
-        witness = await create_craft(router, admin, factory.id, product.id, count=1, interval=1)
-        try:
+        async with craft_running(router, admin, factory.id, product.id, count=1, interval=1) as witness:
             after = [await watching.data()]
             while after[-1]["craft"]["id"] != witness.id:
                 after.append(await watching.data())
-        finally:
-            await router.data(PAUSE_CRAFT, {"id": witness.id}, token=admin)
     assert [run for run in after if run["id"] == first["id"]] == [], "a run went back to an older change"
