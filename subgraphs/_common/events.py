@@ -98,13 +98,20 @@ def notice(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> str
     """`publish`, for a change on PostgreSQL that sends its event within a statement it makes anyway (a
     `pg_notify(CHANNEL, notice)` column: no round trip of its own): the one NOTIFY payload of `items`. None
     when there is no such payload (SQLite, no bus, items that need two): then `publish` has published them."""
+    payload = _one_payload(session, topic, items) if items else None
+    if payload is None:
+        publish(session, topic, items)
+    return payload
+
+
+def _one_payload(session: Session, topic: str, items: Sequence[dict[str, Any]]) -> str | None:
+    """The one NOTIFY payload of `items` for a statement of `session` to send, or None when a statement
+    cannot send them (SQLite, no bus, items that need two payloads)."""
     bus: EventBus | None = session.info.get(_BUS)
-    if bus is not None and items and not bus._db.is_sqlite:
-        payloads = list(_payloads(topic, list(items), request_id.current()))
-        if len(payloads) == 1:
-            return payloads[0]
-    publish(session, topic, items)
-    return None
+    if bus is None or bus._db.is_sqlite:
+        return None
+    payloads = list(_payloads(topic, list(items), request_id.current()))
+    return payloads[0] if len(payloads) == 1 else None
 
 
 # Stands for the value the statement makes: found nowhere else in a payload (PostgreSQL's text holds no NUL).
@@ -116,11 +123,8 @@ def notice_around(session: Session, topic: str, item: dict[str, Any], *, key: st
     text before and after that value, for a `pg_notify(CHANNEL, before || id || after)` column. None when
     there is no such payload (SQLite, no bus, an item too big): then the caller publishes the row once
     written (`publish`); nothing is published here."""
-    bus: EventBus | None = session.info.get(_BUS)
-    if bus is None or bus._db.is_sqlite:
-        return None
-    payloads = list(_payloads(topic, [item | {key: _MARK}], request_id.current()))
-    parts = payloads[0].split(json.dumps(_MARK)) if len(payloads) == 1 else []
+    payload = _one_payload(session, topic, [item | {key: _MARK}])
+    parts = payload.split(json.dumps(_MARK)) if payload is not None else []
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
