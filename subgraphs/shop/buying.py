@@ -20,7 +20,6 @@ from subgraphs._common.errors import BadUserInput, InsufficientStock, NotFound
 from subgraphs._common.inputs import text
 from subgraphs._common.payment import Payment
 from subgraphs.shop.checks import CheckRecords, check_records
-from subgraphs.shop.clients import PurchaseRecord
 from subgraphs.shop.models import Category, Check, CheckLine, Outbox, Product, Shop
 from subgraphs.shop.outbox import Recorder, purchase_record
 from subgraphs.shop.services import MAX_INT, stock_notice
@@ -256,8 +255,9 @@ def _earlier(
     ).first()
     if earlier is None:
         return None
-    after_commit(session, lambda: recorder.record_now(purchase_record(earlier)))
     assert earlier.id is not None
+    record = purchase_record(earlier.id, earlier.model_dump())
+    after_commit(session, lambda: recorder.record_now(record))
     return check_records(session, actor=actor, ids=[earlier.id])
 
 
@@ -331,15 +331,7 @@ def buy(
     taken = _take_stock(connection, quantities)
     notice = stock_notice(session, taken)  # None on SQLite: published at commit
     number = _next_check_number(connection, shop_id=shop_id, check_id=check_id, notice=notice)
-    record = PurchaseRecord(
-        check_id=check_id,
-        user_id=user_id,
-        name=name,
-        payment=payment.value,
-        total=total,
-        created_at=created_at,
-        request_id=request_id,
-    )
+    record = purchase_record(check_id, check, request_id=request_id)
     after_commit(session, lambda: recorder.record_now(record))
     # The check as the buyer sees it, from the rows in hand, in the columns of `CheckRecords`: its stock as
     # this buy left it.

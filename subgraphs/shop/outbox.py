@@ -6,9 +6,9 @@ and, for what that did not confirm, on a timer with backoff until confirmed (`su
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -52,16 +52,18 @@ class Recorder(Protocol):
         """Try at once, briefly; the outbox retries what this does not confirm."""
 
 
-def purchase_record(check: Check, *, request_id: str | None = None) -> PurchaseRecord:
-    """What the purchase subgraph is told about `check` (bought in request `request_id`)."""
-    assert check.id is not None
+def purchase_record(
+    check_id: int, check: Mapping[str, Any], *, request_id: str | None = None
+) -> PurchaseRecord:
+    """What the purchase subgraph is told about the check `check_id` of these columns (a Check's, by name;
+    bought in request `request_id`)."""
     return PurchaseRecord(
-        check_id=check.id,
-        user_id=check.user_id,
-        name=check.purchase_name,
-        payment=check.payment,
-        total=check.total,
-        created_at=check.created_at,
+        check_id=check_id,
+        user_id=check["user_id"],
+        name=check["purchase_name"],
+        payment=check["payment"],
+        total=check["total"],
+        created_at=check["created_at"],
         request_id=request_id,
     )
 
@@ -77,7 +79,10 @@ def claim_due_records(
         return []  # the common case of a timer round: nothing due, and no second statement
     origins: dict[int, str | None] = {row[0]: row[1] for row in claimed}
     checks = rows.by_ids(session, Check, sorted(origins))
-    return [purchase_record(check, request_id=origins[check_id]) for check_id, check in checks.items()]
+    return [
+        purchase_record(check_id, check.model_dump(), request_id=origins[check_id])
+        for check_id, check in checks.items()
+    ]
 
 
 def recordings(session: Session, *, actor: Principal, check_ids: Sequence[int]) -> dict[int, Outbox]:
