@@ -177,3 +177,16 @@ async def subscribed(stack: Stack, subgraph: str, field: str, count: int) -> Non
         lambda: open_subscriptions(stack, subgraph, field), lambda n: n >= count, within=WITHIN
     )
     assert opened >= count
+
+
+RUNS = (
+    "subscription($factory: ID) { craftRunChanged(factoryId: $factory) "
+    "{ id status attempts craft { id product { id name stock } } } }"
+)
+
+
+async def watch_runs(socket: Socket, stack: Stack, factory_id: str) -> Subscription:
+    """A craftRunChanged subscription of one factory's runs, in place at the factory once this returns."""
+    watching = await socket.subscribe(RUNS, {"factory": factory_id})
+    await subscribed(stack, "factory", "craftRunChanged", 1)
+    return watching

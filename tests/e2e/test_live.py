@@ -28,17 +28,13 @@ from tests.e2e.helpers import (
     register,
     stock_of,
 )
-from tests.e2e.subscriptions import Socket, Subscription, sse, subscribed
+from tests.e2e.subscriptions import RUNS, Socket, Subscription, sse, subscribed, watch_runs
 from tests.support import auth, token
 from tools.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
 STOCK = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { id name stock } }"
-RUNS = (
-    "subscription($factory: ID) { craftRunChanged(factoryId: $factory) "
-    "{ id status attempts craft { id product { id name stock } } } }"
-)
 RECORDED = (
     "subscription { purchaseRecorded { id name total "
     "check { number shop { name } lines { quantity product { name } } } } }"
@@ -89,8 +85,7 @@ async def test_an_admin_sees_a_run_go_from_pending_to_delivered_with_the_new_sto
     product = await create_product(router, admin, "Fruit", ("Apples", 30, 0), prefix="LiveApples")
     factory = await create_factory(router, admin, "LiveWorks")
     async with Socket.open(stack.router_url, admin) as socket:
-        runs = await socket.subscribe(RUNS, {"factory": factory.id})
-        await subscribed(stack, "factory", "craftRunChanged", 1)
+        runs = await watch_runs(socket, stack, factory.id)
         async with craft_running(router, admin, factory.id, product.id, count=4, interval=1) as craft:
             pending = await runs.data()
             assert (pending["status"], pending["attempts"]) == ("PENDING", 0)

@@ -22,15 +22,12 @@ from tests.e2e.helpers import (
     create_product,
     poll,
 )
-from tests.e2e.subscriptions import Socket, subscribed
+from tests.e2e.subscriptions import Socket, watch_runs
 from tools.stack import ROOT, Process, Stack, free_port
 
 pytestmark = pytest.mark.e2e
 
 STOCK = "subscription($ids: [ID!]!) { stockChanged(productIds: $ids) { id stock } }"
-RUNS = (
-    "subscription($factory: ID) { craftRunChanged(factoryId: $factory) { id status attempts craft { id } } }"
-)
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +191,7 @@ async def test_a_run_subscriber_through_the_router_never_sees_a_run_go_back_to_a
     product = await create_product(router, admin, "Tools", ("Clamp", 900, 0), prefix="RunOrder")
     factory = await create_factory(router, admin, "RunOrder")
     async with Socket.open(stack.router_url, admin) as socket:
-        watching = await socket.subscribe(RUNS, {"factory": factory.id})
-        await subscribed(stack, "factory", "craftRunChanged", 1)
+        watching = await watch_runs(socket, stack, factory.id)
         async with craft_running(router, admin, factory.id, product.id, count=1, interval=1):
             first = await watching.data()
             assert (first["status"], first["attempts"]) == ("PENDING", 0)
